@@ -1,0 +1,55 @@
+//! Sign-up and sign-in of resource owners.
+
+use crate::error::StoreError;
+use crate::provider::Provider;
+use crate::store::Store;
+use crate::user::{validate_password, validate_username, User, UserId};
+
+/// Why a sign-up was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignUpError {
+    /// The username or password breaks a rule; the text says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// Someone already has this username.
+    #[error("That username is taken.")]
+    UsernameTaken,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<S: Store> Provider<S> {
+    /// Creates a user with a bcrypt-hashed password.
+    pub fn sign_up(&self, username: &str, password: &str) -> Result<User, SignUpError> {
+        validate_username(username).map_err(SignUpError::Invalid)?;
+        validate_password(password).map_err(SignUpError::Invalid)?;
+        let user = User {
+            id: UserId::generate(),
+            username: username.to_owned(),
+            password_hash: self.passwords.hash(password)?,
+            created_at: self.now(),
+        };
+        match self.store.insert_user(&user) {
+            Ok(()) => Ok(user),
+            Err(StoreError::Conflict) => Err(SignUpError::UsernameTaken),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The user whose username and password these are; `None` for a wrong pair. Unknown
+    /// usernames cost the same time as wrong passwords.
+    pub fn sign_in(&self, username: &str, password: &str) -> Result<Option<User>, StoreError> {
+        let user = self.store.find_user_by_name(username)?;
+        let hash = user.as_ref().map(|user| user.password_hash.as_str());
+        Ok(self
+            .verify_password(password, hash)?
+            .then_some(user)
+            .flatten())
+    }
+
+    /// The user with this id.
+    pub fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.store.find_user(id)
+    }
+}

@@ -1,0 +1,248 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.2.1). The client and redirect URI
+//! are checked first: while either is in doubt nothing may be sent to the redirect URI, so
+//! those errors are shown to the user. Every later error goes back to the client.
+
+use crate::client::{Client, ResponseType};
+use crate::code::AuthorizationCode;
+use crate::error::{ErrorCode, OAuthError, StoreError};
+use crate::grant::Grant;
+use crate::params::Params;
+use crate::pkce::CodeChallenge;
+use crate::provider::Provider;
+use crate::redirect_uri::{self, RedirectUri};
+use crate::scope::Scope;
+use crate::secret::Secret;
+use crate::store::Store;
+use crate::token::{Token, TokenKind};
+use crate::user::User;
+
+/// A validated authorization request, ready for the user's consent.
+#[derive(Debug, Clone)]
+pub struct AuthorizationRequest {
+    /// The requesting client.
+    pub client: Client,
+    /// What it asks for.
+    pub response_type: ResponseType,
+    /// Where the answer goes.
+    pub redirect_uri: RedirectUri,
+    /// The `redirect_uri` parameter as sent, which the token request must repeat.
+    pub redirect_uri_param: Option<String>,
+    /// The scope to approve.
+    pub scope: Scope,
+    /// The client's `state`, returned unchanged.
+    pub state: Option<String>,
+    /// The OpenID Connect `nonce`.
+    pub nonce: Option<String>,
+    /// The PKCE challenge.
+    pub challenge: Option<CodeChallenge>,
+    /// `prompt=none`: the user must not be asked anything.
+    pub prompt_none: bool,
+}
+
+/// Why an authorization request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizeError {
+    /// The client or redirect URI is invalid: show an error page, never redirect.
+    #[error("{0}")]
+    Page(OAuthError),
+    /// Send the user agent to this URL, which carries `error` and `state`.
+    #[error("redirect to the client with an error")]
+    Redirect(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuthorizationRequest {
+    /// Whether answers travel in the fragment (implicit grant) rather than the query.
+    fn uses_fragment(&self) -> bool {
+        self.response_type == ResponseType::Token
+    }
+
+    /// The redirect that carries `params` plus `state`.
+    fn redirect_with(&self, params: &[(&str, &str)]) -> String {
+        let mut params = params.to_vec();
+        if let Some(state) = &self.state {
+            params.push(("state", state));
+        }
+        self.redirect_uri.with_params(&params, self.uses_fragment())
+    }
+
+    /// The redirect that tells the client the user said no.
+    pub fn deny(&self) -> String {
+        self.redirect_with(&[
+            ("error", ErrorCode::AccessDenied.as_str()),
+            ("error_description", "The user denied the request."),
+        ])
+    }
+
+    /// The redirect for `prompt=none` when nobody is signed in.
+    pub fn login_required(&self) -> String {
+        self.redirect_with(&[
+            ("error", ErrorCode::LoginRequired.as_str()),
+            ("error_description", "The user is not signed in."),
+        ])
+    }
+
+    /// The redirect for `prompt=none` when the user is signed in: Tessera asks for consent on
+    /// every authorization, so the user would have to be shown the consent page.
+    pub fn consent_required(&self) -> String {
+        self.redirect_with(&[
+            ("error", ErrorCode::ConsentRequired.as_str()),
+            ("error_description", "The user must approve this request."),
+        ])
+    }
+}
+
+impl<S: Store> Provider<S> {
+    /// Validates an authorization request in RFC order: client, redirect URI, then the rest.
+    pub fn validate_authorization(
+        &self,
+        params: &Params,
+    ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let client_id = params.required("client_id").map_err(AuthorizeError::Page)?;
+        let client = self.store.find_client(client_id)?.ok_or_else(|| {
+            AuthorizeError::Page(OAuthError::invalid_client("The client is not registered."))
+        })?;
+        let redirect_param = params
+            .single("redirect_uri")
+            .map_err(AuthorizeError::Page)?;
+        let openid = params
+            .single("scope")
+            .ok()
+            .flatten()
+            .is_some_and(|scope| scope.split(' ').any(|token| token == "openid"));
+        let redirect_uri = redirect_uri::resolve(&client.redirect_uris, redirect_param, openid)
+            .cloned()
+            .ok_or_else(|| {
+                AuthorizeError::Page(OAuthError::invalid_request(match redirect_param {
+                    Some(_) => "The redirect_uri is not registered for this client.",
+                    None => "The redirect_uri is required for this client.",
+                }))
+            })?;
+
+        // From here on, errors are sent to the client. A repeated `state` cannot be echoed.
+        let state = params.single("state").ok().flatten().map(str::to_owned);
+        let response_type_param = params.single("response_type").ok().flatten();
+        let mut request = AuthorizationRequest {
+            client,
+            response_type: response_type_param
+                .and_then(ResponseType::parse)
+                .unwrap_or(ResponseType::Code),
+            redirect_uri,
+            redirect_uri_param: redirect_param.map(str::to_owned),
+            scope: Scope::default(),
+            state,
+            nonce: None,
+            challenge: None,
+            prompt_none: false,
+        };
+        let refuse = |request: &AuthorizationRequest, error: OAuthError| {
+            AuthorizeError::Redirect(request.redirect_with(&[
+                ("error", error.code.as_str()),
+                ("error_description", &error.description),
+            ]))
+        };
+        if let Err(error) = self.check_request(params, &mut request) {
+            return Err(refuse(&request, error));
+        }
+        Ok(request)
+    }
+
+    fn check_request(
+        &self,
+        params: &Params,
+        request: &mut AuthorizationRequest,
+    ) -> Result<(), OAuthError> {
+        params.single("state")?;
+        let response_type = params.required("response_type")?;
+        request.response_type = ResponseType::parse(response_type).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                "The response_type must be code or token.",
+            )
+        })?;
+        if !request.client.allows_response_type(request.response_type) {
+            return Err(OAuthError::unauthorized_client(format!(
+                "This client may not use response_type {}.",
+                request.response_type.as_str()
+            )));
+        }
+        request.scope = Scope::requested_within(params.single("scope")?, &request.client.scope)?;
+        request.nonce = params.single("nonce")?.map(str::to_owned);
+        request.prompt_none = params
+            .single("prompt")?
+            .is_some_and(|prompt| prompt.split(' ').any(|value| value == "none"));
+        if request.response_type == ResponseType::Code {
+            request.challenge = CodeChallenge::from_request(
+                params.single("code_challenge")?,
+                params.single("code_challenge_method")?,
+                self.policy.allow_plain_pkce,
+            )?;
+            if request.challenge.is_none() && request.client.is_public() {
+                return Err(OAuthError::invalid_request(
+                    "Public clients must send a PKCE code_challenge (S256).",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the user's approval and returns the redirect that carries the code (or, for
+    /// the implicit grant, the access token in the fragment).
+    pub fn approve(
+        &self,
+        request: &AuthorizationRequest,
+        user: &User,
+    ) -> Result<String, AuthorizeError> {
+        let now = self.now();
+        let grant = Grant::new(
+            &request.client.id,
+            Some(user.id),
+            request.scope.clone(),
+            now,
+        );
+        self.store.insert_grant(&grant)?;
+        let secret = Secret::generate();
+        match request.response_type {
+            ResponseType::Code => {
+                self.store.insert_code(&AuthorizationCode {
+                    digest: secret.digest(),
+                    grant_id: grant.id,
+                    client_id: request.client.id.clone(),
+                    user_id: user.id,
+                    redirect_uri: request.redirect_uri_param.clone(),
+                    scope: request.scope.clone(),
+                    challenge: request.challenge.clone(),
+                    nonce: request.nonce.clone(),
+                    created_at: now,
+                    expires_at: now + self.policy.code_ttl,
+                })?;
+                Ok(request.redirect_with(&[("code", secret.expose())]))
+            }
+            ResponseType::Token => {
+                let token = Token {
+                    digest: secret.digest(),
+                    kind: TokenKind::Access,
+                    grant_id: grant.id,
+                    client_id: request.client.id.clone(),
+                    user_id: Some(user.id),
+                    scope: request.scope.clone(),
+                    issued_at: now,
+                    expires_at: now + self.policy.access_token_ttl,
+                    revoked_at: None,
+                    rotated_at: None,
+                };
+                self.store.insert_tokens(std::slice::from_ref(&token))?;
+                let expires_in = self.policy.access_token_ttl.num_seconds().to_string();
+                let scope = request.scope.to_string();
+                Ok(request.redirect_with(&[
+                    ("access_token", secret.expose()),
+                    ("token_type", "Bearer"),
+                    ("expires_in", &expires_in),
+                    ("scope", &scope),
+                ]))
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Bearer tokens at protected resources (RFC 6750). Tokens are accepted only in the
+//! `Authorization` header (§2.1), never in the query string.
+
+use crate::error::{Error, ErrorCode, OAuthError};
+use crate::provider::Provider;
+use crate::secret::TokenDigest;
+use crate::store::Store;
+use crate::token::{Token, TokenKind};
+use crate::user::User;
+
+/// The token of an `Authorization: Bearer <token>` header; `None` for no header or another
+/// scheme (answered with a bare challenge, RFC 6750 §3.1).
+pub fn token_from_header(header: Option<&str>) -> Option<&str> {
+    let (scheme, token) = header?.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl<S: Store> Provider<S> {
+    /// The active access token behind `access_token` if it carries `required_scope`.
+    pub fn authenticate_bearer(
+        &self,
+        access_token: &str,
+        required_scope: &str,
+    ) -> Result<Token, Error> {
+        let now = self.now();
+        let token = self
+            .store
+            .find_token(&TokenDigest::of(access_token))?
+            .filter(|token| token.kind == TokenKind::Access && token.is_active(now))
+            .ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::InvalidToken,
+                    "The access token is invalid, expired or revoked.",
+                )
+            })?;
+        if !token.scope.contains(required_scope) {
+            return Err(insufficient_scope(required_scope).into());
+        }
+        Ok(token)
+    }
+
+    /// The user an access token acts for, if it carries `required_scope`. A token with no
+    /// user (client credentials) is `insufficient_scope`: it cannot speak for anyone.
+    pub fn resource_owner(&self, access_token: &str, required_scope: &str) -> Result<User, Error> {
+        let token = self.authenticate_bearer(access_token, required_scope)?;
+        let user = match token.user_id {
+            Some(id) => self.store.find_user(id)?,
+            None => None,
+        };
+        Ok(user.ok_or_else(|| insufficient_scope(required_scope))?)
+    }
+}
+
+fn insufficient_scope(required_scope: &str) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InsufficientScope,
+        format!("This resource needs a user's token with the scope {required_scope}."),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_bearer_scheme_yields_a_token() {
+        assert_eq!(token_from_header(Some("Bearer abc")), Some("abc"));
+        assert_eq!(token_from_header(Some("bearer abc")), Some("abc"));
+        assert_eq!(token_from_header(Some("Basic abc")), None);
+        assert_eq!(token_from_header(Some("Bearer ")), None);
+        assert_eq!(token_from_header(None), None);
+    }
+}

@@ -1,0 +1,149 @@
+//! Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3).
+//! A client uses exactly its registered method; credentials in two places are refused.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use crate::client::{AuthMethod, Client};
+use crate::error::{Error, OAuthError};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::store::Store;
+
+/// The credentials a request presented.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// `client_id` and `client_secret` from HTTP Basic, already decoded.
+    pub basic: Option<(String, String)>,
+    /// `client_id` from the body.
+    pub client_id: Option<String>,
+    /// `client_secret` from the body.
+    pub client_secret: Option<String>,
+}
+
+impl ClientCredentials {
+    /// Reads the `Authorization` header value (if any) and the body parameters.
+    pub fn from_request(authorization: Option<&str>, params: &Params) -> Result<Self, OAuthError> {
+        let basic = match authorization {
+            Some(value) => match value.split_once(' ') {
+                Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
+                    Some(decode_basic(encoded.trim())?)
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        Ok(Self {
+            basic,
+            client_id: params.single("client_id")?.map(str::to_owned),
+            client_secret: params.single("client_secret")?.map(str::to_owned),
+        })
+    }
+
+    /// Whether the caller tried HTTP Basic (a failure then answers 401 with `WWW-Authenticate`).
+    pub fn used_basic(&self) -> bool {
+        self.basic.is_some()
+    }
+}
+
+/// RFC 6749 §2.3.1: Basic credentials are base64 of `urlencode(id):urlencode(secret)`.
+fn decode_basic(encoded: &str) -> Result<(String, String), OAuthError> {
+    let malformed = || OAuthError::invalid_client("malformed HTTP Basic credentials");
+    let decoded = STANDARD.decode(encoded).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let unescape = |text: &str| {
+        url::form_urlencoded::parse(format!("x={text}").as_bytes())
+            .next()
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default()
+    };
+    Ok((unescape(id), unescape(secret)))
+}
+
+impl<S: Store> Provider<S> {
+    /// The client these credentials prove, or `invalid_client`.
+    pub fn authenticate_client(&self, credentials: &ClientCredentials) -> Result<Client, Error> {
+        let (client_id, secret, method) = match (&credentials.basic, &credentials.client_secret) {
+            (Some(_), Some(_)) => {
+                return Err(OAuthError::invalid_client(
+                    "client credentials were sent both in HTTP Basic and in the body",
+                )
+                .into())
+            }
+            (Some((id, secret)), None) => {
+                if credentials
+                    .client_id
+                    .as_ref()
+                    .is_some_and(|body_id| body_id != id)
+                {
+                    return Err(OAuthError::invalid_client(
+                        "client_id in the body differs from the HTTP Basic client",
+                    )
+                    .into());
+                }
+                (id, Some(secret), AuthMethod::ClientSecretBasic)
+            }
+            (None, Some(secret)) => match &credentials.client_id {
+                Some(id) => (id, Some(secret), AuthMethod::ClientSecretPost),
+                None => {
+                    return Err(
+                        OAuthError::invalid_client("client_secret without client_id").into(),
+                    )
+                }
+            },
+            (None, None) => match &credentials.client_id {
+                Some(id) => (id, None, AuthMethod::None),
+                None => {
+                    return Err(
+                        OAuthError::invalid_client("client authentication is required").into(),
+                    )
+                }
+            },
+        };
+        let unknown = || OAuthError::invalid_client("client authentication failed");
+        let client = self.store.find_client(client_id)?.ok_or_else(unknown)?;
+        if client.auth_method != method {
+            return Err(OAuthError::invalid_client(format!(
+                "this client must authenticate with {}",
+                client.auth_method.as_str()
+            ))
+            .into());
+        }
+        let proven = match (secret, &client.secret_digest) {
+            (None, None) => true,
+            (Some(secret), Some(digest)) => digest.matches(secret),
+            _ => false,
+        };
+        if !proven {
+            return Err(unknown().into());
+        }
+        Ok(client)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_url_decoded() {
+        let encoded = STANDARD.encode("my%20id:s%3Acret+x");
+        let credentials =
+            ClientCredentials::from_request(Some(&format!("Basic {encoded}")), &Params::default())
+                .unwrap();
+        assert_eq!(
+            credentials.basic,
+            Some(("my id".to_owned(), "s:cret x".to_owned()))
+        );
+    }
+
+    #[test]
+    fn malformed_basic_credentials_are_invalid_client() {
+        for header in ["Basic !!!", "Basic aGVsbG8="] {
+            let error =
+                ClientCredentials::from_request(Some(header), &Params::default()).unwrap_err();
+            assert_eq!(error.code, crate::ErrorCode::InvalidClient, "{header}");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! # tessera-domain: the OAuth 2.0 rules, with no I/O
+//!
+//! This crate is where Tessera's behaviour is decided. It knows nothing of HTTP or SQL: the web
+//! layer parses requests into these types and calls the [`Provider`] off the async executor;
+//! the persistence layer implements the [`store`] traits.
+//!
+//! The model, in the order a request meets it:
+//! - [`client`]: registered clients, their one [`AuthMethod`], grant and response types, scope.
+//! - [`client_auth`]: who is calling the token endpoint (RFC 6749 §2.3).
+//! - [`redirect_uri`]: redirect URIs, matched exactly (RFC 9700 §2.1).
+//! - [`scope`]: scope sets; a request beyond the registered scope is `invalid_scope`.
+//! - [`authorize`]: the authorization endpoint (RFC 6749 §4.1.1, §4.2.1): which errors may be
+//!   redirected, and what the consent page approves.
+//! - [`pkce`]: S256 challenges (RFC 7636), required for public clients.
+//! - [`grant`], [`code`], [`token`]: a user's authorization, its single-use code, and the
+//!   access and refresh tokens issued under it. Tokens rotate on refresh; a code or refresh
+//!   token presented twice revokes the whole grant.
+//! - [`token_endpoint`]: the grants `authorization_code`, `refresh_token`, `password` and
+//!   `client_credentials` (RFC 6749 §4, §6).
+//! - [`revocation`] (RFC 7009) and [`bearer`] (RFC 6750): ending and checking tokens.
+//! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
+//! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
+//! - [`error`]: the RFC error codes; [`clock`] and [`policy`]: time and lifetimes.
+
+pub mod accounts;
+pub mod authorize;
+pub mod bearer;
+pub mod client;
+pub mod client_auth;
+pub mod client_registry;
+pub mod clock;
+pub mod code;
+pub mod error;
+pub mod grant;
+pub mod params;
+pub mod pkce;
+pub mod policy;
+pub mod provider;
+pub mod redirect_uri;
+pub mod revocation;
+pub mod scope;
+pub mod secret;
+pub mod store;
+pub mod token;
+pub mod token_endpoint;
+pub mod user;
+
+#[cfg(test)]
+mod memory_store;
+#[cfg(test)]
+mod scenarios;
+
+pub use client::{AuthMethod, Client, ClientRegistration, GrantType, ResponseType};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{Error, ErrorCode, OAuthError, StoreError};
+pub use params::Params;
+pub use policy::Policy;
+pub use provider::Provider;
+
+pub use scope::Scope;
+pub use secret::{Secret, TokenDigest};
+pub use user::{PasswordHasher, User, UserId};

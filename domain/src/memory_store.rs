@@ -1,0 +1,248 @@
+//! An in-memory [`Store`](crate::store::Store) and a cheap password hasher, for the domain's tests.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::client::Client;
+use crate::code::{AuthorizationCode, CodeRedemption};
+use crate::error::StoreError;
+use crate::grant::{Grant, GrantId};
+use crate::secret::TokenDigest;
+use crate::store::{ClientStore, CodeStore, GrantStore, SettingStore, TokenStore, UserStore};
+use crate::token::{RefreshRotation, Token, TokenKind};
+use crate::user::{PasswordHasher, User, UserId};
+
+#[derive(Default)]
+struct Tables {
+    users: Vec<User>,
+    clients: Vec<Client>,
+    grants: HashMap<GrantId, (Grant, Option<DateTime<Utc>>)>,
+    codes: HashMap<TokenDigest, (AuthorizationCode, Option<DateTime<Utc>>)>,
+    tokens: HashMap<TokenDigest, Token>,
+    settings: HashMap<String, String>,
+}
+
+/// Every table behind one lock, which makes each method atomic like one SQL statement.
+#[derive(Default)]
+pub struct MemoryStore(Mutex<Tables>);
+
+impl MemoryStore {
+    fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Tables {
+    fn with_grant_revocation(&self, token: &Token) -> Token {
+        let grant_revoked = self
+            .grants
+            .get(&token.grant_id)
+            .and_then(|(_, revoked)| *revoked);
+        Token {
+            revoked_at: token.revoked_at.or(grant_revoked),
+            ..token.clone()
+        }
+    }
+}
+
+impl UserStore for MemoryStore {
+    fn insert_user(&self, user: &User) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.users.iter().any(|u| u.username == user.username) {
+            return Err(StoreError::Conflict);
+        }
+        tables.users.push(user.clone());
+        Ok(())
+    }
+
+    fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        Ok(self.tables().users.iter().find(|u| u.id == id).cloned())
+    }
+
+    fn find_user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .tables()
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .cloned())
+    }
+}
+
+impl ClientStore for MemoryStore {
+    fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.tables().clients.push(client.clone());
+        Ok(())
+    }
+
+    fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        Ok(self
+            .tables()
+            .clients
+            .iter()
+            .find(|c| c.id == client_id)
+            .cloned())
+    }
+
+    fn clients_of(&self, owner: UserId) -> Result<Vec<Client>, StoreError> {
+        Ok(self
+            .tables()
+            .clients
+            .iter()
+            .filter(|c| c.owner_id == Some(owner))
+            .cloned()
+            .collect())
+    }
+
+    fn delete_client(&self, client_id: &str, owner: UserId) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let before = tables.clients.len();
+        tables
+            .clients
+            .retain(|c| !(c.id == client_id && c.owner_id == Some(owner)));
+        let deleted = tables.clients.len() != before;
+        if deleted {
+            tables.tokens.retain(|_, t| t.client_id != client_id);
+        }
+        Ok(deleted)
+    }
+
+    fn set_client_secret(
+        &self,
+        client_id: &str,
+        owner: UserId,
+        digest: &TokenDigest,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let client = tables
+            .clients
+            .iter_mut()
+            .find(|c| c.id == client_id && c.owner_id == Some(owner));
+        Ok(client.map(|c| c.secret_digest = Some(*digest)).is_some())
+    }
+}
+
+impl GrantStore for MemoryStore {
+    fn insert_grant(&self, grant: &Grant) -> Result<(), StoreError> {
+        self.tables().grants.insert(grant.id, (grant.clone(), None));
+        Ok(())
+    }
+
+    fn revoke_grant(&self, id: GrantId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some((_, revoked)) = self.tables().grants.get_mut(&id) {
+            revoked.get_or_insert(now);
+        }
+        Ok(())
+    }
+}
+
+impl CodeStore for MemoryStore {
+    fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
+        self.tables()
+            .codes
+            .insert(code.digest, (code.clone(), None));
+        Ok(())
+    }
+
+    fn redeem_code(
+        &self,
+        digest: &TokenDigest,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CodeRedemption, StoreError> {
+        let mut tables = self.tables();
+        Ok(match tables.codes.get_mut(digest) {
+            Some((code, used)) if code.client_id == client_id => match used {
+                Some(_) => CodeRedemption::Reused(code.clone()),
+                None if code.expires_at > now => {
+                    *used = Some(now);
+                    CodeRedemption::Redeemed(code.clone())
+                }
+                None => CodeRedemption::Unusable,
+            },
+            _ => CodeRedemption::Unusable,
+        })
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        for token in tokens {
+            tables.tokens.insert(token.digest, token.clone());
+        }
+        Ok(())
+    }
+
+    fn find_token(&self, digest: &TokenDigest) -> Result<Option<Token>, StoreError> {
+        let tables = self.tables();
+        Ok(tables
+            .tokens
+            .get(digest)
+            .map(|token| tables.with_grant_revocation(token)))
+    }
+
+    fn rotate_refresh_token(
+        &self,
+        digest: &TokenDigest,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshRotation, StoreError> {
+        let mut tables = self.tables();
+        let Some(token) = tables
+            .tokens
+            .get(digest)
+            .map(|t| tables.with_grant_revocation(t))
+        else {
+            return Ok(RefreshRotation::Unusable);
+        };
+        if token.kind != TokenKind::Refresh || token.client_id != client_id {
+            return Ok(RefreshRotation::Unusable);
+        }
+        if token.rotated_at.is_some() {
+            return Ok(RefreshRotation::AlreadyRotated(token));
+        }
+        if !token.is_active(now) {
+            return Ok(RefreshRotation::Unusable);
+        }
+        if let Some(stored) = tables.tokens.get_mut(digest) {
+            stored.rotated_at = Some(now);
+        }
+        Ok(RefreshRotation::Rotated(token))
+    }
+
+    fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(token) = self.tables().tokens.get_mut(digest) {
+            token.revoked_at.get_or_insert(now);
+        }
+        Ok(())
+    }
+}
+
+impl SettingStore for MemoryStore {
+    fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError> {
+        Ok(self
+            .tables()
+            .settings
+            .entry(name.to_owned())
+            .or_insert_with(|| value.to_owned())
+            .clone())
+    }
+}
+
+/// A stand-in for bcrypt: fast, and enough to tell passwords apart.
+pub struct PlainHasher;
+
+impl PasswordHasher for PlainHasher {
+    fn hash(&self, password: &str) -> Result<String, StoreError> {
+        Ok(format!("plain:{password}"))
+    }
+
+    fn verify(&self, password: &str, hash: &str) -> bool {
+        hash.strip_prefix("plain:") == Some(password)
+    }
+}

@@ -1,0 +1,79 @@
+//! Request parameters as received (query string or form body), read with RFC 6749 §3.1's rule
+//! that no parameter may be sent twice.
+
+use crate::error::OAuthError;
+
+/// The name/value pairs of one request, in the order sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Wraps decoded pairs.
+    pub fn new(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
+    /// The pairs, in the order sent.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// The value of `name`: `None` if absent or empty, `invalid_request` if sent more than once.
+    pub fn single(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut values = self.0.iter().filter(|(key, _)| key == name);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "the parameter {name} was sent more than once"
+            )));
+        }
+        Ok(first
+            .map(|(_, value)| value.as_str())
+            .filter(|value| !value.is_empty()))
+    }
+
+    /// The value of `name`, which must be present exactly once.
+    pub fn required(&self, name: &str) -> Result<&str, OAuthError> {
+        self.single(name)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("the parameter {name} is missing")))
+    }
+
+    /// Every value of `name` (for list fields such as `redirect_uris`).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params::new(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_invalid_request() {
+        let error = params(&[("scope", "a"), ("scope", "b")])
+            .single("scope")
+            .unwrap_err();
+        assert_eq!(error.code, crate::ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn empty_values_count_as_absent() {
+        let params = params(&[("state", ""), ("code", "x")]);
+        assert_eq!(params.single("state").unwrap(), None);
+        assert_eq!(params.required("code").unwrap(), "x");
+        assert!(params.required("state").is_err());
+    }
+}

@@ -1,0 +1,734 @@
+//! The provider's flows end to end against the in-memory store and a fixed clock.
+
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest as _, Sha256};
+
+use crate::authorize::{AuthorizationRequest, AuthorizeError};
+use crate::client_auth::ClientCredentials;
+use crate::memory_store::{MemoryStore, PlainHasher};
+use crate::token_endpoint::TokenRequest;
+use crate::{
+    Client, ClientRegistration, Error, ErrorCode, FixedClock, Params, Policy, Provider, Secret,
+    User,
+};
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const REDIRECT: &str = "https://app.example/cb";
+
+struct World {
+    provider: Provider<MemoryStore>,
+    clock: Arc<FixedClock>,
+    user: User,
+}
+
+fn start() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn world_with(policy: Policy) -> World {
+    let clock = Arc::new(FixedClock::at(start()));
+    let provider = Provider::new(
+        MemoryStore::default(),
+        clock.clone(),
+        Arc::new(PlainHasher),
+        policy,
+    );
+    let user = provider.sign_up("alice", "correct horse").unwrap();
+    World {
+        provider,
+        clock,
+        user,
+    }
+}
+
+fn world() -> World {
+    world_with(Policy::default())
+}
+
+fn params(pairs: &[(&str, &str)]) -> Params {
+    Params::new(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+fn code_of(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+/// The `error` parameter of a redirect, from the query or (implicit grant) the fragment.
+fn error_of(url: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    let fragment = url.fragment().unwrap_or_default().to_owned();
+    url.query_pairs()
+        .chain(url::form_urlencoded::parse(fragment.as_bytes()))
+        .find(|(k, _)| k == "error")
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+fn oauth_code(result: Result<impl std::fmt::Debug, Error>) -> ErrorCode {
+    match result {
+        Err(Error::OAuth(error)) => error.code,
+        other => panic!("expected an OAuth error, got {other:?}"),
+    }
+}
+
+impl World {
+    fn client(&self, auth_method: &str, grants: &str) -> (Client, Option<Secret>) {
+        self.provider
+            .register_client(
+                Some(self.user.id),
+                ClientRegistration {
+                    name: "Demo".into(),
+                    redirect_uris: vec![REDIRECT.into()],
+                    grant_types: vec![grants.into()],
+                    scope: "profile email".into(),
+                    auth_method: auth_method.into(),
+                    ..ClientRegistration::default()
+                },
+            )
+            .unwrap()
+    }
+
+    fn authorize(&self, client: &Client, extra: &[(&str, &str)]) -> AuthorizationRequest {
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("state", "xyz"),
+        ];
+        pairs.extend_from_slice(extra);
+        self.provider
+            .validate_authorization(&params(&pairs))
+            .unwrap()
+    }
+
+    fn code_for(&self, client: &Client, extra: &[(&str, &str)]) -> String {
+        let request = self.authorize(client, extra);
+        code_of(&self.provider.approve(&request, &self.user).unwrap())
+    }
+
+    fn exchange(
+        &self,
+        client: &Client,
+        pairs: &[(&str, &str)],
+    ) -> Result<crate::token::TokenResponse, Error> {
+        let request = TokenRequest::parse(&params(pairs))?;
+        self.provider.exchange(client, request)
+    }
+
+    fn me(&self, access_token: &str) -> Result<User, Error> {
+        self.provider.resource_owner(access_token, "profile")
+    }
+}
+
+fn challenge() -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()))
+}
+
+#[test]
+fn authorization_code_with_pkce_yields_tokens_for_the_user() {
+    let w = world();
+    let (client, _) = w.client("none", "authorization_code refresh_token");
+    let code = w.code_for(
+        &client,
+        &[
+            ("code_challenge", &challenge()),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let tokens = w
+        .exchange(
+            &client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .unwrap();
+    assert_eq!(tokens.token_type, "Bearer");
+    assert_eq!(tokens.expires_in, 3600);
+    assert_eq!(tokens.scope, "email profile");
+    assert!(tokens.refresh_token.is_some());
+    assert_eq!(w.me(&tokens.access_token).unwrap().username, "alice");
+}
+
+#[test]
+fn code_redeemed_twice_revokes_its_tokens() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code refresh_token");
+    let code = w.code_for(&client, &[]);
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+    ];
+    let tokens = w.exchange(&client, &pairs).unwrap();
+    assert_eq!(
+        oauth_code(w.exchange(&client, &pairs)),
+        ErrorCode::InvalidGrant
+    );
+    assert_eq!(
+        oauth_code(w.me(&tokens.access_token)),
+        ErrorCode::InvalidToken
+    );
+    let refresh = tokens.refresh_token.unwrap();
+    let refreshed = w.exchange(
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    );
+    assert_eq!(oauth_code(refreshed), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn code_presented_by_another_client_is_refused_and_not_burned() {
+    let w = world();
+    let (owner, _) = w.client("client_secret_basic", "authorization_code");
+    let (thief, _) = w.client("client_secret_basic", "authorization_code");
+    let code = w.code_for(&owner, &[]);
+    let pairs = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+    ];
+    assert_eq!(
+        oauth_code(w.exchange(&thief, &pairs)),
+        ErrorCode::InvalidGrant
+    );
+    assert!(w.exchange(&owner, &pairs).is_ok());
+}
+
+#[test]
+fn a_wrong_verifier_burns_the_code() {
+    let w = world();
+    let (client, _) = w.client("none", "authorization_code");
+    let code = w.code_for(
+        &client,
+        &[
+            ("code_challenge", &challenge()),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let wrong = "x".repeat(43);
+    let attempt = |verifier: &str| {
+        w.exchange(
+            &client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("code_verifier", verifier),
+            ],
+        )
+    };
+    assert_eq!(oauth_code(attempt(&wrong)), ErrorCode::InvalidGrant);
+    assert_eq!(oauth_code(attempt(VERIFIER)), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn a_verifier_without_a_challenge_is_invalid_request() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let code = w.code_for(&client, &[]);
+    let result = w.exchange(
+        &client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert_eq!(oauth_code(result), ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn the_token_request_must_repeat_the_redirect_uri() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let code = w.code_for(&client, &[("redirect_uri", REDIRECT)]);
+    let without = w.exchange(
+        &client,
+        &[("grant_type", "authorization_code"), ("code", &code)],
+    );
+    assert_eq!(oauth_code(without), ErrorCode::InvalidGrant);
+    let code = w.code_for(&client, &[("redirect_uri", REDIRECT)]);
+    let with = w.exchange(
+        &client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    );
+    assert!(with.is_ok());
+}
+
+#[test]
+fn codes_expire_after_their_lifetime() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let code = w.code_for(&client, &[]);
+    w.clock.advance(Duration::minutes(5) + Duration::seconds(1));
+    let result = w.exchange(
+        &client,
+        &[("grant_type", "authorization_code"), ("code", &code)],
+    );
+    assert_eq!(oauth_code(result), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn unknown_clients_and_unregistered_redirect_uris_are_shown_not_redirected() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let cases = [
+        params(&[("response_type", "code"), ("client_id", "nobody")]),
+        params(&[("response_type", "code")]),
+        params(&[
+            ("response_type", "code"),
+            ("client_id", &client.id),
+            ("redirect_uri", "https://evil.example/cb"),
+        ]),
+        params(&[
+            ("client_id", &client.id),
+            ("redirect_uri", REDIRECT),
+            ("redirect_uri", REDIRECT),
+        ]),
+    ];
+    for case in cases {
+        let result = w.provider.validate_authorization(&case);
+        assert!(matches!(result, Err(AuthorizeError::Page(_))), "{case:?}");
+    }
+}
+
+#[test]
+fn later_authorization_errors_go_back_to_the_client_with_state() {
+    let w = world();
+    let (confidential, _) = w.client("client_secret_basic", "authorization_code");
+    let (public, _) = w.client("none", "authorization_code");
+    type Case<'a> = (&'a Client, &'a [(&'a str, &'a str)], &'a str);
+    let table: [Case; 6] = [
+        (
+            &confidential,
+            &[("response_type", "magic")],
+            "unsupported_response_type",
+        ),
+        (
+            &confidential,
+            &[("response_type", "token")],
+            "unauthorized_client",
+        ),
+        (
+            &confidential,
+            &[("response_type", "code"), ("scope", "admin")],
+            "invalid_scope",
+        ),
+        (&public, &[("response_type", "code")], "invalid_request"),
+        (
+            &public,
+            &[
+                ("response_type", "code"),
+                ("code_challenge", VERIFIER),
+                ("code_challenge_method", "plain"),
+            ],
+            "invalid_request",
+        ),
+        (
+            &confidential,
+            &[("response_type", "code"), ("scope", "a"), ("scope", "b")],
+            "invalid_request",
+        ),
+    ];
+    for (client, extra, expected) in table {
+        let mut pairs = vec![("client_id", client.id.as_str()), ("state", "s1")];
+        pairs.extend_from_slice(extra);
+        match w.provider.validate_authorization(&params(&pairs)) {
+            Err(AuthorizeError::Redirect(url)) => {
+                assert!(url.starts_with(REDIRECT), "{url}");
+                assert_eq!(error_of(&url), expected, "{extra:?}");
+                assert!(url.contains("state=s1"), "{url}");
+            }
+            other => panic!("{extra:?}: expected a redirect, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn deny_and_login_required_redirect_with_state() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let request = w.authorize(&client, &[]);
+    assert_eq!(error_of(&request.deny()), "access_denied");
+    assert_eq!(error_of(&request.login_required()), "login_required");
+    assert_eq!(error_of(&request.consent_required()), "consent_required");
+    assert!(request.deny().contains("state=xyz"));
+}
+
+#[test]
+fn the_implicit_grant_puts_the_token_in_the_fragment() {
+    let w = world();
+    let (client, _) = w
+        .provider
+        .register_client(
+            None,
+            ClientRegistration {
+                name: "SPA".into(),
+                redirect_uris: vec![REDIRECT.into()],
+                grant_types: vec!["implicit".into()],
+                response_types: vec!["token".into()],
+                scope: "profile".into(),
+                auth_method: "none".into(),
+                ..ClientRegistration::default()
+            },
+        )
+        .unwrap();
+    let request = w
+        .provider
+        .validate_authorization(&params(&[
+            ("response_type", "token"),
+            ("client_id", &client.id),
+        ]))
+        .unwrap();
+    let url = w.provider.approve(&request, &w.user).unwrap();
+    let fragment = url::Url::parse(&url)
+        .unwrap()
+        .fragment()
+        .unwrap()
+        .to_owned();
+    let token = url::form_urlencoded::parse(fragment.as_bytes())
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(w.me(&token).unwrap().username, "alice");
+}
+
+#[test]
+fn password_grant_checks_the_password_and_scope() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "password");
+    let ok = w
+        .exchange(
+            &client,
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "correct horse"),
+                ("scope", "profile"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(ok.scope, "profile");
+    assert!(ok.refresh_token.is_none());
+    let wrong = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "nope"),
+    ];
+    assert_eq!(
+        oauth_code(w.exchange(&client, &wrong)),
+        ErrorCode::InvalidGrant
+    );
+    let unknown = [
+        ("grant_type", "password"),
+        ("username", "bob"),
+        ("password", "x"),
+    ];
+    assert_eq!(
+        oauth_code(w.exchange(&client, &unknown)),
+        ErrorCode::InvalidGrant
+    );
+    let scope = [
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "correct horse"),
+        ("scope", "admin"),
+    ];
+    assert_eq!(
+        oauth_code(w.exchange(&client, &scope)),
+        ErrorCode::InvalidScope
+    );
+}
+
+#[test]
+fn grants_the_client_did_not_register_are_unauthorized_client() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let result = w.exchange(&client, &[("grant_type", "client_credentials")]);
+    assert_eq!(oauth_code(result), ErrorCode::UnauthorizedClient);
+    let unknown = TokenRequest::parse(&params(&[("grant_type", "magic")])).unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::UnsupportedGrantType);
+}
+
+#[test]
+fn client_credentials_tokens_have_no_refresh_token_and_no_user() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "client_credentials refresh_token");
+    let tokens = w
+        .exchange(&client, &[("grant_type", "client_credentials")])
+        .unwrap();
+    assert!(tokens.refresh_token.is_none());
+    assert_eq!(
+        oauth_code(w.me(&tokens.access_token)),
+        ErrorCode::InsufficientScope
+    );
+    assert!(w
+        .provider
+        .authenticate_bearer(&tokens.access_token, "profile")
+        .is_ok());
+}
+
+fn password_tokens(w: &World, client: &Client) -> crate::token::TokenResponse {
+    w.exchange(
+        client,
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "correct horse"),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn refresh_rotates_and_reuse_revokes_the_whole_chain() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "password refresh_token");
+    let first = password_tokens(&w, &client);
+    let old_refresh = first.refresh_token.unwrap();
+    let refresh = |token: &str| {
+        w.exchange(
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", token)],
+        )
+    };
+    let second = refresh(&old_refresh).unwrap();
+    let new_refresh = second.refresh_token.clone().unwrap();
+    assert_ne!(new_refresh, old_refresh);
+    assert!(w.me(&second.access_token).is_ok());
+    assert_eq!(oauth_code(refresh(&old_refresh)), ErrorCode::InvalidGrant);
+    assert_eq!(
+        oauth_code(w.me(&second.access_token)),
+        ErrorCode::InvalidToken
+    );
+    assert_eq!(oauth_code(refresh(&new_refresh)), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn a_retry_within_the_grace_period_rotates_again() {
+    let w = world_with(Policy {
+        refresh_reuse_grace: Duration::seconds(10),
+        ..Policy::default()
+    });
+    let (client, _) = w.client("client_secret_basic", "password refresh_token");
+    let refresh_token = password_tokens(&w, &client).refresh_token.unwrap();
+    let pairs = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+    ];
+    let first = w.exchange(&client, &pairs).unwrap();
+    w.clock.advance(Duration::seconds(5));
+    let retry = w.exchange(&client, &pairs).unwrap();
+    assert!(w.me(&first.access_token).is_ok());
+    assert!(w.me(&retry.access_token).is_ok());
+    w.clock.advance(Duration::seconds(6));
+    assert_eq!(
+        oauth_code(w.exchange(&client, &pairs)),
+        ErrorCode::InvalidGrant
+    );
+}
+
+#[test]
+fn refresh_may_narrow_but_not_widen_the_scope() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "password refresh_token");
+    let tokens = password_tokens(&w, &client);
+    let refresh_token = tokens.refresh_token.unwrap();
+    let wider = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+        ("scope", "profile admin"),
+    ];
+    assert_eq!(
+        oauth_code(w.exchange(&client, &wider)),
+        ErrorCode::InvalidScope
+    );
+    let narrower = w
+        .exchange(
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh_token),
+                ("scope", "email"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(narrower.scope, "email");
+    let again = w
+        .exchange(
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &narrower.refresh_token.unwrap()),
+            ],
+        )
+        .unwrap();
+    assert_eq!(again.scope, "email profile");
+}
+
+#[test]
+fn revoking_a_refresh_token_revokes_its_access_tokens() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "password refresh_token");
+    let tokens = password_tokens(&w, &client);
+    let refresh_token = tokens.refresh_token.unwrap();
+    w.provider
+        .revoke(
+            &client,
+            &params(&[("token", &refresh_token), ("token_type_hint", "bogus")]),
+        )
+        .unwrap();
+    assert_eq!(
+        oauth_code(w.me(&tokens.access_token)),
+        ErrorCode::InvalidToken
+    );
+}
+
+#[test]
+fn revoking_another_clients_token_is_refused_and_leaves_it_valid() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "password");
+    let (other, _) = w.client("client_secret_basic", "password");
+    let tokens = password_tokens(&w, &client);
+    let result = w
+        .provider
+        .revoke(&other, &params(&[("token", &tokens.access_token)]));
+    assert_eq!(oauth_code(result), ErrorCode::UnauthorizedClient);
+    assert!(w.me(&tokens.access_token).is_ok());
+    assert!(w
+        .provider
+        .revoke(&other, &params(&[("token", "unknown")]))
+        .is_ok());
+}
+
+#[test]
+fn access_tokens_expire_after_their_lifetime() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "password");
+    let tokens = password_tokens(&w, &client);
+    w.clock.advance(Duration::hours(1));
+    assert_eq!(
+        oauth_code(w.me(&tokens.access_token)),
+        ErrorCode::InvalidToken
+    );
+}
+
+#[test]
+fn client_authentication_accepts_only_the_registered_method() {
+    let w = world();
+    let (basic, basic_secret) = w.client("client_secret_basic", "client_credentials");
+    let (post, post_secret) = w.client("client_secret_post", "client_credentials");
+    let (public, _) = w.client("none", "authorization_code");
+    let basic_secret = basic_secret.unwrap().expose().to_owned();
+    let post_secret = post_secret.unwrap().expose().to_owned();
+    let creds =
+        |basic: Option<(&str, &str)>, id: Option<&str>, secret: Option<&str>| ClientCredentials {
+            basic: basic.map(|(i, s)| (i.to_owned(), s.to_owned())),
+            client_id: id.map(str::to_owned),
+            client_secret: secret.map(str::to_owned),
+        };
+    let accepted = [
+        creds(Some((&basic.id, &basic_secret)), None, None),
+        creds(Some((&basic.id, &basic_secret)), Some(&basic.id), None),
+        creds(None, Some(&post.id), Some(&post_secret)),
+        creds(None, Some(&public.id), None),
+    ];
+    for credentials in accepted {
+        assert!(
+            w.provider.authenticate_client(&credentials).is_ok(),
+            "{credentials:?}"
+        );
+    }
+    let refused = [
+        creds(None, None, None),
+        creds(Some((&basic.id, "wrong")), None, None),
+        creds(Some((&basic.id, &basic_secret)), None, Some(&basic_secret)),
+        creds(Some((&basic.id, &basic_secret)), Some(&post.id), None),
+        creds(None, Some(&basic.id), Some(&basic_secret)),
+        creds(Some((&post.id, &post_secret)), None, None),
+        creds(None, Some(&basic.id), None),
+        creds(None, Some("nobody"), None),
+        creds(None, None, Some(&post_secret)),
+    ];
+    for credentials in refused {
+        let result = w.provider.authenticate_client(&credentials);
+        assert_eq!(
+            oauth_code(result),
+            ErrorCode::InvalidClient,
+            "{credentials:?}"
+        );
+    }
+}
+
+#[test]
+fn only_the_owner_manages_a_client() {
+    let w = world();
+    let intruder = w.provider.sign_up("mallory", "another password").unwrap();
+    let (client, secret) = w.client("client_secret_basic", "client_credentials");
+    assert!(w
+        .provider
+        .owned_client(intruder.id, &client.id)
+        .unwrap()
+        .is_none());
+    assert!(w
+        .provider
+        .rotate_client_secret(intruder.id, &client.id)
+        .unwrap()
+        .is_none());
+    assert!(!w.provider.delete_client(intruder.id, &client.id).unwrap());
+    let (_, new_secret) = w
+        .provider
+        .rotate_client_secret(w.user.id, &client.id)
+        .unwrap()
+        .unwrap();
+    let stored = w
+        .provider
+        .owned_client(w.user.id, &client.id)
+        .unwrap()
+        .unwrap();
+    let digest = stored.secret_digest.unwrap();
+    assert!(digest.matches(new_secret.expose()));
+    assert!(!digest.matches(secret.unwrap().expose()));
+    assert!(w.provider.delete_client(w.user.id, &client.id).unwrap());
+}
+
+#[test]
+fn sign_in_refuses_wrong_passwords_and_unknown_users() {
+    let w = world();
+    assert!(w
+        .provider
+        .sign_in("alice", "correct horse")
+        .unwrap()
+        .is_some());
+    assert!(w
+        .provider
+        .sign_in("alice", "wrong horse")
+        .unwrap()
+        .is_none());
+    assert!(w
+        .provider
+        .sign_in("nobody", "correct horse")
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        w.provider.sign_up("alice", "whatever123"),
+        Err(crate::accounts::SignUpError::UsernameTaken)
+    ));
+}

@@ -1,0 +1,102 @@
+//! Resource owners: the people who sign in and approve clients.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+
+/// A user's stable identifier (the `sub` of their tokens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserId(pub Uuid);
+
+impl UserId {
+    /// A fresh random identifier.
+    pub fn generate() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A registered user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Identifier.
+    pub id: UserId,
+    /// Unique sign-in name.
+    pub username: String,
+    /// The password's bcrypt hash.
+    pub password_hash: String,
+    /// When the account was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// bcrypt reads at most 72 bytes; longer passwords are refused rather than truncated.
+pub const MAX_PASSWORD_BYTES: usize = 72;
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Checks a new username: 1 to 40 characters of letters, digits, `.`, `_` and `-`.
+pub fn validate_username(username: &str) -> Result<(), String> {
+    let length = username.chars().count();
+    if !(1..=40).contains(&length) {
+        return Err("The username must be 1 to 40 characters long.".into());
+    }
+    if !username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err("The username may contain only letters, digits, '.', '_' and '-'.".into());
+    }
+    Ok(())
+}
+
+/// Checks a new password: at least 8 characters and at most 72 bytes.
+pub fn validate_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "The password must be at least {MIN_PASSWORD_CHARS} characters long."
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(format!(
+            "The password must be at most {MAX_PASSWORD_BYTES} bytes long (bcrypt's limit)."
+        ));
+    }
+    Ok(())
+}
+
+/// Hashes and checks passwords (bcrypt in production). Implementations are slow on purpose:
+/// call them off any async executor.
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a password that passed [`validate_password`].
+    fn hash(&self, password: &str) -> Result<String, StoreError>;
+    /// Whether `password` matches `hash`; false for a malformed hash.
+    fn verify(&self, password: &str, hash: &str) -> bool;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_over_72_bytes_are_refused_not_truncated() {
+        assert!(validate_password(&"a".repeat(72)).is_ok());
+        assert!(validate_password(&"a".repeat(73)).is_err());
+        // 25 three-byte characters are 75 bytes.
+        assert!(validate_password(&"\u{20ac}".repeat(25)).is_err());
+        assert!(validate_password("short").is_err());
+    }
+
+    #[test]
+    fn usernames_are_short_and_plain() {
+        assert!(validate_username("alice_01").is_ok());
+        for bad in ["", "a b", "<script>", &"x".repeat(41)] {
+            assert!(validate_username(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! [`Database`]: the connection pool, its migrations and its health check. The store traits
+//! are implemented on it in [`crate::store`].
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection as _;
+use diesel::RunQueryDsl as _;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use tessera_domain::StoreError;
+
+use crate::connection::{ConnectionManager, DbConnection};
+use crate::error::{from_diesel, from_migration, from_open, from_pool};
+use crate::url::{Backend, DatabaseUrl};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// The Postgres advisory lock key held while migrating ("tessera" in ASCII), so that servers
+/// starting together migrate one after the other.
+const MIGRATION_LOCK_KEY: i64 = 0x0074_6573_7365_7261;
+
+/// How the connection pool is sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// The most connections open at once (at least 1).
+    pub max_size: u32,
+    /// How long a caller waits for a free connection before getting
+    /// [`StoreError::Unavailable`] (more than zero).
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    /// 16 connections and a 3-second checkout timeout, so overload turns into a quick 503.
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            connection_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A pooled SQLite or Postgres database; cheap to clone, and every clone shares the pool.
+/// Each store method checks a connection out and returns it before it returns.
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<ConnectionManager>,
+    url: DatabaseUrl,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("url", &self.url).finish()
+    }
+}
+
+impl Database {
+    /// Opens a pool on `url` and checks one connection out, so an unreachable database fails
+    /// here with [`StoreError::Unavailable`] within `options.connection_timeout`. A missing
+    /// SQLite file is created (its directory must exist).
+    pub fn connect(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, StoreError> {
+        if options.max_size == 0 || options.connection_timeout.is_zero() {
+            return Err(StoreError::Other(
+                "the pool needs at least one connection and a non-zero timeout".into(),
+            ));
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.connection_timeout)
+            .error_handler(Box::new(TracingErrorHandler))
+            .build_unchecked(ConnectionManager::new(url.clone()));
+        drop(pool.get().map_err(from_pool)?);
+        Ok(Self {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    /// Applies the embedded migrations that have not run yet. On Postgres this holds an
+    /// advisory lock, on SQLite a write transaction, so processes starting together are safe.
+    pub fn migrate(&self) -> Result<(), StoreError> {
+        // A connection of its own, closed afterwards: a session lock can never stay behind
+        // on a pooled connection.
+        let mut connection = ConnectionManager::new(self.url.clone())
+            .open()
+            .map_err(from_open)?;
+        let applied = match &mut connection {
+            DbConnection::Sqlite(connection) => connection
+                .immediate_transaction(|connection| {
+                    run_pending(connection, SQLITE_MIGRATIONS).map_err(MigrateError::Store)
+                })
+                .map_err(MigrateError::into_store)?,
+            DbConnection::Postgres(connection) => {
+                let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})");
+                let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})");
+                connection.batch_execute(&lock).map_err(from_diesel)?;
+                let applied = run_pending(connection, POSTGRES_MIGRATIONS);
+                let unlocked = connection.batch_execute(&unlock);
+                let applied = applied?;
+                unlocked.map_err(from_diesel)?;
+                applied
+            }
+        };
+        for version in applied {
+            tracing::info!(%version, "applied migration");
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers `SELECT 1` (for `/healthz`).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut connection = self.connection()?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut *connection)
+            .map(drop)
+            .map_err(from_diesel)
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// The URL it was opened with (shown without a password).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Checks a connection out of the pool; it goes back when dropped.
+    pub(crate) fn connection(
+        &self,
+    ) -> Result<r2d2::PooledConnection<ConnectionManager>, StoreError> {
+        self.pool.get().map_err(from_pool)
+    }
+}
+
+/// Runs the pending migrations of one set and says which versions ran.
+fn run_pending<C>(
+    connection: &mut C,
+    migrations: EmbeddedMigrations,
+) -> Result<Vec<String>, StoreError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    connection
+        .run_pending_migrations(migrations)
+        .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(from_migration)
+}
+
+/// The error of the SQLite migration transaction: the harness's, or the transaction's own.
+enum MigrateError {
+    Store(StoreError),
+    Diesel(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for MigrateError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Diesel(error)
+    }
+}
+
+impl MigrateError {
+    fn into_store(self) -> StoreError {
+        match self {
+            Self::Store(error) => error,
+            Self::Diesel(error) => from_diesel(error),
+        }
+    }
+}
+
+/// Sends r2d2's background connection failures to `tracing` (r2d2 itself uses `log`).
+#[derive(Debug)]
+struct TracingErrorHandler;
+
+impl r2d2::HandleError<diesel::r2d2::Error> for TracingErrorHandler {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        tracing::warn!(%error, "database connection failed");
+    }
+}

@@ -1,0 +1,34 @@
+//! # tessera-persistence: Tessera's storage, on SQLite or Postgres
+//!
+//! The only crate that names Diesel. [`Database`] is an r2d2 pool over one connection type for
+//! both engines, chosen by the URL's scheme ([`DatabaseUrl`]), and it implements every store
+//! trait of `tessera_domain::store`. The web layer calls it off the async executor.
+//!
+//! Rules this crate keeps:
+//! - Only `sqlite://relative/path`, `sqlite:///absolute/path` and `postgres://...` are
+//!   accepted; anything else is a [`ConfigError`] before anything is opened.
+//! - One portable schema (TEXT ids, BIGINT epoch seconds) and the same migration versions
+//!   under `migrations/sqlite` and `migrations/postgres`, embedded and run by
+//!   [`Database::migrate`] (under an advisory lock on Postgres).
+//! - SQLite runs in WAL mode with a busy timeout and foreign keys on; never `:memory:`.
+//! - Redeeming a code or rotating a refresh token is one conditional `UPDATE` whose row count
+//!   decides the winner; no `RETURNING`, so the same SQL runs on both engines.
+//! - Each store method checks out its own connection and gives it back before returning.
+//! - Failures become the domain's `StoreError` in one place: a uniqueness violation is
+//!   `Conflict`; a pool timeout, a lost connection or a locked file is `Unavailable`; a row
+//!   that does not convert back is `Other`, never a panic.
+//!
+//! With the `testing` feature, `test_db::TestDb` gives each test its own database on either engine.
+
+mod connection;
+mod database;
+mod error;
+mod schema;
+mod store;
+mod url;
+
+#[cfg(feature = "testing")]
+pub mod test_db;
+
+pub use database::{Database, PoolOptions};
+pub use url::{Backend, ConfigError, DatabaseUrl};

@@ -1,0 +1,92 @@
+//! The tables, as Diesel sees them: one portable schema for SQLite and Postgres (TEXT ids and
+//! digests, BIGINT epoch seconds). It matches `diesel print-schema` on the SQLite migrations.
+
+diesel::table! {
+    authorization_codes (digest) {
+        digest -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        user_id -> Text,
+        redirect_uri -> Nullable<Text>,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        owner_id -> Nullable<Text>,
+        secret_digest -> Nullable<Text>,
+        name -> Text,
+        uri -> Nullable<Text>,
+        redirect_uris -> Text,
+        grant_types -> Text,
+        response_types -> Text,
+        scope -> Text,
+        auth_method -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        client_id -> Text,
+        user_id -> Nullable<Text>,
+        scope -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    tokens (digest) {
+        digest -> Text,
+        kind -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        user_id -> Nullable<Text>,
+        scope -> Text,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        rotated_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(authorization_codes -> grants (grant_id));
+diesel::joinable!(clients -> users (owner_id));
+diesel::joinable!(grants -> clients (client_id));
+diesel::joinable!(grants -> users (user_id));
+diesel::joinable!(tokens -> grants (grant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    authorization_codes,
+    clients,
+    grants,
+    settings,
+    tokens,
+    users,
+);

@@ -1,0 +1,184 @@
+//! The `clients` table. List-valued metadata is stored as text: redirect URIs one per line,
+//! grant and response types as space-separated wire names.
+
+use diesel::prelude::*;
+use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
+use tessera_domain::redirect_uri::RedirectUri;
+use tessera_domain::secret::TokenDigest;
+use tessera_domain::store::ClientStore;
+use tessera_domain::user::UserId;
+use tessera_domain::StoreError;
+
+use super::{digest, epoch, scope, time, uuid};
+use crate::error::{corrupt, from_diesel};
+use crate::schema::clients;
+use crate::Database;
+
+/// A row of `clients`.
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+struct ClientRow {
+    id: String,
+    owner_id: Option<String>,
+    secret_digest: Option<String>,
+    name: String,
+    uri: Option<String>,
+    redirect_uris: String,
+    grant_types: String,
+    response_types: String,
+    scope: String,
+    auth_method: String,
+    created_at: i64,
+}
+
+impl TryFrom<&Client> for ClientRow {
+    type Error = StoreError;
+
+    /// Refuses a redirect URI that could not be read back (empty or spanning lines).
+    fn try_from(client: &Client) -> Result<Self, StoreError> {
+        if let Some(bad) = client
+            .redirect_uris
+            .iter()
+            .find(|uri| uri.as_str().is_empty() || uri.as_str().contains(['\n', '\r']))
+        {
+            return Err(StoreError::Other(format!(
+                "redirect URI {bad:?} cannot be stored (empty or contains a line break)"
+            )));
+        }
+        Ok(Self {
+            id: client.id.clone(),
+            owner_id: client.owner_id.map(|owner| owner.to_string()),
+            secret_digest: client.secret_digest.as_ref().map(TokenDigest::to_hex),
+            name: client.name.clone(),
+            uri: client.uri.clone(),
+            redirect_uris: join(client.redirect_uris.iter().map(RedirectUri::as_str), "\n"),
+            grant_types: join(client.grant_types.iter().map(|grant| grant.as_str()), " "),
+            response_types: join(client.response_types.iter().map(|kind| kind.as_str()), " "),
+            scope: client.scope.to_string(),
+            auth_method: client.auth_method.as_str().to_owned(),
+            created_at: epoch(client.created_at),
+        })
+    }
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+
+    fn try_from(row: ClientRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            owner_id: row
+                .owner_id
+                .as_deref()
+                .map(|owner| uuid("clients", owner).map(UserId))
+                .transpose()?,
+            secret_digest: row
+                .secret_digest
+                .as_deref()
+                .map(|hex| digest("clients", hex))
+                .transpose()?,
+            redirect_uris: row
+                .redirect_uris
+                .split('\n')
+                .filter(|uri| !uri.is_empty())
+                .map(|uri| RedirectUri::from_stored(uri.to_owned()))
+                .collect(),
+            grant_types: parse_words(&row.grant_types, GrantType::parse, "grant type")?,
+            response_types: parse_words(&row.response_types, ResponseType::parse, "response type")?,
+            scope: scope("clients", &row.scope)?,
+            auth_method: AuthMethod::parse(&row.auth_method).ok_or_else(|| {
+                corrupt(
+                    "clients",
+                    format_args!("unknown auth method {:?}", row.auth_method),
+                )
+            })?,
+            created_at: time("clients", row.created_at)?,
+            id: row.id,
+            name: row.name,
+            uri: row.uri,
+        })
+    }
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>, separator: &str) -> String {
+    items.collect::<Vec<_>>().join(separator)
+}
+
+fn parse_words<T>(
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<Vec<T>, StoreError> {
+    text.split_whitespace()
+        .map(|word| {
+            parse(word).ok_or_else(|| corrupt("clients", format_args!("unknown {what} {word:?}")))
+        })
+        .collect()
+}
+
+impl ClientStore for Database {
+    fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        let row = ClientRow::try_from(client)?;
+        let mut connection = self.connection()?;
+        diesel::insert_into(clients::table)
+            .values(row)
+            .execute(&mut *connection)
+            .map(drop)
+            .map_err(from_diesel)
+    }
+
+    fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        let mut connection = self.connection()?;
+        clients::table
+            .find(client_id)
+            .select(ClientRow::as_select())
+            .first(&mut *connection)
+            .optional()
+            .map_err(from_diesel)?
+            .map(Client::try_from)
+            .transpose()
+    }
+
+    /// Oldest first; clients registered within the same second come in `client_id` order.
+    fn clients_of(&self, owner: UserId) -> Result<Vec<Client>, StoreError> {
+        let mut connection = self.connection()?;
+        clients::table
+            .filter(clients::owner_id.eq(owner.to_string()))
+            .order((clients::created_at.asc(), clients::id.asc()))
+            .select(ClientRow::as_select())
+            .load(&mut *connection)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(Client::try_from)
+            .collect()
+    }
+
+    fn delete_client(&self, client_id: &str, owner: UserId) -> Result<bool, StoreError> {
+        let mut connection = self.connection()?;
+        let deleted = diesel::delete(
+            clients::table
+                .filter(clients::id.eq(client_id))
+                .filter(clients::owner_id.eq(owner.to_string())),
+        )
+        .execute(&mut *connection)
+        .map_err(from_diesel)?;
+        Ok(deleted == 1)
+    }
+
+    fn set_client_secret(
+        &self,
+        client_id: &str,
+        owner: UserId,
+        digest: &TokenDigest,
+    ) -> Result<bool, StoreError> {
+        let mut connection = self.connection()?;
+        let updated = diesel::update(
+            clients::table
+                .filter(clients::id.eq(client_id))
+                .filter(clients::owner_id.eq(owner.to_string())),
+        )
+        .set(clients::secret_digest.eq(digest.to_hex()))
+        .execute(&mut *connection)
+        .map_err(from_diesel)?;
+        Ok(updated == 1)
+    }
+}

@@ -1,0 +1,192 @@
+use std::path::Path;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection as _;
+use diesel::sql_types::Text;
+use diesel::{QueryableByName, RunQueryDsl as _};
+use tessera_domain::store::UserStore as _;
+use tessera_domain::StoreError;
+use tessera_persistence::test_db::TestDb;
+use tessera_persistence::{both_backends, Backend, Database, DatabaseUrl, PoolOptions};
+
+use crate::fixtures::{sqlite_connection, user};
+
+both_backends!(a_migrated_database_answers_ping, |db: TestDb| {
+    db.database().ping().unwrap();
+});
+
+both_backends!(migrating_again_changes_nothing, |db: TestDb| {
+    let db = db.database();
+    db.insert_user(&user("alice")).unwrap();
+    db.migrate().unwrap();
+    assert!(db.find_user_by_name("alice").unwrap().is_some());
+});
+
+both_backends!(
+    processes_migrating_an_empty_database_together_all_succeed,
+    |db: TestDb| {
+        let backend = db.backend();
+        drop(db);
+        let empty = TestDb::empty(backend);
+        let url = DatabaseUrl::parse(&empty.url()).unwrap();
+        let processes: Vec<Database> = (0..4)
+            .map(|_| Database::connect(&url, PoolOptions::default()).unwrap())
+            .collect();
+        let barrier = Barrier::new(processes.len());
+        std::thread::scope(|scope| {
+            for process in &processes {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    process.migrate().unwrap();
+                });
+            }
+        });
+        empty.database().insert_user(&user("alice")).unwrap();
+    }
+);
+
+#[test]
+fn the_same_migration_versions_exist_for_sqlite_and_postgres() {
+    let versions = |backend: &str| {
+        let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(&directory)
+            .unwrap()
+            .map(|entry| entry.unwrap())
+            .filter(|entry| entry.file_type().unwrap().is_dir())
+            .map(|entry| entry.file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        for name in &names {
+            for file in ["up.sql", "down.sql"] {
+                assert!(
+                    directory.join(name).join(file).is_file(),
+                    "{backend}/{name}/{file}"
+                );
+            }
+        }
+        names
+    };
+    let sqlite = versions("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, versions("postgres"));
+}
+
+#[test]
+fn the_default_pool_has_16_connections_and_a_3_second_timeout() {
+    let options = PoolOptions::default();
+    assert_eq!(options.max_size, 16);
+    assert_eq!(options.connection_timeout, Duration::from_secs(3));
+}
+
+#[test]
+fn an_unreachable_postgres_fails_fast_as_unavailable() {
+    let url = DatabaseUrl::parse("postgres://postgres@127.0.0.1:1/tessera").unwrap();
+    let options = PoolOptions {
+        max_size: 2,
+        connection_timeout: Duration::from_secs(1),
+    };
+    let started = Instant::now();
+    let error = Database::connect(&url, options).unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_sqlite_file_that_cannot_be_created_is_unavailable() {
+    let directory = tempfile::tempdir().unwrap();
+    let missing = directory.path().join("missing/tessera.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", missing.display())).unwrap();
+    let options = PoolOptions {
+        max_size: 1,
+        connection_timeout: Duration::from_secs(1),
+    };
+    let error = Database::connect(&url, options).unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+}
+
+#[test]
+fn a_pool_without_connections_is_refused_not_a_panic() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/t.db", directory.path().display())).unwrap();
+    for options in [
+        PoolOptions {
+            max_size: 0,
+            ..PoolOptions::default()
+        },
+        PoolOptions {
+            connection_timeout: Duration::ZERO,
+            ..PoolOptions::default()
+        },
+    ] {
+        let error = Database::connect(&url, options).unwrap_err();
+        assert!(matches!(error, StoreError::Other(_)), "{error:?}");
+    }
+}
+
+#[derive(QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+#[test]
+fn sqlite_runs_in_wal_mode() {
+    let db = TestDb::sqlite();
+    db.database().insert_user(&user("alice")).unwrap();
+    let mut connection = sqlite_connection(&db);
+    let mode: JournalMode = diesel::sql_query("PRAGMA journal_mode")
+        .get_result(&mut connection)
+        .unwrap();
+    assert_eq!(mode.journal_mode, "wal");
+}
+
+#[test]
+fn a_sqlite_write_blocked_past_the_busy_timeout_is_unavailable_then_recovers() {
+    let db = TestDb::sqlite();
+    let mut blocker = sqlite_connection(&db);
+    blocker.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let error = db.database().insert_user(&user("alice")).unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "gave up before the busy timeout"
+    );
+    blocker.batch_execute("ROLLBACK").unwrap();
+    db.database().insert_user(&user("alice")).unwrap();
+}
+
+#[cfg(feature = "postgres-tests")]
+#[test]
+fn postgres_connections_killed_by_the_server_are_replaced_without_errors() {
+    use diesel::Connection as _;
+
+    let db = TestDb::postgres();
+    assert_eq!(db.backend(), Backend::Postgres);
+    db.database().ping().unwrap();
+    let mut admin = diesel::PgConnection::establish(&db.url()).unwrap();
+    admin
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .unwrap();
+    db.database().ping().unwrap();
+    db.database().insert_user(&user("alice")).unwrap();
+}
+
+#[test]
+fn a_test_database_reports_its_backend_and_url() {
+    let db = TestDb::sqlite();
+    assert_eq!(db.backend(), Backend::Sqlite);
+    assert!(db.url().starts_with("sqlite:///"), "{}", db.url());
+    assert_eq!(db.database().backend(), Backend::Sqlite);
+}

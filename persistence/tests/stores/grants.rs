@@ -1,0 +1,76 @@
+use tessera_domain::grant::{Grant, GrantId};
+use tessera_domain::store::{GrantStore as _, TokenStore as _};
+use tessera_domain::token::TokenKind;
+use tessera_domain::StoreError;
+use tessera_persistence::both_backends;
+use tessera_persistence::test_db::TestDb;
+
+use crate::fixtures::{at, scope, seed, t0, token};
+
+both_backends!(
+    revoking_a_grant_shows_every_token_of_it_as_revoked,
+    |db: TestDb| {
+        let db = db.database();
+        let seeded = seed(db);
+        let access = token(TokenKind::Access, &seeded.grant);
+        let refresh = token(TokenKind::Refresh, &seeded.grant);
+        let other_grant = Grant::new(
+            &seeded.client.id,
+            Some(seeded.user.id),
+            scope("profile"),
+            t0(),
+        );
+        db.insert_grant(&other_grant).unwrap();
+        let unrelated = token(TokenKind::Access, &other_grant);
+        db.insert_tokens(&[access.clone(), refresh.clone(), unrelated.clone()])
+            .unwrap();
+
+        db.revoke_grant(seeded.grant.id, at(5)).unwrap();
+
+        for revoked in [&access, &refresh] {
+            let found = db.find_token(&revoked.digest).unwrap().unwrap();
+            assert_eq!(found.revoked_at, Some(at(5)));
+            assert!(!found.is_active(at(6)));
+        }
+        let found = db.find_token(&unrelated.digest).unwrap().unwrap();
+        assert_eq!(found.revoked_at, None);
+    }
+);
+
+both_backends!(revoking_a_grant_twice_keeps_the_first_time, |db: TestDb| {
+    let db = db.database();
+    let seeded = seed(db);
+    let access = token(TokenKind::Access, &seeded.grant);
+    db.insert_tokens(std::slice::from_ref(&access)).unwrap();
+    db.revoke_grant(seeded.grant.id, at(5)).unwrap();
+    db.revoke_grant(seeded.grant.id, at(9)).unwrap();
+    let found = db.find_token(&access.digest).unwrap().unwrap();
+    assert_eq!(found.revoked_at, Some(at(5)));
+});
+
+both_backends!(
+    a_token_revoked_before_its_grant_keeps_its_own_time,
+    |db: TestDb| {
+        let db = db.database();
+        let seeded = seed(db);
+        let access = token(TokenKind::Access, &seeded.grant);
+        db.insert_tokens(std::slice::from_ref(&access)).unwrap();
+        db.revoke_token(&access.digest, at(2)).unwrap();
+        db.revoke_grant(seeded.grant.id, at(5)).unwrap();
+        let found = db.find_token(&access.digest).unwrap().unwrap();
+        assert_eq!(found.revoked_at, Some(at(2)));
+    }
+);
+
+both_backends!(revoking_an_unknown_grant_is_not_an_error, |db: TestDb| {
+    db.database()
+        .revoke_grant(GrantId::generate(), t0())
+        .unwrap();
+});
+
+both_backends!(a_grant_for_an_unknown_client_is_refused, |db: TestDb| {
+    let db = db.database();
+    let orphan = Grant::new("no-such-client", None, scope("profile"), t0());
+    let error = db.insert_grant(&orphan).unwrap_err();
+    assert!(matches!(error, StoreError::Other(_)), "{error:?}");
+});

@@ -1,0 +1,237 @@
+//! The `tessera` command line: `serve` (the default), `migrate`, `user add` and `client add`.
+//! Configuration comes from the environment (see [`crate::config`]); a failure is reported by
+//! `main` as one line naming the setting, with exit code 1.
+
+use std::io::Read as _;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand};
+use tessera_domain::accounts::SignUpError;
+use tessera_domain::user::MAX_PASSWORD_BYTES;
+use tessera_domain::ClientRegistration;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+use crate::routes::clients::client_metadata;
+use crate::startup::{open_database, provider, Application};
+
+/// Tessera, an OAuth 2.0 authorization server.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve HTTP on TESSERA_BIND.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        /// The user command.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage clients.
+    Client {
+        /// The client command.
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+/// `tessera user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        /// The new username.
+        username: String,
+        /// Read the password from standard input (one trailing newline is dropped).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `tessera client ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client and print it as JSON (with its secret, shown once).
+    Add {
+        /// `client_name`.
+        #[arg(long)]
+        name: String,
+        /// `client_uri`.
+        #[arg(long, default_value = "")]
+        uri: String,
+        /// A redirect URI (repeatable).
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// A grant type (repeatable); `authorization_code` when none.
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// A response type (repeatable).
+        #[arg(long = "response-type")]
+        response_types: Vec<String>,
+        /// The most the client may ask for, space separated.
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// `client_secret_basic` (default), `client_secret_post` or `none`.
+        #[arg(long = "auth-method", default_value = "")]
+        auth_method: String,
+    },
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let filter = EnvFilter::try_new(&config.log_filter)
+        .map_err(|error| anyhow::anyhow!("RUST_LOG: {error}"))?;
+    // A second initialisation (only possible in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            open_database(&config)?;
+            eprintln!("tessera: the database is migrated");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    password_stdin,
+                },
+        } => add_user(&config, &username, password_stdin),
+        Command::Client {
+            command:
+                ClientCommand::Add {
+                    name,
+                    uri,
+                    redirect_uris,
+                    grant_types,
+                    response_types,
+                    scope,
+                    auth_method,
+                },
+        } => add_client(
+            &config,
+            ClientRegistration {
+                name,
+                uri,
+                redirect_uris,
+                grant_types,
+                response_types,
+                scope,
+                auth_method,
+            },
+        ),
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let application = Application::build(config).await?;
+        application
+            .run_until_stopped()
+            .await
+            .context("the server stopped with an error")
+    })
+}
+
+/// The password from standard input without one trailing newline.
+pub fn password_from(input: &str) -> &str {
+    let input = input.strip_suffix('\n').unwrap_or(input);
+    input.strip_suffix('\r').unwrap_or(input)
+}
+
+fn add_user(config: &Config, username: &str, password_stdin: bool) -> anyhow::Result<()> {
+    if !password_stdin {
+        bail!("user add: pass --password-stdin and write the password to standard input");
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("user add: cannot read the password from standard input")?;
+    let password = password_from(&input);
+    if password.len() > MAX_PASSWORD_BYTES {
+        bail!(
+            "user add: the password is {} bytes long; bcrypt reads at most {MAX_PASSWORD_BYTES} bytes, so choose a shorter one",
+            password.len()
+        );
+    }
+    let database = open_database(config)?;
+    let provider = provider(config, database);
+    match provider.sign_up(username, password) {
+        Ok(user) => {
+            println!("created user {} ({})", user.username, user.id);
+            Ok(())
+        }
+        Err(SignUpError::Invalid(message)) => bail!("user add: {message}"),
+        Err(SignUpError::UsernameTaken) => bail!("user add: the username {username:?} is taken"),
+        Err(SignUpError::Store(error)) => {
+            Err(error).context("TESSERA_DATABASE_URL: cannot store the user")
+        }
+    }
+}
+
+fn add_client(config: &Config, registration: ClientRegistration) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let provider = provider(config, database);
+    let (client, secret) = match provider.register_client(None, registration) {
+        Ok(registered) => registered,
+        Err(tessera_domain::Error::OAuth(error)) => {
+            bail!("client add: {}", error.description)
+        }
+        Err(tessera_domain::Error::Store(error)) => {
+            return Err(error).context("TESSERA_DATABASE_URL: cannot store the client")
+        }
+    };
+    let mut json = client_metadata(&client);
+    if let (Some(secret), Some(object)) = (secret, json.as_object_mut()) {
+        object.insert("client_secret".to_owned(), secret.expose().into());
+        object.insert("client_secret_expires_at".to_owned(), 0.into());
+    }
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_one_trailing_newline_is_dropped() {
+        assert_eq!(password_from("secret\n"), "secret");
+        assert_eq!(password_from("secret\r\n"), "secret");
+        assert_eq!(password_from("secret\n\n"), "secret\n");
+        assert_eq!(password_from("secret"), "secret");
+    }
+
+    #[test]
+    fn serve_is_the_default_command() {
+        let cli = Cli::try_parse_from(["tessera"]).unwrap();
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from([
+            "tessera",
+            "client",
+            "add",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "a",
+            "--redirect-uri",
+            "b",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::Client { .. })));
+    }
+}

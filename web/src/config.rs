@@ -1,0 +1,363 @@
+//! Configuration, read once from `TESSERA_*` environment variables and passed down explicitly.
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `TESSERA_BIND` | address to listen on (`host:port`; port `0` picks a free one) | `127.0.0.1:5000` |
+//! | `TESSERA_DATABASE_URL` | `sqlite://path` or `postgres://...` | `sqlite://tessera.db` |
+//! | `TESSERA_ISSUER` | the server's public base URL | `http://<TESSERA_BIND>` |
+//! | `TESSERA_SECRET_KEY` | cookie key material, at least 32 bytes (64 or more are used as the key itself, fewer are expanded with HKDF); when absent a random 64-byte key is kept in the database setting `session_key`, shared by every process | - |
+//! | `TESSERA_INSECURE_TRANSPORT` | `1` allows a plain-http issuer that is not loopback | `0` |
+//! | `TESSERA_BCRYPT_COST` | bcrypt cost for user passwords, 4 to 31 | `12` |
+//! | `TESSERA_CODE_TTL` | authorization code lifetime, seconds | `300` |
+//! | `TESSERA_ACCESS_TOKEN_TTL` | access token lifetime, seconds | `3600` |
+//! | `TESSERA_REFRESH_TOKEN_TTL` | refresh token lifetime, seconds | `2592000` |
+//! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method | `0` |
+//! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
+//! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
+
+use std::net::IpAddr;
+
+use chrono::Duration;
+use secrecy::{ExposeSecret as _, SecretString};
+use tessera_domain::Policy;
+use tessera_persistence::DatabaseUrl;
+use url::Url;
+
+/// The smallest `TESSERA_SECRET_KEY` accepted, in bytes.
+pub const MIN_SECRET_KEY_BYTES: usize = 32;
+
+/// A configuration value that could not be used; `Display` is one line naming the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything the server needs to start, validated.
+#[derive(Clone)]
+pub struct Config {
+    /// `TESSERA_BIND`: the `host:port` to listen on.
+    pub bind: String,
+    /// `TESSERA_DATABASE_URL`.
+    pub database_url: DatabaseUrl,
+    /// `TESSERA_ISSUER`: the public base URL, without a trailing slash.
+    pub issuer: Url,
+    /// `TESSERA_SECRET_KEY`: cookie key material; `None` keeps a random key in the database.
+    pub secret_key: Option<SecretString>,
+    /// `TESSERA_INSECURE_TRANSPORT`.
+    pub insecure_transport: bool,
+    /// `TESSERA_BCRYPT_COST`.
+    pub bcrypt_cost: u32,
+    /// Lifetimes and switches from `TESSERA_*_TTL`, `TESSERA_PKCE_ALLOW_PLAIN` and
+    /// `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
+    pub policy: Policy,
+    /// `RUST_LOG`.
+    pub log_filter: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url.to_string())
+            .field("issuer", &self.issuer.as_str())
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field("insecure_transport", &self.insecure_transport)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("policy", &self.policy)
+            .field("log_filter", &self.log_filter)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup` (a test passes a map); unset and empty mean default.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let bind = get("TESSERA_BIND").unwrap_or_else(|| "127.0.0.1:5000".to_owned());
+        let bind = validate_bind(bind.trim())?;
+
+        let database_text =
+            get("TESSERA_DATABASE_URL").unwrap_or_else(|| "sqlite://tessera.db".to_owned());
+        let database_url = DatabaseUrl::parse(database_text.trim())
+            .map_err(|error| ConfigError::new("TESSERA_DATABASE_URL", error.to_string()))?;
+
+        let insecure_transport = flag(&get, "TESSERA_INSECURE_TRANSPORT")?;
+        let issuer_text = get("TESSERA_ISSUER").unwrap_or_else(|| format!("http://{bind}"));
+        let issuer = validate_issuer(issuer_text.trim(), insecure_transport)?;
+
+        let secret_key = match get("TESSERA_SECRET_KEY") {
+            Some(key) if key.len() < MIN_SECRET_KEY_BYTES => {
+                return Err(ConfigError::new(
+                    "TESSERA_SECRET_KEY",
+                    format!("must be at least {MIN_SECRET_KEY_BYTES} bytes long"),
+                ))
+            }
+            Some(key) => Some(SecretString::from(key)),
+            None => None,
+        };
+
+        let bcrypt_cost = number(&get, "TESSERA_BCRYPT_COST", 12)?;
+        if !(4..=31).contains(&bcrypt_cost) {
+            return Err(ConfigError::new(
+                "TESSERA_BCRYPT_COST",
+                format!("{bcrypt_cost} is outside bcrypt's range 4 to 31"),
+            ));
+        }
+
+        let defaults = Policy::default();
+        let policy = Policy {
+            code_ttl: seconds(&get, "TESSERA_CODE_TTL", defaults.code_ttl, false)?,
+            access_token_ttl: seconds(
+                &get,
+                "TESSERA_ACCESS_TOKEN_TTL",
+                defaults.access_token_ttl,
+                false,
+            )?,
+            refresh_token_ttl: seconds(
+                &get,
+                "TESSERA_REFRESH_TOKEN_TTL",
+                defaults.refresh_token_ttl,
+                false,
+            )?,
+            allow_plain_pkce: flag(&get, "TESSERA_PKCE_ALLOW_PLAIN")?,
+            refresh_reuse_grace: seconds(
+                &get,
+                "TESSERA_REFRESH_REUSE_GRACE_SECONDS",
+                defaults.refresh_reuse_grace,
+                true,
+            )?,
+        };
+
+        Ok(Self {
+            bind,
+            database_url,
+            issuer,
+            secret_key,
+            insecure_transport,
+            bcrypt_cost,
+            policy,
+            log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+
+    /// Whether cookies must carry `Secure` (the issuer is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.scheme() == "https"
+    }
+
+    /// The secret key's bytes, if one was configured.
+    pub fn secret_key_bytes(&self) -> Option<&[u8]> {
+        self.secret_key
+            .as_ref()
+            .map(|key| key.expose_secret().as_bytes())
+    }
+}
+
+fn validate_bind(bind: &str) -> Result<String, ConfigError> {
+    let invalid = || {
+        ConfigError::new(
+            "TESSERA_BIND",
+            format!("{bind:?} is not host:port (for example 127.0.0.1:5000)"),
+        )
+    };
+    let (host, port) = bind.rsplit_once(':').ok_or_else(invalid)?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(invalid());
+    }
+    Ok(bind.to_owned())
+}
+
+fn validate_issuer(text: &str, insecure_transport: bool) -> Result<Url, ConfigError> {
+    let issuer = Url::parse(text)
+        .map_err(|error| ConfigError::new("TESSERA_ISSUER", format!("{text:?}: {error}")))?;
+    match issuer.scheme() {
+        "https" => {}
+        "http" if insecure_transport || is_loopback(&issuer) => {}
+        "http" => {
+            return Err(ConfigError::new(
+                "TESSERA_ISSUER",
+                format!(
+                    "{text} is plain http on a non-loopback host; use https or set TESSERA_INSECURE_TRANSPORT=1"
+                ),
+            ))
+        }
+        other => {
+            return Err(ConfigError::new(
+                "TESSERA_ISSUER",
+                format!("the scheme {other:?} is not http or https"),
+            ))
+        }
+    }
+    if issuer.query().is_some() || issuer.fragment().is_some() {
+        return Err(ConfigError::new(
+            "TESSERA_ISSUER",
+            "must not have a query or fragment",
+        ));
+    }
+    Ok(issuer)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn flag(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match get(name)
+        .map(|value| value.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(ConfigError::new(
+            name,
+            format!("{other:?} is not a boolean (use 1 or 0)"),
+        )),
+    }
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+) -> Result<u32, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(name, format!("{text:?} is not a whole number"))),
+    }
+}
+
+fn seconds(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Duration,
+    zero_allowed: bool,
+) -> Result<Duration, ConfigError> {
+    let Some(text) = get(name) else {
+        return Ok(default);
+    };
+    let value: i64 = text.trim().parse().map_err(|_| {
+        ConfigError::new(name, format!("{text:?} is not a whole number of seconds"))
+    })?;
+    let minimum = i64::from(!zero_allowed);
+    if !(minimum..=10 * 365 * 24 * 3600).contains(&value) {
+        return Err(ConfigError::new(
+            name,
+            format!("{value} is out of range ({minimum} to 315360000 seconds)"),
+        ));
+    }
+    Ok(Duration::seconds(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_a_local_sqlite_file() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.bind, "127.0.0.1:5000");
+        assert_eq!(config.issuer.as_str(), "http://127.0.0.1:5000/");
+        assert_eq!(config.bcrypt_cost, 12);
+        assert!(!config.secure_cookies());
+        assert!(config.secret_key.is_none());
+    }
+
+    #[test]
+    fn port_zero_is_accepted() {
+        assert!(config(&[("TESSERA_BIND", "127.0.0.1:0")]).is_ok());
+    }
+
+    #[test]
+    fn each_error_names_its_variable() {
+        for (name, value) in [
+            ("TESSERA_BIND", "nonsense"),
+            ("TESSERA_DATABASE_URL", "mysql://x"),
+            ("TESSERA_ISSUER", "ftp://example.com"),
+            ("TESSERA_SECRET_KEY", "short"),
+            ("TESSERA_INSECURE_TRANSPORT", "maybe"),
+            ("TESSERA_BCRYPT_COST", "3"),
+            ("TESSERA_BCRYPT_COST", "twelve"),
+            ("TESSERA_CODE_TTL", "0"),
+            ("TESSERA_ACCESS_TOKEN_TTL", "-5"),
+            ("TESSERA_REFRESH_TOKEN_TTL", "x"),
+            ("TESSERA_PKCE_ALLOW_PLAIN", "2"),
+            ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "-1"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err();
+            assert_eq!(error.variable, name, "{value}");
+            let line = error.to_string();
+            assert!(line.starts_with(name) && !line.contains('\n'), "{line}");
+        }
+    }
+
+    #[test]
+    fn plain_http_off_loopback_needs_insecure_transport() {
+        let error = config(&[("TESSERA_ISSUER", "http://auth.example.com")]).unwrap_err();
+        assert_eq!(error.variable, "TESSERA_ISSUER");
+        assert!(config(&[
+            ("TESSERA_ISSUER", "http://auth.example.com"),
+            ("TESSERA_INSECURE_TRANSPORT", "1"),
+        ])
+        .is_ok());
+        let https = config(&[("TESSERA_ISSUER", "https://auth.example.com")]).unwrap();
+        assert!(https.secure_cookies());
+    }
+
+    #[test]
+    fn lifetimes_and_switches_reach_the_policy() {
+        let config = config(&[
+            ("TESSERA_CODE_TTL", "60"),
+            ("TESSERA_ACCESS_TOKEN_TTL", "120"),
+            ("TESSERA_REFRESH_TOKEN_TTL", "240"),
+            ("TESSERA_PKCE_ALLOW_PLAIN", "1"),
+            ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "0"),
+            ("TESSERA_BCRYPT_COST", "4"),
+        ])
+        .unwrap();
+        assert_eq!(config.policy.code_ttl, Duration::seconds(60));
+        assert_eq!(config.policy.access_token_ttl, Duration::seconds(120));
+        assert_eq!(config.policy.refresh_token_ttl, Duration::seconds(240));
+        assert!(config.policy.allow_plain_pkce);
+        assert_eq!(config.bcrypt_cost, 4);
+    }
+}

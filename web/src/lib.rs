@@ -1,0 +1,27 @@
+//! # tessera-web: Tessera's HTTP layer, pages and command line
+//!
+//! This crate turns HTTP into calls of the domain's [`Provider`](tessera_domain::Provider)
+//! and back. It holds no OAuth rules and no SQL (it does not depend on Diesel). Its rules:
+//! - A handler extracts ([`params::FormParams`], [`session::TypedSession`]), calls the
+//!   provider through [`off_executor::off_executor`] — the only way blocking database and
+//!   bcrypt work runs — and maps the answer to a response.
+//! - Errors are one type per response family ([`error`]): RFC JSON for apps, bearer
+//!   challenges for resources, HTML pages for people. Internal failures are logged once with
+//!   their cause chain and never shown; unavailable storage answers 503.
+//! - Configuration ([`config`]) is read once from `TESSERA_*` variables and passed down;
+//!   there are no global settings.
+//! - Pages are Tera templates embedded in the binary ([`templates`]), auto-escaped; every form
+//!   carries a CSRF token bound to the encrypted cookie session.
+//! - [`startup`] builds the whole application in one place; [`routes`] has one module per
+//!   endpoint; [`cli`] is the `tessera` command line.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod off_executor;
+pub mod params;
+pub mod password;
+pub mod routes;
+pub mod session;
+pub mod startup;
+pub mod templates;

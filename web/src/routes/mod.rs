@@ -1,0 +1,108 @@
+//! One module per endpoint. A handler extracts, parses into domain types, calls the
+//! [`Provider`](tessera_domain::Provider) through [`off_executor`], and maps the answer to a
+//! response; the rules live in `tessera-domain`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use tera::Context;
+use tessera_domain::User;
+
+use crate::error::PageError;
+use crate::off_executor::off_executor;
+use crate::session::TypedSession;
+use crate::startup::AppState;
+
+pub mod api_me;
+pub mod authorize;
+pub mod clients;
+pub mod create_client;
+pub mod healthz;
+pub mod home;
+pub mod login;
+pub mod logout;
+pub mod revoke;
+pub mod signup;
+pub mod token;
+
+/// Registers every route.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/", web::get().to(home::get))
+        .service(
+            web::resource("/signup")
+                .route(web::get().to(signup::get))
+                .route(web::post().to(signup::post)),
+        )
+        .service(
+            web::resource("/login")
+                .route(web::get().to(login::get))
+                .route(web::post().to(login::post)),
+        )
+        .service(web::resource("/logout").route(web::post().to(logout::post)))
+        .service(
+            web::resource("/create_client")
+                .route(web::get().to(create_client::get))
+                .route(web::post().to(create_client::post)),
+        )
+        .service(web::resource("/clients/{client_id}").route(web::get().to(clients::get)))
+        .service(
+            web::resource("/clients/{client_id}/delete").route(web::post().to(clients::delete)),
+        )
+        .service(
+            web::resource("/clients/{client_id}/rotate_secret")
+                .route(web::post().to(clients::rotate_secret)),
+        )
+        .service(
+            web::resource("/oauth/authorize")
+                .route(web::get().to(authorize::get))
+                .route(web::post().to(authorize::post)),
+        )
+        .service(web::resource("/oauth/token").route(web::post().to(token::post)))
+        .service(web::resource("/oauth/revoke").route(web::post().to(revoke::post)))
+        .service(web::resource("/api/me").route(web::get().to(api_me::get)))
+        .service(web::resource("/healthz").route(web::get().to(healthz::get)));
+}
+
+/// The signed-in user, or `None` (a session naming a deleted user counts as signed out).
+pub(crate) async fn current_user(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+) -> Result<Option<User>, PageError> {
+    let Some(id) = session.user_id() else {
+        return Ok(None);
+    };
+    let provider = state.provider.clone();
+    let user = off_executor(move || provider.user(id).map_err(PageError::from)).await?;
+    if user.is_none() {
+        session.purge();
+    }
+    Ok(user)
+}
+
+/// The context every page starts from: the signed-in username and the CSRF token.
+pub(crate) fn page_context(
+    session: &TypedSession,
+    user: Option<&User>,
+) -> Result<Context, PageError> {
+    let mut context = Context::new();
+    context.insert("username", &user.map(|user| user.username.as_str()));
+    context.insert("csrf_token", &session.csrf_token()?);
+    context.insert("error", &None::<String>);
+    context.insert("form", &serde_json::json!({}));
+    Ok(context)
+}
+
+/// 303 See Other to `location` (the answer to a successful form POST).
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// The sign-in page URL that returns to `next` afterwards.
+pub(crate) fn login_url(next: &str) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
+    format!("/login?{query}")
+}

@@ -1,0 +1,56 @@
+//! `GET,POST /signup`: create an account (`username`, `password`, `csrf_token`); the new
+//! user is signed in and lands on `/`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+use tessera_domain::accounts::SignUpError;
+
+use crate::error::PageError;
+use crate::off_executor::off_executor;
+use crate::params::FormParams;
+use crate::routes::{current_user, page_context, see_other};
+use crate::session::TypedSession;
+use crate::startup::AppState;
+
+/// The sign-up form.
+pub async fn get(
+    state: web::Data<AppState>,
+    session: TypedSession,
+) -> Result<HttpResponse, PageError> {
+    let user = current_user(&state, &session).await?;
+    let context = page_context(&session, user.as_ref())?;
+    Ok(state
+        .templates
+        .page(StatusCode::OK, "signup.html", &context)?)
+}
+
+/// Creates the account and signs it in.
+pub async fn post(
+    state: web::Data<AppState>,
+    session: TypedSession,
+    form: FormParams,
+) -> Result<HttpResponse, PageError> {
+    session.verify_csrf(form.get("csrf_token"))?;
+    let username = form.get("username").unwrap_or_default().trim().to_owned();
+    let password = form.get("password").unwrap_or_default().to_owned();
+    let provider = state.provider.clone();
+    let name = username.clone();
+    let outcome =
+        off_executor(move || Ok::<_, PageError>(provider.sign_up(&name, &password))).await?;
+    let message = match outcome {
+        Ok(user) => {
+            session.sign_in(user.id)?;
+            return Ok(see_other("/"));
+        }
+        Err(SignUpError::Invalid(message)) => message,
+        Err(SignUpError::UsernameTaken) => "That username is taken.".to_owned(),
+        Err(SignUpError::Store(error)) => return Err(error.into()),
+    };
+    let mut context = page_context(&session, None)?;
+    context.insert("error", &message);
+    context.insert("form", &json!({ "username": username }));
+    Ok(state
+        .templates
+        .page(StatusCode::BAD_REQUEST, "signup.html", &context)?)
+}

@@ -1,0 +1,174 @@
+//! The HTML pages: Tera templates embedded in the binary (so it runs from any directory),
+//! auto-escaped because every name ends in `.html`. Request data is never marked `|safe`.
+
+use std::sync::OnceLock;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use tera::{Context, Tera};
+
+/// Every template, by name.
+const TEMPLATES: [(&str, &str); 8] = [
+    ("base.html", include_str!("../../templates/base.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("signup.html", include_str!("../../templates/signup.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    (
+        "create_client.html",
+        include_str!("../../templates/create_client.html"),
+    ),
+    ("client.html", include_str!("../../templates/client.html")),
+    ("consent.html", include_str!("../../templates/consent.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
+/// The parsed templates.
+#[derive(Debug)]
+pub struct Templates {
+    tera: Tera,
+}
+
+static SHARED: OnceLock<Result<Templates, String>> = OnceLock::new();
+
+impl Templates {
+    /// Parses the embedded templates.
+    pub fn load() -> Result<Self, tera::Error> {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        tera.add_raw_templates(TEMPLATES)?;
+        tera.register_filter("path_segment", path_segment);
+        Ok(Self { tera })
+    }
+
+    /// The one parsed set, shared by handlers and error pages (parsed on first use).
+    pub fn shared() -> Result<&'static Self, String> {
+        SHARED
+            .get_or_init(|| Self::load().map_err(|error| crate::error::error_chain(&error)))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Renders `name` with `context`.
+    pub fn render(&self, name: &str, context: &Context) -> Result<String, tera::Error> {
+        self.tera.render(name, context)
+    }
+
+    /// Renders `name` as an HTML response with `status`.
+    pub fn page(
+        &self,
+        status: StatusCode,
+        name: &str,
+        context: &Context,
+    ) -> Result<HttpResponse, tera::Error> {
+        let body = self.render(name, context)?;
+        Ok(HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body))
+    }
+
+    /// The error page's HTML; plain markup if the templates cannot be used.
+    pub fn error_page(status: StatusCode, code: Option<&str>, message: &str) -> String {
+        let mut context = Context::new();
+        context.insert("status", &status.as_u16());
+        context.insert("reason", status.canonical_reason().unwrap_or("Error"));
+        context.insert("code", &code);
+        context.insert("message", message);
+        context.insert("username", &None::<String>);
+        match Self::shared().and_then(|templates| {
+            templates
+                .render("error.html", &context)
+                .map_err(|error| crate::error::error_chain(&error))
+        }) {
+            Ok(html) => html,
+            Err(error) => {
+                tracing::error!(%error, "the error page could not be rendered");
+                format!(
+                    "<!doctype html><title>Error {}</title><h1>Error {}</h1>",
+                    status.as_u16(),
+                    status.as_u16()
+                )
+            }
+        }
+    }
+}
+
+/// Tera filter: percent-encodes a value for one URL path segment.
+fn path_segment(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("path_segment expects a string"))?;
+    Ok(url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base_context() -> Context {
+        let mut context = Context::new();
+        context.insert("username", "alice");
+        context.insert("csrf_token", "CSRF<&>");
+        context
+    }
+
+    #[test]
+    fn every_template_renders_and_escapes_request_data() {
+        let templates = Templates::load().unwrap();
+        let client = serde_json::json!({
+            "client_id": "id<script>",
+            "client_name": "<b>App</b>",
+            "client_uri": "https://app.example",
+            "redirect_uris": ["https://app.example/cb"],
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "scope": "profile",
+            "token_endpoint_auth_method": "client_secret_basic",
+            "public": false,
+        });
+        let mut context = base_context();
+        context.insert("clients", &vec![client.clone()]);
+        context.insert("client", &client);
+        context.insert("secret", &Some("s3cret"));
+        context.insert("error", &Some("<oops>"));
+        context.insert("next", &Some("/x"));
+        context.insert("form", &serde_json::json!({}));
+        context.insert("client_name", "<b>App</b>");
+        context.insert("scopes", &vec!["profile"]);
+        context.insert(
+            "params",
+            &vec![serde_json::json!({"name": "state", "value": "\"><x"})],
+        );
+        context.insert("status", &400);
+        context.insert("reason", "Bad Request");
+        context.insert("code", &Some("invalid_client"));
+        context.insert("message", "<m>");
+        for (name, _) in TEMPLATES {
+            if name == "base.html" {
+                continue;
+            }
+            let html = templates.render(name, &context).unwrap();
+            assert!(!html.contains("<script>"), "{name}");
+            assert!(!html.contains("<b>App</b>"), "{name}");
+            assert!(!html.contains("\"><x"), "{name}");
+            assert!(!html.contains("<oops>"), "{name}");
+        }
+        let page = templates.render("client.html", &context).unwrap();
+        assert!(page.contains("id=\"client_id\""));
+        assert!(page.contains("id=\"client_secret\">s3cret<"));
+        let consent = templates.render("consent.html", &context).unwrap();
+        assert!(consent.contains("name=\"confirm\" value=\"yes\""));
+        assert!(consent.contains("name=\"confirm\" value=\"no\""));
+        assert!(consent.contains("name=\"csrf_token\" value=\"CSRF&lt;&amp;&gt;\""));
+    }
+
+    #[test]
+    fn the_error_page_shows_the_code() {
+        let html = Templates::error_page(StatusCode::BAD_REQUEST, Some("invalid_client"), "no");
+        assert!(html.contains("invalid_client"));
+    }
+}

@@ -1,0 +1,186 @@
+//! The `tessera` binary's command line: exit codes and messages.
+
+#![expect(clippy::unwrap_used, reason = "a failed step fails the test")]
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+struct Env {
+    dir: TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_clear()
+            .env(
+                "TESSERA_DATABASE_URL",
+                format!("sqlite://{}/tessera.db", self.dir.path().display()),
+            )
+            .env("TESSERA_BCRYPT_COST", "4")
+            .env("RUST_LOG", "error");
+        command
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_one_clear_line(output: &Output, setting: &str) {
+    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(output);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<_> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains(setting), "{stderr}");
+}
+
+#[test]
+fn user_add_reads_the_password_from_stdin_and_refuses_a_taken_name() {
+    let env = Env::new();
+    let first = env.run(
+        &["user", "add", "alice", "--password-stdin"],
+        "password123\n",
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let second = env.run(
+        &["user", "add", "alice", "--password-stdin"],
+        "password123\n",
+    );
+    assert_eq!(second.status.code(), Some(1));
+    assert!(stderr(&second).contains("taken"), "{}", stderr(&second));
+}
+
+#[test]
+fn a_password_over_72_bytes_is_refused_not_truncated() {
+    let env = Env::new();
+    let password = format!("{}\n", "a".repeat(73));
+    let output = env.run(&["user", "add", "bob", "--password-stdin"], &password);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(&output);
+    assert!(stderr.contains("72 bytes"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Exactly 72 bytes plus the newline is fine.
+    let password = format!("{}\n", "a".repeat(72));
+    let output = env.run(&["user", "add", "bob", "--password-stdin"], &password);
+    assert!(output.status.success(), "{}", self::stderr(&output));
+}
+
+#[test]
+fn client_add_prints_the_client_as_json_with_its_secret() {
+    let env = Env::new();
+    let output = env.run(
+        &[
+            "client",
+            "add",
+            "--name",
+            "App",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "password",
+            "--response-type",
+            "code",
+            "--scope",
+            "profile email",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["client_id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert!(json["client_secret"]
+        .as_str()
+        .is_some_and(|s| s.len() >= 43));
+    assert_eq!(json["client_name"], "App");
+    assert_eq!(json["redirect_uris"][0], "https://app.example/cb");
+    assert_eq!(json["token_endpoint_auth_method"], "client_secret_basic");
+
+    let public = env.run(
+        &[
+            "client",
+            "add",
+            "--name",
+            "Public",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--auth-method",
+            "none",
+        ],
+        "",
+    );
+    assert!(public.status.success(), "{}", stderr(&public));
+    let json: serde_json::Value = serde_json::from_slice(&public.stdout).unwrap();
+    assert!(json.get("client_secret").is_none());
+}
+
+#[test]
+fn an_unsupported_database_url_is_one_line_naming_the_setting() {
+    let env = Env::new();
+    let output = env
+        .command(&["serve"])
+        .env("TESSERA_DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
+    assert_one_clear_line(&output, "TESSERA_DATABASE_URL");
+}
+
+#[test]
+fn a_port_in_use_is_one_line_naming_the_setting() {
+    let env = Env::new();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = env
+        .command(&["serve"])
+        .env("TESSERA_BIND", &address)
+        .output()
+        .unwrap();
+    assert_one_clear_line(&output, "TESSERA_BIND");
+}
+
+#[test]
+fn a_bad_setting_is_one_line_naming_it() {
+    let env = Env::new();
+    let output = env
+        .command(&["migrate"])
+        .env("TESSERA_BCRYPT_COST", "99")
+        .output()
+        .unwrap();
+    assert_one_clear_line(&output, "TESSERA_BCRYPT_COST");
+}
