@@ -12,7 +12,9 @@ impl RedirectUri {
     /// Validates a URI offered at registration; the error says what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("{text:?} must not contain spaces or control characters"));
+            return Err(format!(
+                "{text:?} must not contain spaces or control characters"
+            ));
         }
         let url = Url::parse(text).map_err(|_| format!("{text:?} is not an absolute URI"))?;
         if url.fragment().is_some() {

@@ -1,0 +1,119 @@
+//! `GET /api/me`: the bearer-protected API (RFC 6750 answers).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::helpers::fixtures::tokens;
+use crate::helpers::{
+    assert_bearer_error, both_backends, spawn_app, spawn_app_with, www_authenticate, TestClient,
+};
+
+fn assert_bare_bearer_challenge(response: &reqwest::Response) {
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = www_authenticate(response.headers());
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains("realm=\"tessera\""),
+        "WWW-Authenticate: {challenge:?}"
+    );
+    assert!(
+        !challenge.contains("error="),
+        "WWW-Authenticate: {challenge:?}"
+    );
+}
+
+both_backends!(
+    no_authorization_header_is_401_with_a_bare_bearer_challenge,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+
+        let response = app.get_page("/api/me").await;
+
+        assert_bare_bearer_challenge(&response);
+    }
+);
+
+both_backends!(
+    a_non_bearer_scheme_is_401_with_a_bare_bearer_challenge,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        let user = app.signed_up_user().await;
+
+        let response = app
+            .client
+            .get(app.url("/api/me"))
+            .basic_auth(&user.username, Some(&user.password))
+            .send()
+            .await
+            .unwrap();
+
+        assert_bare_bearer_challenge(&response);
+    }
+);
+
+both_backends!(
+    an_access_token_in_the_query_string_is_not_accepted,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        let user = app.signed_up_user().await;
+        let client = TestClient::confidential(&["password"], "profile")
+            .register(&app)
+            .await;
+        let (access, _) = tokens(&client.password_token(&app, &user, "profile").await);
+
+        let response = app
+            .client
+            .get(app.url("/api/me"))
+            .query(&[("access_token", access.as_str())])
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+);
+
+both_backends!(
+    an_unknown_token_is_401_invalid_token,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+
+        let response = app.get_api_me("not-a-token").await;
+
+        assert_bearer_error(&response, StatusCode::UNAUTHORIZED, "invalid_token");
+    }
+);
+
+both_backends!(
+    an_expired_token_is_401_invalid_token,
+    |backend| async move {
+        let app = spawn_app_with(backend, &[("TESSERA_ACCESS_TOKEN_TTL", "1")]).await;
+        let user = app.signed_up_user().await;
+        let client = TestClient::confidential(&["password"], "profile")
+            .register(&app)
+            .await;
+        let body = client.password_token(&app, &user, "profile").await;
+        assert_eq!(body["expires_in"], 1);
+
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let response = app.get_api_me(body["access_token"].as_str().unwrap()).await;
+
+        assert_bearer_error(&response, StatusCode::UNAUTHORIZED, "invalid_token");
+    }
+);
+
+both_backends!(
+    a_token_without_profile_is_403_insufficient_scope,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        let user = app.signed_up_user().await;
+        let client = TestClient::confidential(&["password"], "profile email")
+            .register(&app)
+            .await;
+        let (access, _) = tokens(&client.password_token(&app, &user, "email").await);
+
+        let response = app.get_api_me(&access).await;
+
+        assert_bearer_error(&response, StatusCode::FORBIDDEN, "insufficient_scope");
+    }
+);

@@ -1,0 +1,417 @@
+//! The spawned server, one "browser" per reqwest client, and one helper per route.
+
+pub mod fixtures;
+pub mod html;
+pub mod pkce;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use tessera_persistence::test_db::TestDb;
+use tessera_web::config::Config;
+use tessera_web::startup::Application;
+use url::Url;
+
+pub use fixtures::{TestClient, TestUser};
+pub use pkce::Pkce;
+
+/// Runs a test body once per database backend: `both_backends!(name, |backend| async move { .. });`
+///
+/// Expands to `mod name { async fn sqlite(); async fn postgres(); }`, the second only with
+/// the `postgres-tests` feature (which fails, not skips, when Postgres is down).
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[cfg(feature = "postgres-tests")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    };
+}
+pub(crate) use both_backends;
+
+/// The database a spawned app runs on.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(
+    not(feature = "postgres-tests"),
+    expect(
+        dead_code,
+        reason = "Postgres runs only with the postgres-tests feature"
+    )
+)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the Postgres server, dropped afterwards.
+    Postgres,
+}
+
+/// Keeps the server task and its database alive; stops the server before dropping the database.
+struct Running {
+    server: tokio::task::JoinHandle<()>,
+    _db: TestDb,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A running Tessera seen through one browser (a reqwest client with its own cookie jar).
+#[derive(Clone)]
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// Keeps cookies, never follows redirects.
+    pub client: reqwest::Client,
+    running: Arc<Running>,
+}
+
+/// Starts Tessera on a fresh database, port 0, bcrypt cost 4.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Like [`spawn_app`], with extra `TESSERA_*` settings (short lifetimes...).
+pub async fn spawn_app_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
+    let db = match backend {
+        Backend::Sqlite => TestDb::sqlite(),
+        Backend::Postgres => TestDb::postgres(),
+    };
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("TESSERA_BIND".into(), "127.0.0.1:0".into());
+    vars.insert("TESSERA_DATABASE_URL".into(), db.url());
+    vars.insert("TESSERA_BCRYPT_COST".into(), "4".into());
+    for (key, value) in env {
+        vars.insert((*key).to_owned(), (*value).to_owned());
+    }
+    let config = Config::from_lookup(|key: &str| vars.get(key).cloned())
+        .expect("the test configuration is valid");
+    let application = Application::build(config)
+        .await
+        .expect("the application builds");
+    let port = application.port();
+    let server = tokio::spawn(async move {
+        let _ = application.run_until_stopped().await;
+    });
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: browser(),
+        running: Arc::new(Running { server, _db: db }),
+    }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a reqwest client builds")
+}
+
+/// A fresh username (unique per call).
+pub fn unique_name(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}{}", &id[..12])
+}
+
+impl TestApp {
+    /// The same server seen from a new browser with an empty cookie jar.
+    pub fn another_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: browser(),
+            running: Arc::clone(&self.running),
+        }
+    }
+
+    /// Absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// `GET path`.
+    pub async fn get_page(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// `GET path`, expecting 200, returning the body.
+    pub async fn get_html(&self, path: &str) -> String {
+        let response = self.get_page(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.expect("body")
+    }
+
+    /// The CSRF token of the form on `path` (this browser's session).
+    pub async fn csrf_token(&self, path: &str) -> String {
+        let page = self.get_html(path).await;
+        html::input_value(&page, "csrf_token")
+            .unwrap_or_else(|| panic!("no csrf_token input on {path}: {page}"))
+    }
+
+    /// `POST path` with an urlencoded form.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `GET location` of a redirect response, in this browser.
+    pub async fn follow(&self, response: Response) -> Response {
+        if response.status().is_redirection() {
+            let target = self.location(&response);
+            self.client.get(target).send().await.expect("GET Location")
+        } else {
+            response
+        }
+    }
+
+    /// The absolute `Location` of a response (panics when absent).
+    pub fn location(&self, response: &Response) -> Url {
+        let raw = response
+            .headers()
+            .get(LOCATION)
+            .unwrap_or_else(|| panic!("no Location header (status {})", response.status()))
+            .to_str()
+            .expect("ASCII Location");
+        Url::parse(&self.address)
+            .expect("base URL")
+            .join(raw)
+            .expect("Location is a URL")
+    }
+
+    /// `POST /signup` with a fresh CSRF token.
+    pub async fn signup(&self, username: &str, password: &str) -> Response {
+        let csrf = self.csrf_token("/signup").await;
+        self.post_form(
+            "/signup",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+    }
+
+    /// `POST /login` with a fresh CSRF token and an optional `next`.
+    pub async fn login(&self, username: &str, password: &str, next: Option<&str>) -> Response {
+        let csrf = self.csrf_token("/login").await;
+        let mut form = vec![
+            ("username", username),
+            ("password", password),
+            ("csrf_token", csrf.as_str()),
+        ];
+        if let Some(next) = next {
+            form.push(("next", next));
+        }
+        self.post_form("/login", &form).await
+    }
+
+    /// `POST /logout` with the CSRF token of the home page.
+    pub async fn logout(&self) -> Response {
+        let csrf = self.csrf_token("/").await;
+        self.post_form("/logout", &[("csrf_token", &csrf)]).await
+    }
+
+    /// Signs up a fresh user in this browser, which is then signed in.
+    pub async fn signed_up_user(&self) -> TestUser {
+        let user = TestUser::generate();
+        let response = self.signup(&user.username, &user.password).await;
+        assert!(
+            response.status().is_redirection(),
+            "sign-up should redirect, got {}",
+            response.status()
+        );
+        user
+    }
+
+    /// `POST /create_client` (signed in), returning `(client_id, client_secret)` from the client page.
+    pub async fn create_client(&self, form: &[(&str, &str)]) -> (String, Option<String>) {
+        let csrf = self.csrf_token("/create_client").await;
+        let mut full: Vec<(&str, &str)> = form.to_vec();
+        full.push(("csrf_token", &csrf));
+        let response = self.post_form("/create_client", &full).await;
+        let response = self.follow(response).await;
+        let status = response.status();
+        let page = response.text().await.expect("body");
+        assert_eq!(status, StatusCode::OK, "create_client failed: {page}");
+        let client_id = html::element_text(&page, "client_id")
+            .unwrap_or_else(|| panic!("no id=\"client_id\" on the client page: {page}"));
+        let secret = html::element_text(&page, "client_secret").filter(|s| !s.is_empty());
+        (client_id, secret)
+    }
+
+    /// `GET /oauth/authorize?query`.
+    pub async fn get_authorize(&self, query: &[(&str, &str)]) -> Response {
+        self.client
+            .get(self.url("/oauth/authorize"))
+            .query(query)
+            .send()
+            .await
+            .expect("GET /oauth/authorize")
+    }
+
+    /// `POST /oauth/authorize` with the given form.
+    pub async fn post_consent(&self, form: &[(String, String)]) -> Response {
+        self.client
+            .post(self.url("/oauth/authorize"))
+            .form(form)
+            .send()
+            .await
+            .expect("POST /oauth/authorize")
+    }
+
+    /// The hidden fields of the consent form for `query` (signed in; expects the consent page).
+    pub async fn consent_form(&self, query: &[(&str, &str)]) -> Vec<(String, String)> {
+        let response = self.get_authorize(query).await;
+        let status = response.status();
+        let page = response.text().await.expect("body");
+        assert_eq!(status, StatusCode::OK, "expected the consent page: {page}");
+        let form = html::form_hidden_inputs(&page, "/oauth/authorize");
+        assert!(
+            !form.is_empty(),
+            "no consent form posting to /oauth/authorize: {page}"
+        );
+        form
+    }
+
+    /// Shows the consent page for `query` and answers Allow (`true`) or Deny (`false`).
+    pub async fn consent(&self, query: &[(&str, &str)], allow: bool) -> Response {
+        let mut form = self.consent_form(query).await;
+        form.push(("confirm".into(), if allow { "yes" } else { "no" }.into()));
+        self.post_consent(&form).await
+    }
+
+    /// `POST /oauth/token` (urlencoded), with optional HTTP Basic `(client_id, secret)`.
+    pub async fn post_token(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Response {
+        self.post_client_endpoint("/oauth/token", form, basic).await
+    }
+
+    /// `POST /oauth/revoke` (urlencoded), with optional HTTP Basic `(client_id, secret)`.
+    pub async fn post_revoke(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Response {
+        self.post_client_endpoint("/oauth/revoke", form, basic)
+            .await
+    }
+
+    async fn post_client_endpoint(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Response {
+        let mut request = self.client.post(self.url(path)).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.expect("POST")
+    }
+
+    /// `GET /api/me` with `Authorization: Bearer token`.
+    pub async fn get_api_me(&self, token: &str) -> Response {
+        self.client
+            .get(self.url("/api/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET /api/me")
+    }
+}
+
+/// Status, headers and JSON body of a response.
+pub async fn json(response: Response) -> (StatusCode, HeaderMap, Value) {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("expected JSON ({status}): {e}: {text}"));
+    (status, headers, body)
+}
+
+/// Asserts an RFC 6749 JSON error with this status and `error` code; returns the headers.
+pub async fn assert_oauth_error(response: Response, status: StatusCode, error: &str) -> HeaderMap {
+    let (got_status, headers, body) = json(response).await;
+    assert_eq!(
+        (got_status, body["error"].as_str()),
+        (status, Some(error)),
+        "expected {status} {error}, got {got_status} {body}"
+    );
+    headers
+}
+
+/// Asserts a 200 token response and returns its JSON.
+pub async fn assert_token(response: Response) -> Value {
+    let (status, _, body) = json(response).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "expected a token, got {status} {body}"
+    );
+    assert!(body["access_token"].is_string(), "no access_token: {body}");
+    body
+}
+
+/// Asserts `/api/me` answers 200 for this token; returns the JSON.
+pub async fn assert_api_me_ok(app: &TestApp, token: &str) -> Value {
+    let (status, _, body) = json(app.get_api_me(token).await).await;
+    assert_eq!(status, StatusCode::OK, "/api/me: {body}");
+    body
+}
+
+/// Asserts a Bearer failure with this status and `WWW-Authenticate` error code.
+pub fn assert_bearer_error(response: &Response, status: StatusCode, error: &str) {
+    assert_eq!(response.status(), status, "bearer status");
+    let challenge = www_authenticate(response.headers());
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains(&format!("error=\"{error}\"")),
+        "expected WWW-Authenticate: Bearer error=\"{error}\", got {challenge:?}"
+    );
+}
+
+/// The `WWW-Authenticate` header, or "" when absent.
+pub fn www_authenticate(headers: &HeaderMap) -> String {
+    headers
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .map(|v| v.to_str().expect("ASCII header").to_owned())
+        .unwrap_or_default()
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A parameter of a URL's `#fragment` (implicit grant).
+pub fn fragment_param(url: &Url, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(url.fragment().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A parameter of the query or, failing that, the fragment.
+pub fn redirect_param(url: &Url, name: &str) -> Option<String> {
+    query_param(url, name).or_else(|| fragment_param(url, name))
+}

@@ -1,0 +1,24 @@
+//! Black-box tests of Tessera over HTTP: one binary, every test on SQLite and (with the
+//! `postgres-tests` feature) on Postgres, each against its own server and database.
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail the test on any surprise"
+)]
+
+mod helpers;
+
+mod api_me;
+mod authorize;
+mod client_auth;
+mod client_credentials;
+mod clients;
+mod concurrency;
+mod health;
+mod lifetimes;
+mod pages;
+mod refresh;
+mod revoke;
+mod robustness;
+mod token_code;
+mod token_password;
