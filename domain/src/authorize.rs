@@ -7,7 +7,7 @@ use crate::code::AuthorizationCode;
 use crate::error::{ErrorCode, OAuthError, StoreError};
 use crate::grant::Grant;
 use crate::params::Params;
-use crate::pkce::CodeChallenge;
+use crate::pkce::{ChallengeMethod, CodeChallenge};
 use crate::provider::Provider;
 use crate::redirect_uri::{self, RedirectUri};
 use crate::scope::Scope;
@@ -179,9 +179,13 @@ impl<S: Store> Provider<S> {
                 params.single("code_challenge_method")?,
                 self.policy.allow_plain_pkce,
             )?;
-            if request.challenge.is_none() && request.client.is_public() {
+            let s256 = request
+                .challenge
+                .as_ref()
+                .is_some_and(|challenge| challenge.method == ChallengeMethod::S256);
+            if request.client.is_public() && !s256 {
                 return Err(OAuthError::invalid_request(
-                    "Public clients must send a PKCE code_challenge (S256).",
+                    "Public clients must send a PKCE code_challenge with method S256.",
                 ));
             }
         }

@@ -190,11 +190,18 @@ impl ClientRegistration {
         now: DateTime<Utc>,
     ) -> Result<(Client, Option<Secret>), OAuthError> {
         let name = self.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(metadata_error("client_name must be 1 to 100 characters"));
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(metadata_error(
+                "client_name must be 1 to 100 characters, without control characters",
+            ));
         }
         let uri = match self.uri.trim() {
             "" => None,
+            uri if uri.chars().any(|c| c.is_control() || c.is_whitespace()) => {
+                return Err(metadata_error(
+                    "client_uri must not contain spaces or control characters",
+                ))
+            }
             uri => Some(
                 url::Url::parse(uri)
                     .ok()
@@ -361,6 +368,20 @@ mod tests {
             (
                 ClientRegistration {
                     name: " ".into(),
+                    ..registration()
+                },
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                ClientRegistration {
+                    name: "a\0b".into(),
+                    ..registration()
+                },
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                ClientRegistration {
+                    uri: "https://app.example/\0".into(),
                     ..registration()
                 },
                 ErrorCode::InvalidClientMetadata,

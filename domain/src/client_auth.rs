@@ -39,11 +39,6 @@ impl ClientCredentials {
             client_secret: params.single("client_secret")?.map(str::to_owned),
         })
     }
-
-    /// Whether the caller tried HTTP Basic (a failure then answers 401 with `WWW-Authenticate`).
-    pub fn used_basic(&self) -> bool {
-        self.basic.is_some()
-    }
 }
 
 /// RFC 6749 §2.3.1: Basic credentials are base64 of `urlencode(id):urlencode(secret)`.

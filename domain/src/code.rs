@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::error::OAuthError;
 use crate::grant::GrantId;
 use crate::pkce::CodeChallenge;
 use crate::scope::Scope;
@@ -37,8 +38,8 @@ pub struct AuthorizationCode {
 /// What happened when a client presented a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeRedemption {
-    /// This call used the code up; it may be exchanged now.
-    Redeemed(AuthorizationCode),
+    /// This call used the code up; the tokens were stored unless minting refused.
+    Redeemed(Result<(), OAuthError>),
     /// The code belongs to this client but was used before.
     Reused(AuthorizationCode),
     /// Unknown, expired, or another client's: nothing changed.

@@ -10,7 +10,7 @@ use crate::code::{AuthorizationCode, CodeRedemption};
 use crate::error::StoreError;
 use crate::grant::{Grant, GrantId};
 use crate::secret::TokenDigest;
-use crate::store::{ClientStore, CodeStore, GrantStore, SettingStore, TokenStore, UserStore};
+use crate::store::{ClientStore, CodeStore, GrantStore, Mint, SettingStore, TokenStore, UserStore};
 use crate::token::{RefreshRotation, Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
 
@@ -37,6 +37,12 @@ impl MemoryStore {
 }
 
 impl Tables {
+    fn insert_tokens(&mut self, tokens: &[Token]) {
+        for token in tokens {
+            self.tokens.insert(token.digest, token.clone());
+        }
+    }
+
     fn with_grant_revocation(&self, token: &Token) -> Token {
         let grant_revoked = self
             .grants
@@ -153,28 +159,29 @@ impl CodeStore for MemoryStore {
         digest: &TokenDigest,
         client_id: &str,
         now: DateTime<Utc>,
+        mint: Mint<'_, AuthorizationCode>,
     ) -> Result<CodeRedemption, StoreError> {
         let mut tables = self.tables();
-        Ok(match tables.codes.get_mut(digest) {
+        let code = match tables.codes.get_mut(digest) {
             Some((code, used)) if code.client_id == client_id => match used {
-                Some(_) => CodeRedemption::Reused(code.clone()),
+                Some(_) => return Ok(CodeRedemption::Reused(code.clone())),
                 None if code.expires_at > now => {
                     *used = Some(now);
-                    CodeRedemption::Redeemed(code.clone())
+                    code.clone()
                 }
-                None => CodeRedemption::Unusable,
+                None => return Ok(CodeRedemption::Unusable),
             },
-            _ => CodeRedemption::Unusable,
-        })
+            _ => return Ok(CodeRedemption::Unusable),
+        };
+        Ok(CodeRedemption::Redeemed(
+            mint(&code).map(|tokens| tables.insert_tokens(&tokens)),
+        ))
     }
 }
 
 impl TokenStore for MemoryStore {
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError> {
-        let mut tables = self.tables();
-        for token in tokens {
-            tables.tokens.insert(token.digest, token.clone());
-        }
+        self.tables().insert_tokens(tokens);
         Ok(())
     }
 
@@ -191,6 +198,7 @@ impl TokenStore for MemoryStore {
         digest: &TokenDigest,
         client_id: &str,
         now: DateTime<Utc>,
+        mint: Mint<'_, Token>,
     ) -> Result<RefreshRotation, StoreError> {
         let mut tables = self.tables();
         let Some(token) = tables
@@ -212,7 +220,9 @@ impl TokenStore for MemoryStore {
         if let Some(stored) = tables.tokens.get_mut(digest) {
             stored.rotated_at = Some(now);
         }
-        Ok(RefreshRotation::Rotated(token))
+        Ok(RefreshRotation::Rotated(
+            mint(&token).map(|tokens| tables.insert_tokens(&tokens)),
+        ))
     }
 
     fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError> {

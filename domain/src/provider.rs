@@ -37,16 +37,6 @@ impl<S: Store> Provider<S> {
         }
     }
 
-    /// The storage behind it.
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    /// Its policy.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
-    }
-
     /// The current time from its clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()

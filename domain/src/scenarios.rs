@@ -732,3 +732,33 @@ fn sign_in_refuses_wrong_passwords_and_unknown_users() {
         Err(crate::accounts::SignUpError::UsernameTaken)
     ));
 }
+
+#[test]
+fn public_clients_must_use_s256_even_when_plain_is_allowed() {
+    let w = world_with(Policy {
+        allow_plain_pkce: true,
+        ..Policy::default()
+    });
+    let (public, _) = w.client("none", "authorization_code");
+    let (confidential, _) = w.client("client_secret_basic", "authorization_code");
+    let plain = [
+        ("code_challenge", VERIFIER),
+        ("code_challenge_method", "plain"),
+    ];
+    let mut pairs = vec![("response_type", "code"), ("client_id", public.id.as_str())];
+    pairs.extend_from_slice(&plain);
+    match w.provider.validate_authorization(&params(&pairs)) {
+        Err(AuthorizeError::Redirect(url)) => assert_eq!(error_of(&url), "invalid_request"),
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+    let code = w.code_for(&confidential, &plain);
+    let tokens = w.exchange(
+        &confidential,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+        ],
+    );
+    assert!(tokens.is_ok());
+}

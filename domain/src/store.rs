@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::client::Client;
 use crate::code::{AuthorizationCode, CodeRedemption};
-use crate::error::StoreError;
+use crate::error::{OAuthError, StoreError};
 use crate::grant::{Grant, GrantId};
 use crate::secret::TokenDigest;
 use crate::token::{RefreshRotation, Token};
@@ -50,17 +50,23 @@ pub trait GrantStore: Send + Sync {
     fn revoke_grant(&self, id: GrantId, now: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
+/// Makes the tokens to store for a redeemed code or a rotated refresh token, or refuses.
+pub type Mint<'a, T> = &'a mut dyn FnMut(&T) -> Result<Vec<Token>, OAuthError>;
+
 /// Where authorization codes live.
 pub trait CodeStore: Send + Sync {
     /// Adds a code (its grant must exist).
     fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError>;
-    /// Atomically marks the code used if it is this client's, unused and unexpired; of any
-    /// number of concurrent calls at most one gets [`CodeRedemption::Redeemed`].
+    /// In one transaction: marks the code used if it is this client's, unused and unexpired,
+    /// then stores the tokens `mint` makes from it. If `mint` refuses, the code stays used and
+    /// nothing else is stored; if storage fails, nothing changes at all. Of any number of
+    /// concurrent calls at most one gets [`CodeRedemption::Redeemed`].
     fn redeem_code(
         &self,
         digest: &TokenDigest,
         client_id: &str,
         now: DateTime<Utc>,
+        mint: Mint<'_, AuthorizationCode>,
     ) -> Result<CodeRedemption, StoreError>;
 }
 
@@ -70,13 +76,16 @@ pub trait TokenStore: Send + Sync {
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError>;
     /// The token with this digest; `revoked_at` is set when the token or its grant was revoked.
     fn find_token(&self, digest: &TokenDigest) -> Result<Option<Token>, StoreError>;
-    /// Atomically marks a refresh token rotated if it is this client's and active; of any
-    /// number of concurrent calls at most one gets [`RefreshRotation::Rotated`].
+    /// In one transaction: marks a refresh token rotated if it is this client's and active
+    /// (its grant unrevoked), then stores the tokens `mint` makes from it. If `mint` refuses,
+    /// the token stays rotated and nothing else is stored; if storage fails, nothing changes.
+    /// Of any number of concurrent calls at most one gets [`RefreshRotation::Rotated`].
     fn rotate_refresh_token(
         &self,
         digest: &TokenDigest,
         client_id: &str,
         now: DateTime<Utc>,
+        mint: Mint<'_, Token>,
     ) -> Result<RefreshRotation, StoreError>;
     /// Revokes one token (idempotent).
     fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError>;

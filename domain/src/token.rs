@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::error::OAuthError;
 use crate::grant::GrantId;
 use crate::scope::Scope;
 use crate::secret::TokenDigest;
@@ -23,15 +24,6 @@ impl TokenKind {
         match self {
             Self::Access => "access_token",
             Self::Refresh => "refresh_token",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "access_token" => Some(Self::Access),
-            "refresh_token" => Some(Self::Refresh),
-            _ => None,
         }
     }
 }
@@ -71,8 +63,8 @@ impl Token {
 /// What happened when a client presented a refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefreshRotation {
-    /// This call rotated the token; new tokens may be issued.
-    Rotated(Token),
+    /// This call rotated the token; the tokens were stored unless minting refused.
+    Rotated(Result<(), OAuthError>),
     /// The token belongs to this client and was rotated before.
     AlreadyRotated(Token),
     /// Unknown, expired, revoked, or another client's: nothing changed.

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::client::{Client, GrantType};
 use crate::code::{AuthorizationCode, CodeRedemption};
-use crate::error::{Error, ErrorCode, OAuthError};
+use crate::error::{Error, ErrorCode, OAuthError, StoreError};
 use crate::grant::{Grant, GrantId};
 use crate::params::Params;
 use crate::provider::Provider;
@@ -137,7 +137,7 @@ impl<S: Store> Provider<S> {
                 let grant = Grant::new(&client.id, None, scope, now);
                 self.store.insert_grant(&grant)?;
                 self.issue(
-                    Issue {
+                    &Issue {
                         grant_id: grant.id,
                         client,
                         user_id: None,
@@ -159,42 +159,44 @@ impl<S: Store> Provider<S> {
         code_verifier: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
-        let code = match self
-            .store
-            .redeem_code(&TokenDigest::of(code), &client.id, now)?
-        {
-            CodeRedemption::Redeemed(code) => code,
+        let mut response = None;
+        let redemption =
+            self.store
+                .redeem_code(&TokenDigest::of(code), &client.id, now, &mut |code| {
+                    check_code_binding(
+                        client,
+                        code,
+                        redirect_uri.as_deref(),
+                        code_verifier.as_deref(),
+                    )?;
+                    let (tokens, minted) = self.mint(
+                        &Issue {
+                            grant_id: code.grant_id,
+                            client,
+                            user_id: Some(code.user_id),
+                            grant_scope: &code.scope,
+                            access_scope: &code.scope,
+                            with_refresh_token: client.allows_grant(GrantType::RefreshToken),
+                        },
+                        now,
+                    );
+                    response = Some(minted);
+                    Ok(tokens)
+                })?;
+        match redemption {
+            CodeRedemption::Redeemed(outcome) => minted(outcome, response),
             CodeRedemption::Reused(code) => {
                 self.store.revoke_grant(code.grant_id, now)?;
-                return Err(OAuthError::invalid_grant(
+                Err(OAuthError::invalid_grant(
                     "The authorization code was already used; the tokens issued for it are revoked.",
-                )
-                .into());
-            }
-            CodeRedemption::Unusable => {
-                return Err(OAuthError::invalid_grant(
-                    "The authorization code is invalid, expired, or was issued to another client.",
                 )
                 .into())
             }
-        };
-        check_code_binding(
-            client,
-            &code,
-            redirect_uri.as_deref(),
-            code_verifier.as_deref(),
-        )?;
-        self.issue(
-            Issue {
-                grant_id: code.grant_id,
-                client,
-                user_id: Some(code.user_id),
-                grant_scope: &code.scope,
-                access_scope: &code.scope,
-                with_refresh_token: client.allows_grant(GrantType::RefreshToken),
-            },
-            now,
-        )
+            CodeRedemption::Unusable => Err(OAuthError::invalid_grant(
+                "The authorization code is invalid, expired, or was issued to another client.",
+            )
+            .into()),
+        }
     }
 
     fn refresh(
@@ -224,29 +226,36 @@ impl<S: Store> Provider<S> {
             }
             _ => current.scope.clone(),
         };
-        let token = match self.store.rotate_refresh_token(&digest, &client.id, now)? {
-            RefreshRotation::Rotated(token) => token,
-            RefreshRotation::AlreadyRotated(token) if self.within_reuse_grace(&token, now) => token,
+        let issue_for = |token: &Token| Issue {
+            grant_id: token.grant_id,
+            client,
+            user_id: token.user_id,
+            grant_scope: &current.scope,
+            access_scope: &access_scope,
+            with_refresh_token: true,
+        };
+        let mut response = None;
+        let rotation = self
+            .store
+            .rotate_refresh_token(&digest, &client.id, now, &mut |token| {
+                let (tokens, minted) = self.mint(&issue_for(token), now);
+                response = Some(minted);
+                Ok(tokens)
+            })?;
+        match rotation {
+            RefreshRotation::Rotated(outcome) => minted(outcome, response),
+            RefreshRotation::AlreadyRotated(token) if self.within_reuse_grace(&token, now) => {
+                self.issue(&issue_for(&token), now)
+            }
             RefreshRotation::AlreadyRotated(token) => {
                 self.store.revoke_grant(token.grant_id, now)?;
-                return Err(OAuthError::invalid_grant(
+                Err(OAuthError::invalid_grant(
                     "The refresh token was already used; every token of this grant is revoked.",
                 )
-                .into());
+                .into())
             }
-            RefreshRotation::Unusable => return Err(invalid().into()),
-        };
-        self.issue(
-            Issue {
-                grant_id: token.grant_id,
-                client,
-                user_id: token.user_id,
-                grant_scope: &token.scope,
-                access_scope: &access_scope,
-                with_refresh_token: true,
-            },
-            now,
-        )
+            RefreshRotation::Unusable => Err(invalid().into()),
+        }
     }
 
     /// Whether a rotated refresh token may still be retried (`TESSERA_REFRESH_REUSE_GRACE_SECONDS`).
@@ -274,7 +283,7 @@ impl<S: Store> Provider<S> {
         let grant = Grant::new(&client.id, Some(user.id), scope, now);
         self.store.insert_grant(&grant)?;
         self.issue(
-            Issue {
+            &Issue {
                 grant_id: grant.id,
                 client,
                 user_id: Some(user.id),
@@ -286,7 +295,8 @@ impl<S: Store> Provider<S> {
         )
     }
 
-    fn issue(&self, issue: Issue<'_>, now: DateTime<Utc>) -> Result<TokenResponse, Error> {
+    /// Makes new tokens and the response that carries them, without storing anything.
+    fn mint(&self, issue: &Issue<'_>, now: DateTime<Utc>) -> (Vec<Token>, TokenResponse) {
         let record = |secret: &Secret, kind, scope: &Scope, ttl| Token {
             digest: secret.digest(),
             kind,
@@ -315,15 +325,32 @@ impl<S: Store> Provider<S> {
                 self.policy.refresh_token_ttl,
             ));
         }
-        self.store.insert_tokens(&tokens)?;
-        Ok(TokenResponse {
+        let response = TokenResponse {
             access_token: access.expose().to_owned(),
             token_type: "Bearer",
             expires_in: self.policy.access_token_ttl.num_seconds(),
             scope: issue.access_scope.to_string(),
             refresh_token: refresh.map(|secret| secret.expose().to_owned()),
-        })
+        };
+        (tokens, response)
     }
+
+    /// Makes new tokens and stores them.
+    fn issue(&self, issue: &Issue<'_>, now: DateTime<Utc>) -> Result<TokenResponse, Error> {
+        let (tokens, response) = self.mint(issue, now);
+        self.store.insert_tokens(&tokens)?;
+        Ok(response)
+    }
+}
+
+/// The response minted inside a store transaction, or the refusal that stopped it.
+fn minted(
+    outcome: Result<(), OAuthError>,
+    response: Option<TokenResponse>,
+) -> Result<TokenResponse, Error> {
+    outcome?;
+    response
+        .ok_or_else(|| StoreError::Other("the store reported tokens it never minted".into()).into())
 }
 
 /// RFC 6749 §4.1.3 and RFC 7636 §4.6: the token request must repeat the redirect URI and

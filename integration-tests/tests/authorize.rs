@@ -242,7 +242,8 @@ both_backends!(
 both_backends!(plain_pkce_is_refused_unless_allowed, |backend| async move {
     let app = spawn_app(backend).await;
     app.signed_up_user().await;
-    let client = TestClient::public(&["authorization_code"], "profile")
+    // Confidential: public clients need S256 whatever the configuration says.
+    let client = TestClient::confidential(&["authorization_code"], "profile")
         .register(&app)
         .await;
     let pkce = Pkce::s256();

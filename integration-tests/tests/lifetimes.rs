@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::fixtures::tokens;
+use crate::helpers::fixtures::{tokens, RegisteredClient};
 use crate::helpers::{
     assert_api_me_ok, assert_oauth_error, assert_token, both_backends, query_param, spawn_app_with,
-    TestClient,
+    Backend, TestApp, TestClient,
 };
 
 both_backends!(an_expired_code_is_invalid_grant, |backend| async move {
@@ -61,24 +61,67 @@ both_backends!(
     }
 );
 
+/// A signed-in browser on a server that allows PKCE `plain`, `client` registered there, and
+/// the authorization query for it with a `plain` challenge (the verifier itself).
+async fn plain_pkce_setup(
+    backend: Backend,
+    client: TestClient,
+) -> (TestApp, RegisteredClient, String) {
+    let app = spawn_app_with(backend, &[("TESSERA_PKCE_ALLOW_PLAIN", "1")]).await;
+    app.signed_up_user().await;
+    let client = client.register(&app).await;
+    let verifier = crate::helpers::Pkce::s256().verifier;
+    (app, client, verifier)
+}
+
+/// `client`'s code-flow query with `verifier` as a PKCE `plain` challenge.
+fn plain_pkce_query<'a>(
+    client: &'a RegisteredClient,
+    verifier: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut query = client.code_query("profile", None);
+    query.push(("code_challenge", verifier));
+    query.push(("code_challenge_method", "plain"));
+    query
+}
+
 both_backends!(
     plain_pkce_works_when_allowed_by_configuration,
     |backend| async move {
-        let app = spawn_app_with(backend, &[("TESSERA_PKCE_ALLOW_PLAIN", "1")]).await;
-        app.signed_up_user().await;
-        let client = TestClient::public(&["authorization_code"], "profile")
-            .register(&app)
+        let confidential = TestClient::confidential(&["authorization_code"], "profile");
+        let (app, client, verifier) = plain_pkce_setup(backend, confidential).await;
+        let response = app
+            .consent(&plain_pkce_query(&client, &verifier), true)
             .await;
-        let verifier = crate::helpers::Pkce::s256().verifier;
-        let mut query = client.code_query("profile", None);
-        query.push(("code_challenge", &verifier));
-        query.push(("code_challenge_method", "plain"));
-        let response = app.consent(&query, true).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let code = query_param(&app.location(&response), "code").unwrap();
 
         let response = client.redeem_code(&app, &code, Some(&verifier)).await;
 
         assert_token(response).await;
+    }
+);
+
+both_backends!(
+    public_clients_need_s256_even_when_plain_pkce_is_allowed,
+    |backend| async move {
+        let public = TestClient::public(&["authorization_code"], "profile");
+        let (app, client, verifier) = plain_pkce_setup(backend, public).await;
+
+        let response = app
+            .get_authorize(&plain_pkce_query(&client, &verifier))
+            .await;
+
+        assert!(
+            response.status().is_redirection(),
+            "expected a redirect, got {}",
+            response.status()
+        );
+        let location = app.location(&response);
+        assert_eq!(
+            query_param(&location, "error").as_deref(),
+            Some("invalid_request"),
+            "{location}"
+        );
     }
 );

@@ -14,6 +14,7 @@ mod client_auth;
 mod client_credentials;
 mod clients;
 mod concurrency;
+mod headers;
 mod health;
 mod lifetimes;
 mod pages;

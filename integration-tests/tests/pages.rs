@@ -3,7 +3,7 @@
 use reqwest::header::SET_COOKIE;
 use reqwest::StatusCode;
 
-use crate::helpers::{both_backends, spawn_app, unique_name, TestApp, TestUser};
+use crate::helpers::{both_backends, spawn_app, spawn_app_with, unique_name, TestApp, TestUser};
 
 async fn home_shows(app: &TestApp, username: &str) -> bool {
     app.get_html("/").await.contains(username)
@@ -315,6 +315,29 @@ both_backends!(
             response.status().is_redirection(),
             "expected a redirect, got {}",
             response.status()
+        );
+    }
+);
+
+both_backends!(
+    a_sign_in_ends_when_the_session_lifetime_has_passed,
+    |backend| async move {
+        let app = spawn_app_with(backend, &[("TESSERA_SESSION_TTL", "3")]).await;
+        let user = app.signed_up_user().await;
+        assert!(home_shows(&app, &user.username).await, "not signed in");
+
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+
+        assert!(!home_shows(&app, &user.username).await, "still signed in");
+        let response = app.get_page("/create_client").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.location(&response).path(), "/login");
+        // The same browser signs in again without trouble.
+        let again = app.login(&user.username, &user.password, None).await;
+        assert!(again.status().is_redirection(), "{}", again.status());
+        assert!(
+            home_shows(&app, &user.username).await,
+            "not signed in again"
         );
     }
 );

@@ -9,7 +9,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use tessera_domain::StoreError;
 
 use crate::connection::{ConnectionManager, DbConnection};
-use crate::error::{from_diesel, from_migration, from_open, from_pool};
+use crate::error::{from_diesel, from_migration, from_open, from_pool, TransactionError};
 use crate::url::{Backend, DatabaseUrl};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
@@ -87,9 +87,9 @@ impl Database {
         let applied = match &mut connection {
             DbConnection::Sqlite(connection) => connection
                 .immediate_transaction(|connection| {
-                    run_pending(connection, SQLITE_MIGRATIONS).map_err(MigrateError::Store)
+                    run_pending(connection, SQLITE_MIGRATIONS).map_err(TransactionError::Store)
                 })
-                .map_err(MigrateError::into_store)?,
+                .map_err(TransactionError::into_store)?,
             DbConnection::Postgres(connection) => {
                 let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})");
                 let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})");
@@ -146,27 +146,6 @@ where
         .run_pending_migrations(migrations)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
         .map_err(from_migration)
-}
-
-/// The error of the SQLite migration transaction: the harness's, or the transaction's own.
-enum MigrateError {
-    Store(StoreError),
-    Diesel(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for MigrateError {
-    fn from(error: diesel::result::Error) -> Self {
-        Self::Diesel(error)
-    }
-}
-
-impl MigrateError {
-    fn into_store(self) -> StoreError {
-        match self {
-            Self::Store(error) => error,
-            Self::Diesel(error) => from_diesel(error),
-        }
-    }
 }
 
 /// Sends r2d2's background connection failures to `tracing` (r2d2 itself uses `log`).

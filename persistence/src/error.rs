@@ -72,6 +72,31 @@ pub(crate) fn from_migration(error: Box<dyn std::error::Error + Send + Sync>) ->
     }
 }
 
+/// The error of a transaction: its body's own [`StoreError`], or Diesel's from beginning,
+/// committing or rolling it back.
+pub(crate) enum TransactionError {
+    /// The body failed (and the transaction was rolled back).
+    Store(StoreError),
+    /// The transaction itself failed.
+    Diesel(DieselError),
+}
+
+impl From<DieselError> for TransactionError {
+    fn from(error: DieselError) -> Self {
+        Self::Diesel(error)
+    }
+}
+
+impl TransactionError {
+    /// The failure as the domain sees it.
+    pub(crate) fn into_store(self) -> StoreError {
+        match self {
+            Self::Store(error) => error,
+            Self::Diesel(error) => from_diesel(error),
+        }
+    }
+}
+
 /// A stored row that does not convert back to a domain value.
 pub(crate) fn corrupt(table: &str, what: impl std::fmt::Display) -> StoreError {
     StoreError::Other(format!("corrupt row in {table}: {what}"))

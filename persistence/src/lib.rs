@@ -12,7 +12,9 @@
 //!   [`Database::migrate`] (under an advisory lock on Postgres).
 //! - SQLite runs in WAL mode with a busy timeout and foreign keys on; never `:memory:`.
 //! - Redeeming a code or rotating a refresh token is one conditional `UPDATE` whose row count
-//!   decides the winner; no `RETURNING`, so the same SQL runs on both engines.
+//!   decides the winner; no `RETURNING`, so the same SQL runs on both engines. The same
+//!   transaction stores the tokens minted for the winner, so a storage failure leaves the
+//!   code or refresh token as it was and a retry can still win.
 //! - Each store method checks out its own connection and gives it back before returning.
 //! - Failures become the domain's `StoreError` in one place: a uniqueness violation is
 //!   `Conflict`; a pool timeout, a lost connection or a locked file is `Unavailable`; a row

@@ -11,8 +11,9 @@
 //! | `TESSERA_CODE_TTL` | authorization code lifetime, seconds | `300` |
 //! | `TESSERA_ACCESS_TOKEN_TTL` | access token lifetime, seconds | `3600` |
 //! | `TESSERA_REFRESH_TOKEN_TTL` | refresh token lifetime, seconds | `2592000` |
-//! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method | `0` |
+//! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method from confidential clients (public clients always need `S256`) | `0` |
 //! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
+//! | `TESSERA_SESSION_TTL` | seconds a browser sign-in lasts; older sessions count as signed out | `43200` |
 //! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
 
 use std::net::IpAddr;
@@ -22,6 +23,10 @@ use secrecy::{ExposeSecret as _, SecretString};
 use tessera_domain::Policy;
 use tessera_persistence::DatabaseUrl;
 use url::Url;
+
+/// How long a browser sign-in lasts by default: 12 hours. Cookie sessions cannot be revoked
+/// on the server, so each one carries its sign-in time and expires on its own.
+pub const DEFAULT_SESSION_TTL: Duration = Duration::hours(12);
 
 /// The smallest `TESSERA_SECRET_KEY` accepted, in bytes.
 pub const MIN_SECRET_KEY_BYTES: usize = 32;
@@ -63,6 +68,8 @@ pub struct Config {
     /// Lifetimes and switches from `TESSERA_*_TTL`, `TESSERA_PKCE_ALLOW_PLAIN` and
     /// `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
     pub policy: Policy,
+    /// `TESSERA_SESSION_TTL`: how long a browser sign-in lasts.
+    pub session_ttl: Duration,
     /// `RUST_LOG`.
     pub log_filter: String,
 }
@@ -80,6 +87,7 @@ impl std::fmt::Debug for Config {
             .field("insecure_transport", &self.insecure_transport)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("policy", &self.policy)
+            .field("session_ttl", &self.session_ttl)
             .field("log_filter", &self.log_filter)
             .finish()
     }
@@ -150,6 +158,8 @@ impl Config {
             )?,
         };
 
+        let session_ttl = seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?;
+
         Ok(Self {
             bind,
             database_url,
@@ -158,6 +168,7 @@ impl Config {
             insecure_transport,
             bcrypt_cost,
             policy,
+            session_ttl,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         })
     }
@@ -300,6 +311,7 @@ mod tests {
         assert_eq!(config.bcrypt_cost, 12);
         assert!(!config.secure_cookies());
         assert!(config.secret_key.is_none());
+        assert_eq!(config.session_ttl, Duration::seconds(43_200));
     }
 
     #[test]
@@ -322,6 +334,7 @@ mod tests {
             ("TESSERA_REFRESH_TOKEN_TTL", "x"),
             ("TESSERA_PKCE_ALLOW_PLAIN", "2"),
             ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "-1"),
+            ("TESSERA_SESSION_TTL", "0"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{value}");
@@ -352,6 +365,7 @@ mod tests {
             ("TESSERA_PKCE_ALLOW_PLAIN", "1"),
             ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "0"),
             ("TESSERA_BCRYPT_COST", "4"),
+            ("TESSERA_SESSION_TTL", "600"),
         ])
         .unwrap();
         assert_eq!(config.policy.code_ttl, Duration::seconds(60));
@@ -359,5 +373,6 @@ mod tests {
         assert_eq!(config.policy.refresh_token_ttl, Duration::seconds(240));
         assert!(config.policy.allow_plain_pkce);
         assert_eq!(config.bcrypt_cost, 4);
+        assert_eq!(config.session_ttl, Duration::seconds(600));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! This crate turns HTTP into calls of the domain's [`Provider`](tessera_domain::Provider)
 //! and back. It holds no OAuth rules and no SQL (it does not depend on Diesel). Its rules:
-//! - A handler extracts ([`params::FormParams`], [`session::TypedSession`]), calls the
+//! - A handler extracts ([`params::FormParams`] for apps, [`params::PageForm`] for people's
+//!   forms, [`session::TypedSession`]), calls the
 //!   provider through [`off_executor::off_executor`] — the only way blocking database and
 //!   bcrypt work runs — and maps the answer to a response.
 //! - Errors are one type per response family ([`error`]): RFC JSON for apps, bearer
@@ -10,8 +11,9 @@
 //!   their cause chain and never shown; unavailable storage answers 503.
 //! - Configuration ([`config`]) is read once from `TESSERA_*` variables and passed down;
 //!   there are no global settings.
-//! - Pages are Tera templates embedded in the binary ([`templates`]), auto-escaped; every form
-//!   carries a CSRF token bound to the encrypted cookie session.
+//! - Pages are Tera templates embedded in the binary ([`templates`]), auto-escaped and never
+//!   cached; every form carries a CSRF token bound to the encrypted cookie session, and a
+//!   sign-in expires after `TESSERA_SESSION_TTL`. Every response forbids framing and sniffing.
 //! - [`startup`] builds the whole application in one place; [`routes`] has one module per
 //!   endpoint; [`cli`] is the `tessera` command line.
 

@@ -1,41 +1,68 @@
 //! [`TypedSession`]: the signed-in user and the CSRF token, kept in the encrypted session
 //! cookie. The session is renewed on sign-in and purged on sign-out; CSRF tokens are compared
 //! in constant time.
+//!
+//! A cookie session cannot be revoked on the server, so a sign-in records when it happened
+//! and counts as signed out once it is older than `TESSERA_SESSION_TTL`
+//! ([`Config::session_ttl`](crate::config::Config::session_ttl)); see [`is_fresh`].
 
 use actix_session::{Session, SessionExt as _};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use chrono::Duration;
 use futures_util::future::{ready, Ready};
 use rand::rngs::OsRng;
 use rand::RngCore as _;
 use subtle::ConstantTimeEq as _;
-use tessera_domain::UserId;
+use tessera_domain::{Clock as _, SystemClock, UserId};
 use uuid::Uuid;
 
+use crate::config::DEFAULT_SESSION_TTL;
 use crate::error::PageError;
+use crate::startup::AppState;
 
 const USER_ID: &str = "user_id";
+const SIGNED_IN_AT: &str = "signed_in_at";
 const CSRF_TOKEN: &str = "csrf_token";
 
+/// Whether a sign-in at `signed_in_at` is still valid at `now` (both epoch seconds) for a
+/// session lifetime `ttl`: younger than `ttl`. A sign-in time a little ahead of `now` (clock
+/// skew between processes) counts as fresh, but not one a whole lifetime ahead.
+pub fn is_fresh(signed_in_at: i64, now: i64, ttl: Duration) -> bool {
+    let lifetime = ttl.num_seconds();
+    let age = now.saturating_sub(signed_in_at);
+    -lifetime < age && age < lifetime
+}
+
 /// The session of the current request.
-pub struct TypedSession(Session);
+pub struct TypedSession {
+    session: Session,
+    ttl: Duration,
+}
 
 impl TypedSession {
-    /// The signed-in user, if any (an unreadable value counts as signed out).
+    /// The signed-in user, if any. An unreadable value, or a sign-in older than the session
+    /// lifetime, counts as signed out (and the stale sign-in is forgotten).
     pub fn user_id(&self) -> Option<UserId> {
-        let text = self.0.get::<String>(USER_ID).ok().flatten()?;
-        Uuid::parse_str(&text).ok().map(UserId)
+        let user = self.session.get::<String>(USER_ID).ok().flatten()?;
+        let signed_in_at = self.session.get::<i64>(SIGNED_IN_AT).ok().flatten();
+        let now = SystemClock.now().timestamp();
+        if !signed_in_at.is_some_and(|at| is_fresh(at, now, self.ttl)) {
+            self.forget_user();
+            return None;
+        }
+        Uuid::parse_str(&user).ok().map(UserId)
     }
 
     /// The session's CSRF token, created on first use.
     pub fn csrf_token(&self) -> Result<String, PageError> {
-        if let Some(token) = self.0.get::<String>(CSRF_TOKEN).ok().flatten() {
+        if let Some(token) = self.session.get::<String>(CSRF_TOKEN).ok().flatten() {
             return Ok(token);
         }
         let token = random_token();
-        self.0.insert(CSRF_TOKEN, &token)?;
+        self.session.insert(CSRF_TOKEN, &token)?;
         Ok(token)
     }
 
@@ -48,7 +75,7 @@ impl TypedSession {
             )
         };
         let expected = self
-            .0
+            .session
             .get::<String>(CSRF_TOKEN)
             .ok()
             .flatten()
@@ -61,17 +88,26 @@ impl TypedSession {
         }
     }
 
-    /// Signs `user` in under a fresh session id and a fresh CSRF token.
+    /// Signs `user` in now, under a fresh session id and a fresh CSRF token.
     pub fn sign_in(&self, user: UserId) -> Result<(), PageError> {
-        self.0.renew();
-        self.0.insert(USER_ID, user.0.to_string())?;
-        self.0.insert(CSRF_TOKEN, random_token())?;
+        self.session.renew();
+        self.session.insert(USER_ID, user.0.to_string())?;
+        self.session
+            .insert(SIGNED_IN_AT, SystemClock.now().timestamp())?;
+        self.session.insert(CSRF_TOKEN, random_token())?;
         Ok(())
+    }
+
+    /// Forgets the signed-in user but keeps the CSRF token, so a page rendered in the same
+    /// request still carries a working form.
+    pub fn forget_user(&self) {
+        self.session.remove(USER_ID);
+        self.session.remove(SIGNED_IN_AT);
     }
 
     /// Forgets everything; the cookie is removed.
     pub fn purge(&self) {
-        self.0.purge();
+        self.session.purge();
     }
 }
 
@@ -80,7 +116,13 @@ impl FromRequest for TypedSession {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(req.get_session())))
+        let ttl = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(DEFAULT_SESSION_TTL, |state| state.config.session_ttl);
+        ready(Ok(Self {
+            session: req.get_session(),
+            ttl,
+        }))
     }
 }
 
@@ -89,4 +131,35 @@ fn random_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIGNED_IN: i64 = 1_700_000_000;
+
+    #[test]
+    fn a_sign_in_is_fresh_until_its_lifetime_has_passed() {
+        let ttl = Duration::hours(12);
+        let lifetime = ttl.num_seconds();
+        assert!(is_fresh(SIGNED_IN, SIGNED_IN, ttl));
+        assert!(is_fresh(SIGNED_IN, SIGNED_IN + lifetime - 1, ttl));
+        assert!(!is_fresh(SIGNED_IN, SIGNED_IN + lifetime, ttl));
+        assert!(!is_fresh(SIGNED_IN, SIGNED_IN + 10 * lifetime, ttl));
+    }
+
+    #[test]
+    fn a_sign_in_time_slightly_ahead_of_the_clock_is_fresh_but_not_a_lifetime_ahead() {
+        let ttl = Duration::hours(12);
+        assert!(is_fresh(SIGNED_IN + 5, SIGNED_IN, ttl));
+        assert!(!is_fresh(SIGNED_IN + ttl.num_seconds(), SIGNED_IN, ttl));
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let ttl = Duration::hours(12);
+        assert!(!is_fresh(i64::MIN, i64::MAX, ttl));
+        assert!(!is_fresh(i64::MAX, i64::MIN, ttl));
+    }
 }

@@ -1,5 +1,12 @@
-//! Building the application in one place: the database, the [`Provider`], the session
-//! middleware, the extractor limits, and every route, served by actix-web.
+//! Building the application in one place: the database and its pool, the [`Provider`], the
+//! session middleware, the security headers every response carries, request logging, and
+//! every route, served by actix-web.
+//!
+//! Request parameters are read by [`crate::params`] (its own size limit and error answers),
+//! so no actix `FormConfig`, `QueryConfig` or `JsonConfig` is registered. The server runs
+//! [`workers`] workers with [`BLOCKING_THREADS_PER_WORKER`] blocking threads each, and the
+//! connection pool has one connection per blocking thread ([`blocking_threads`]); see
+//! [`crate::off_executor`].
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -10,6 +17,8 @@ use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, Service as _};
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer, ResponseError as _};
 use anyhow::Context as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,9 +31,8 @@ use tessera_persistence::{Database, PoolOptions};
 use tracing::Instrument as _;
 
 use crate::config::Config;
-use crate::error::{PageError, TokenError};
-use crate::off_executor::{off_executor, BLOCKING_THREADS_PER_WORKER};
-use crate::params::BODY_LIMIT;
+use crate::error::PageError;
+use crate::off_executor::{blocking_threads, off_executor, workers, BLOCKING_THREADS_PER_WORKER};
 use crate::password::BcryptHasher;
 use crate::routes;
 use crate::templates::Templates;
@@ -50,11 +58,12 @@ pub struct AppState {
     pub templates: &'static Templates,
 }
 
-/// Opens and migrates the database. Blocking: call it off the executor in the server.
+/// Opens and migrates the database, with one pooled connection per blocking thread of the
+/// server. Blocking: call it off the executor in the server.
 pub fn open_database(config: &Config) -> anyhow::Result<Database> {
     let url = &config.database_url;
     let options = PoolOptions {
-        max_size: u32::try_from(BLOCKING_THREADS_PER_WORKER).unwrap_or(16),
+        max_size: u32::try_from(blocking_threads()).unwrap_or(u32::MAX),
         connection_timeout: POOL_CHECKOUT_TIMEOUT,
     };
     let database = Database::connect(url, options)
@@ -96,6 +105,16 @@ fn session_key(config: &Config, database: &Database) -> anyhow::Result<Key> {
     Key::try_from(bytes.as_slice()).context("the stored session key is shorter than 64 bytes")
 }
 
+/// Headers on every response: no framing by other sites (clickjacking), no MIME sniffing,
+/// and no `Referer` leaking codes or tokens in URLs to other sites.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+}
+
 /// A running server.
 pub struct Application {
     port: u16,
@@ -127,61 +146,49 @@ impl Application {
             templates,
         });
         let secure = config.secure_cookies();
-        let server =
-            HttpServer::new(move || {
-                App::new()
-                    .app_data(state.clone())
-                    .app_data(web::PayloadConfig::new(BODY_LIMIT))
-                    .app_data(web::FormConfig::default().limit(BODY_LIMIT).error_handler(
-                        |error, _| TokenError::invalid_request(error.to_string()).into(),
-                    ))
-                    .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                        TokenError::invalid_request(error.to_string()).into()
-                    }))
-                    .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(
-                        |error, _| TokenError::invalid_request(error.to_string()).into(),
-                    ))
-                    .app_data(
-                        web::PathConfig::default().error_handler(|_, _| PageError::NotFound.into()),
-                    )
-                    .wrap(
-                        SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                            .cookie_name(SESSION_COOKIE.to_owned())
-                            .cookie_http_only(true)
-                            .cookie_same_site(SameSite::Lax)
-                            .cookie_secure(secure)
-                            .cookie_content_security(CookieContentSecurity::Private)
-                            .build(),
-                    )
-                    .wrap_fn(|req, service| {
-                        let span = tracing::info_span!(
-                            "request",
-                            method = %req.method(),
-                            path = %req.path(),
-                        );
-                        let response = service.call(req);
-                        async move {
-                            let response = response.await;
-                            match &response {
-                                Ok(response) => {
-                                    tracing::info!(status = response.status().as_u16(), "answered");
-                                }
-                                Err(error) => tracing::info!(
-                                    status = error.as_response_error().status_code().as_u16(),
-                                    "answered"
-                                ),
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(
+                    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                        .cookie_name(SESSION_COOKIE.to_owned())
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_secure(secure)
+                        .cookie_content_security(CookieContentSecurity::Private)
+                        .build(),
+                )
+                .wrap_fn(|req, service| {
+                    let span = tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.path(),
+                    );
+                    let response = service.call(req);
+                    async move {
+                        let response = response.await;
+                        match &response {
+                            Ok(response) => {
+                                tracing::info!(status = response.status().as_u16(), "answered");
                             }
-                            response
+                            Err(error) => tracing::info!(
+                                status = error.as_response_error().status_code().as_u16(),
+                                "answered"
+                            ),
                         }
-                        .instrument(span)
-                    })
-                    .configure(routes::configure)
-                    .default_service(web::to(|| async { PageError::NotFound.error_response() }))
-            })
-            .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
-            .listen(listener)
-            .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?
-            .run();
+                        response
+                    }
+                    .instrument(span)
+                })
+                .wrap(security_headers())
+                .configure(routes::configure)
+                .default_service(web::to(|| async { PageError::NotFound.error_response() }))
+        })
+        .workers(workers())
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
+        .listen(listener)
+        .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?
+        .run();
         tracing::info!(port, issuer = %config.issuer, "listening");
         Ok(Self { port, server })
     }

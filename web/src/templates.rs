@@ -7,6 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use tera::{Context, Tera};
 
+use crate::error::no_store;
+
 /// Every template, by name.
 const TEMPLATES: [(&str, &str); 8] = [
     ("base.html", include_str!("../../templates/base.html")),
@@ -53,7 +55,8 @@ impl Templates {
         self.tera.render(name, context)
     }
 
-    /// Renders `name` as an HTML response with `status`.
+    /// Renders `name` as an HTML response with `status`, never cached (a page may show a
+    /// client secret).
     pub fn page(
         &self,
         status: StatusCode,
@@ -61,7 +64,7 @@ impl Templates {
         context: &Context,
     ) -> Result<HttpResponse, tera::Error> {
         let body = self.render(name, context)?;
-        Ok(HttpResponse::build(status)
+        Ok(no_store(&mut HttpResponse::build(status))
             .content_type("text/html; charset=utf-8")
             .body(body))
     }
@@ -164,6 +167,24 @@ mod tests {
         assert!(consent.contains("name=\"confirm\" value=\"yes\""));
         assert!(consent.contains("name=\"confirm\" value=\"no\""));
         assert!(consent.contains("name=\"csrf_token\" value=\"CSRF&lt;&amp;&gt;\""));
+    }
+
+    #[test]
+    fn pages_are_never_cached() {
+        let templates = Templates::load().unwrap();
+        let mut context = base_context();
+        context.insert("error", &None::<String>);
+        context.insert("form", &serde_json::json!({}));
+        let response = templates
+            .page(StatusCode::OK, "signup.html", &context)
+            .unwrap();
+        assert_eq!(
+            response
+                .headers()
+                .get(actix_web::http::header::CACHE_CONTROL)
+                .unwrap(),
+            "no-store"
+        );
     }
 
     #[test]

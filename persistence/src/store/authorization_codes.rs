@@ -1,5 +1,6 @@
 //! The `authorization_codes` table. A code is used up by one conditional `UPDATE`; its row
-//! count decides which of any number of concurrent redemptions wins.
+//! count decides which of any number of concurrent redemptions wins, and the same transaction
+//! stores the tokens minted for the winner.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -7,11 +8,12 @@ use tessera_domain::code::{AuthorizationCode, CodeRedemption};
 use tessera_domain::grant::GrantId;
 use tessera_domain::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_domain::secret::TokenDigest;
-use tessera_domain::store::CodeStore;
+use tessera_domain::store::{CodeStore, Mint};
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::{digest, epoch, scope, time, uuid};
+use super::tokens::insert_all;
+use super::{digest, epoch, in_transaction, scope, time, uuid};
 use crate::error::{corrupt, from_diesel};
 use crate::schema::authorization_codes as codes;
 use crate::Database;
@@ -105,42 +107,58 @@ impl CodeStore for Database {
             .map_err(from_diesel)
     }
 
-    /// `UPDATE ... SET used_at = now WHERE digest, client_id match AND used_at IS NULL AND
-    /// expires_at > now`; one row means this call won. Otherwise the row tells a reuse by the
-    /// same client (even after expiry) from everything else, which changes nothing.
+    /// In one transaction: `UPDATE ... SET used_at = now WHERE digest, client_id match AND
+    /// used_at IS NULL AND expires_at > now`; one row means this call won, so the code is read
+    /// back, handed to `mint`, and the tokens it makes are stored (a refusal commits the mark
+    /// alone). Otherwise the row tells a reuse by the same client (even after expiry) from
+    /// everything else, which changes nothing. Any storage failure rolls it all back, so the
+    /// code can still be redeemed.
     fn redeem_code(
         &self,
         digest: &TokenDigest,
         client_id: &str,
         now: DateTime<Utc>,
+        mint: Mint<'_, AuthorizationCode>,
     ) -> Result<CodeRedemption, StoreError> {
         let hex = digest.to_hex();
         let now = epoch(now);
         let mut connection = self.connection()?;
-        let updated = diesel::update(
-            codes::table
-                .filter(codes::digest.eq(&hex))
-                .filter(codes::client_id.eq(client_id))
-                .filter(codes::used_at.is_null())
-                .filter(codes::expires_at.gt(now)),
-        )
-        .set(codes::used_at.eq(now))
-        .execute(&mut *connection)
-        .map_err(from_diesel)?;
-        let row = codes::table
-            .find(&hex)
-            .select(CodeRow::as_select())
-            .first(&mut *connection)
-            .optional()
+        in_transaction(&mut connection, |connection| {
+            let updated = diesel::update(
+                codes::table
+                    .filter(codes::digest.eq(&hex))
+                    .filter(codes::client_id.eq(client_id))
+                    .filter(codes::used_at.is_null())
+                    .filter(codes::expires_at.gt(now)),
+            )
+            .set(codes::used_at.eq(now))
+            .execute(connection)
             .map_err(from_diesel)?;
-        drop(connection);
-        Ok(match row {
-            Some(row) if updated == 1 => CodeRedemption::Redeemed(row.try_into()?),
-            Some(row) if row.client_id == client_id && row.used_at.is_some() => {
-                CodeRedemption::Reused(row.try_into()?)
-            }
-            // Unknown, expired, another client's, or deleted with its client just now.
-            _ => CodeRedemption::Unusable,
+            let row = codes::table
+                .find(&hex)
+                .select(CodeRow::as_select())
+                .first(connection)
+                .optional()
+                .map_err(from_diesel)?;
+            Ok(match row {
+                Some(row) if updated == 1 => {
+                    let code = AuthorizationCode::try_from(row)?;
+                    CodeRedemption::Redeemed(match mint(&code) {
+                        Ok(minted) => Ok(insert_all(connection, &minted)?),
+                        Err(refused) => Err(refused),
+                    })
+                }
+                None if updated == 1 => {
+                    return Err(StoreError::Other(
+                        "the redeemed code could not be read back".into(),
+                    ))
+                }
+                Some(row) if row.client_id == client_id && row.used_at.is_some() => {
+                    CodeRedemption::Reused(row.try_into()?)
+                }
+                // Unknown, expired, another client's, or deleted with its client just now.
+                _ => CodeRedemption::Unusable,
+            })
         })
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Every method checks out its own connection. Races are decided by the row count of one
 //! conditional `UPDATE` (no `RETURNING`, so the same SQL runs on both engines), then the row
-//! is read back.
+//! is read back. Redeeming a code and rotating a refresh token run in one transaction that
+//! also stores the tokens minted for the winner, with that `UPDATE` as its first statement.
 
 mod authorization_codes;
 mod clients;
@@ -13,12 +14,28 @@ mod tokens;
 mod users;
 
 use chrono::{DateTime, Utc};
+use diesel::Connection as _;
 use tessera_domain::scope::Scope;
 use tessera_domain::secret::TokenDigest;
 use tessera_domain::StoreError;
 use uuid::Uuid;
 
-use crate::error::corrupt;
+use crate::connection::DbConnection;
+use crate::error::{corrupt, TransactionError};
+
+/// Runs `body` in one transaction: commits if it returns `Ok`, rolls everything back if it
+/// returns `Err` (or if the commit fails), and reports any failure as a [`StoreError`].
+///
+/// A plain `BEGIN`, so on SQLite the write lock is taken by the first write; callers that race
+/// make that write their first statement, before any read could pin an older snapshot.
+fn in_transaction<T>(
+    connection: &mut DbConnection,
+    body: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    connection
+        .transaction(|connection| body(connection).map_err(TransactionError::Store))
+        .map_err(TransactionError::into_store)
+}
 
 /// A time as stored: whole seconds since the Unix epoch (sub-second parts are dropped).
 fn epoch(time: DateTime<Utc>) -> i64 {

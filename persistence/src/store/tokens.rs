@@ -1,16 +1,17 @@
 //! The `tokens` table. A token is revoked when it or its grant is; a refresh token is used up
-//! by one conditional `UPDATE` whose row count decides which concurrent refresh wins.
+//! by one conditional `UPDATE` whose row count decides which concurrent refresh wins, in the
+//! same transaction that stores the tokens minted for the winner.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tessera_domain::grant::GrantId;
 use tessera_domain::secret::TokenDigest;
-use tessera_domain::store::TokenStore;
+use tessera_domain::store::{Mint, TokenStore};
 use tessera_domain::token::{RefreshRotation, Token, TokenKind};
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::{digest, epoch, optional_time, scope, time, uuid};
+use super::{digest, epoch, in_transaction, optional_time, scope, time, uuid};
 use crate::connection::DbConnection;
 use crate::error::{corrupt, from_diesel};
 use crate::schema::{grants, tokens};
@@ -99,20 +100,24 @@ fn read_token(connection: &mut DbConnection, hex: &str) -> Result<Option<TokenRo
     }))
 }
 
+/// Inserts tokens on a connection that is already in a transaction.
+pub(super) fn insert_all(
+    connection: &mut DbConnection,
+    tokens: &[Token],
+) -> Result<(), StoreError> {
+    for token in tokens {
+        diesel::insert_into(tokens::table)
+            .values(TokenRow::from(token))
+            .execute(connection)
+            .map_err(from_diesel)?;
+    }
+    Ok(())
+}
+
 impl TokenStore for Database {
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError> {
-        let rows: Vec<TokenRow> = tokens.iter().map(TokenRow::from).collect();
         let mut connection = self.connection()?;
-        connection
-            .transaction(|connection| {
-                for row in &rows {
-                    diesel::insert_into(tokens::table)
-                        .values(row)
-                        .execute(connection)?;
-                }
-                Ok(())
-            })
-            .map_err(from_diesel)
+        in_transaction(&mut connection, |connection| insert_all(connection, tokens))
     }
 
     fn find_token(&self, digest: &TokenDigest) -> Result<Option<Token>, StoreError> {
@@ -122,45 +127,60 @@ impl TokenStore for Database {
         row.map(Token::try_from).transpose()
     }
 
-    /// `UPDATE ... SET rotated_at = now` where the refresh token is this client's, not
-    /// rotated, not revoked, unexpired, and its grant is not revoked; one row means this
-    /// call won. Otherwise a token of this client that was rotated before is reported as
-    /// such, and anything else changes nothing.
+    /// In one transaction: `UPDATE ... SET rotated_at = now` where the refresh token is this
+    /// client's, not rotated, not revoked, unexpired, and its grant is not revoked; one row
+    /// means this call won, so the token is read back, handed to `mint`, and the tokens it
+    /// makes are stored (a refusal commits the rotation alone). Otherwise a token of this
+    /// client that was rotated before is reported as such, and anything else changes nothing.
+    /// Any storage failure rolls it all back, so the token can still be rotated.
     fn rotate_refresh_token(
         &self,
         digest: &TokenDigest,
         client_id: &str,
         now: DateTime<Utc>,
+        mint: Mint<'_, Token>,
     ) -> Result<RefreshRotation, StoreError> {
         let hex = digest.to_hex();
         let now = epoch(now);
         let mut connection = self.connection()?;
-        let live_grants = grants::table
-            .filter(grants::revoked_at.is_null())
-            .select(grants::id);
-        let updated = diesel::update(
-            tokens::table
-                .filter(tokens::digest.eq(&hex))
-                .filter(tokens::client_id.eq(client_id))
-                .filter(tokens::kind.eq(REFRESH))
-                .filter(tokens::rotated_at.is_null())
-                .filter(tokens::revoked_at.is_null())
-                .filter(tokens::expires_at.gt(now))
-                .filter(tokens::grant_id.eq_any(live_grants)),
-        )
-        .set(tokens::rotated_at.eq(now))
-        .execute(&mut *connection)
-        .map_err(from_diesel)?;
-        let row = read_token(&mut connection, &hex)?;
-        drop(connection);
-        Ok(match row {
-            Some(row) if updated == 1 => RefreshRotation::Rotated(row.try_into()?),
-            Some(row) if row.client_id == client_id && row.rotated_at.is_some() => {
-                RefreshRotation::AlreadyRotated(row.try_into()?)
-            }
-            // Unknown, expired, revoked, not a refresh token, another client's, or deleted
-            // with its client just now.
-            _ => RefreshRotation::Unusable,
+        in_transaction(&mut connection, |connection| {
+            let live_grants = grants::table
+                .filter(grants::revoked_at.is_null())
+                .select(grants::id);
+            let updated = diesel::update(
+                tokens::table
+                    .filter(tokens::digest.eq(&hex))
+                    .filter(tokens::client_id.eq(client_id))
+                    .filter(tokens::kind.eq(REFRESH))
+                    .filter(tokens::rotated_at.is_null())
+                    .filter(tokens::revoked_at.is_null())
+                    .filter(tokens::expires_at.gt(now))
+                    .filter(tokens::grant_id.eq_any(live_grants)),
+            )
+            .set(tokens::rotated_at.eq(now))
+            .execute(connection)
+            .map_err(from_diesel)?;
+            let row = read_token(connection, &hex)?;
+            Ok(match row {
+                Some(row) if updated == 1 => {
+                    let token = Token::try_from(row)?;
+                    RefreshRotation::Rotated(match mint(&token) {
+                        Ok(minted) => Ok(insert_all(connection, &minted)?),
+                        Err(refused) => Err(refused),
+                    })
+                }
+                None if updated == 1 => {
+                    return Err(StoreError::Other(
+                        "the rotated refresh token could not be read back".into(),
+                    ))
+                }
+                Some(row) if row.client_id == client_id && row.rotated_at.is_some() => {
+                    RefreshRotation::AlreadyRotated(row.try_into()?)
+                }
+                // Unknown, expired, revoked, not a refresh token, another client's, or deleted
+                // with its client just now.
+                _ => RefreshRotation::Unusable,
+            })
         })
     }
 

@@ -6,7 +6,7 @@ use tessera_domain::{Secret, StoreError};
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
-use crate::fixtures::{at, client, code, scope, seed, t0, token, user};
+use crate::fixtures::{at, client, code, must_not_mint, scope, seed, t0, token, user};
 
 both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
     let db = db.database();
@@ -108,7 +108,7 @@ both_backends!(
         assert_eq!(db.find_client(&seeded.client.id).unwrap(), None);
         assert_eq!(db.find_token(&access.digest).unwrap(), None);
         let redemption = db
-            .redeem_code(&code.digest, &seeded.client.id, t0())
+            .redeem_code(&code.digest, &seeded.client.id, t0(), &mut must_not_mint)
             .unwrap();
         assert_eq!(redemption, tessera_domain::code::CodeRedemption::Unusable);
         assert!(!db.delete_client(&seeded.client.id, seeded.user.id).unwrap());

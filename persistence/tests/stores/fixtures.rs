@@ -14,7 +14,7 @@ use tessera_domain::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::store::{ClientStore as _, GrantStore as _, UserStore as _};
 use tessera_domain::token::{Token, TokenKind};
-use tessera_domain::{Scope, Secret, User, UserId};
+use tessera_domain::{OAuthError, Scope, Secret, User, UserId};
 use tessera_persistence::test_db::TestDb;
 use tessera_persistence::{Backend, Database};
 
@@ -105,6 +105,20 @@ pub fn token(kind: TokenKind, grant: &Grant) -> Token {
     }
 }
 
+/// A mint that makes no tokens, for tests about the outcome alone.
+pub fn no_tokens<T>(_: &T) -> Result<Vec<Token>, OAuthError> {
+    Ok(Vec::new())
+}
+
+/// A mint for calls that must not win: the test fails if it is called.
+#[expect(
+    clippy::panic,
+    reason = "a mint called for a call that should lose fails the test"
+)]
+pub fn must_not_mint<T: std::fmt::Debug>(value: &T) -> Result<Vec<Token>, OAuthError> {
+    panic!("minted for {value:?}, but this call should not have won")
+}
+
 /// A user, their client and a grant, stored.
 pub struct Seeded {
     pub user: User,
@@ -146,4 +160,18 @@ pub fn sqlite_connection(db: &TestDb) -> SqliteConnection {
     let url = db.url();
     let path = url.strip_prefix("sqlite://").unwrap();
     SqliteConnection::establish(path).unwrap()
+}
+
+/// How many tokens are stored, counted behind the stores' back.
+pub fn count_tokens(db: &TestDb) -> i64 {
+    let count = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT COUNT(*) FROM tokens)",
+    ));
+    match db.backend() {
+        Backend::Postgres => {
+            let mut connection = PgConnection::establish(&db.url()).unwrap();
+            count.get_result(&mut connection).unwrap()
+        }
+        Backend::Sqlite => count.get_result(&mut sqlite_connection(db)).unwrap(),
+    }
 }

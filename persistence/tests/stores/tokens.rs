@@ -1,13 +1,16 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
 
-use tessera_domain::grant::Grant;
+use tessera_domain::grant::{Grant, GrantId};
 use tessera_domain::store::{ClientStore as _, GrantStore as _, TokenStore as _};
 use tessera_domain::token::{RefreshRotation, Token, TokenKind};
-use tessera_domain::{Secret, StoreError};
+use tessera_domain::{OAuthError, Secret, StoreError};
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
-use crate::fixtures::{at, client, raw_execute, scope, seed, t0, token};
+use crate::fixtures::{
+    at, client, count_tokens, must_not_mint, no_tokens, raw_execute, scope, seed, t0, token,
+};
 
 both_backends!(inserted_tokens_are_found_by_digest, |db: TestDb| {
     let db = db.database();
@@ -60,12 +63,22 @@ both_backends!(
             rotated_at: Some(at(10)),
             ..refresh.clone()
         };
+        let mut minted_for = None;
         let first = db
-            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(10))
+            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(10), &mut |used| {
+                minted_for = Some(used.clone());
+                Ok(Vec::new())
+            })
             .unwrap();
-        assert_eq!(first, RefreshRotation::Rotated(rotated.clone()));
+        assert_eq!(first, RefreshRotation::Rotated(Ok(())));
+        assert_eq!(minted_for, Some(rotated.clone()));
         let second = db
-            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(11))
+            .rotate_refresh_token(
+                &refresh.digest,
+                &seeded.client.id,
+                at(11),
+                &mut must_not_mint,
+            )
             .unwrap();
         assert_eq!(second, RefreshRotation::AlreadyRotated(rotated.clone()));
         assert_eq!(db.find_token(&refresh.digest).unwrap(), Some(rotated));
@@ -73,20 +86,32 @@ both_backends!(
 );
 
 both_backends!(
-    twenty_threads_rotating_one_refresh_token_produce_exactly_one_rotation,
+    twenty_threads_rotating_one_refresh_token_produce_exactly_one_rotation_whose_tokens_are_stored,
     |db: TestDb| {
         let db = db.database();
         let seeded = seed(db);
         let refresh = token(TokenKind::Refresh, &seeded.grant);
         db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
         let barrier = Barrier::new(20);
-        let outcomes: Vec<RefreshRotation> = std::thread::scope(|scope| {
+        let mints = AtomicUsize::new(0);
+        let outcomes: Vec<(RefreshRotation, Token)> = std::thread::scope(|scope| {
             let racers: Vec<_> = (0..20)
                 .map(|_| {
                     scope.spawn(|| {
+                        let next = token(TokenKind::Refresh, &seeded.grant);
                         barrier.wait();
-                        db.rotate_refresh_token(&refresh.digest, &seeded.client.id, at(1))
-                            .unwrap()
+                        let outcome = db
+                            .rotate_refresh_token(
+                                &refresh.digest,
+                                &seeded.client.id,
+                                at(1),
+                                &mut |_| {
+                                    mints.fetch_add(1, Ordering::SeqCst);
+                                    Ok(vec![next.clone()])
+                                },
+                            )
+                            .unwrap();
+                        (outcome, next)
                     })
                 })
                 .collect();
@@ -95,15 +120,22 @@ both_backends!(
                 .map(|racer| racer.join().unwrap())
                 .collect()
         });
-        let rotated = outcomes
+        let (winners, losers): (Vec<_>, Vec<_>) = outcomes
             .iter()
-            .filter(|outcome| matches!(outcome, RefreshRotation::Rotated(_)))
-            .count();
-        let already = outcomes
-            .iter()
-            .filter(|outcome| matches!(outcome, RefreshRotation::AlreadyRotated(_)))
-            .count();
-        assert_eq!((rotated, already), (1, 19), "{outcomes:?}");
+            .partition(|(outcome, _)| matches!(outcome, RefreshRotation::Rotated(_)));
+        assert_eq!((winners.len(), losers.len()), (1, 19), "{outcomes:?}");
+        assert_eq!(mints.load(Ordering::SeqCst), 1);
+        let (outcome, next) = winners[0];
+        assert_eq!(*outcome, RefreshRotation::Rotated(Ok(())));
+        assert_eq!(db.find_token(&next.digest).unwrap(), Some(next.clone()));
+        let rotated = Token {
+            rotated_at: Some(at(1)),
+            ..refresh.clone()
+        };
+        for (outcome, next) in losers {
+            assert_eq!(*outcome, RefreshRotation::AlreadyRotated(rotated.clone()));
+            assert_eq!(db.find_token(&next.digest).unwrap(), None);
+        }
     }
 );
 
@@ -116,17 +148,19 @@ both_backends!(
         let refresh = token(TokenKind::Refresh, &seeded.grant);
         db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
         let stolen = db
-            .rotate_refresh_token(&refresh.digest, "client-b", at(1))
+            .rotate_refresh_token(&refresh.digest, "client-b", at(1), &mut must_not_mint)
             .unwrap();
         assert_eq!(stolen, RefreshRotation::Unusable);
         assert_eq!(
             db.find_token(&refresh.digest).unwrap(),
             Some(refresh.clone())
         );
-        db.rotate_refresh_token(&refresh.digest, &seeded.client.id, at(2))
+        let owner = db
+            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(2), &mut no_tokens)
             .unwrap();
+        assert_eq!(owner, RefreshRotation::Rotated(Ok(())));
         let after = db
-            .rotate_refresh_token(&refresh.digest, "client-b", at(3))
+            .rotate_refresh_token(&refresh.digest, "client-b", at(3), &mut must_not_mint)
             .unwrap();
         assert_eq!(after, RefreshRotation::Unusable);
     }
@@ -151,7 +185,9 @@ both_backends!(
             (&expired, at(3600 * 24)),
         ];
         for (token, now) in cases {
-            let outcome = db.rotate_refresh_token(&token.digest, client, now).unwrap();
+            let outcome = db
+                .rotate_refresh_token(&token.digest, client, now, &mut must_not_mint)
+                .unwrap();
             assert_eq!(outcome, RefreshRotation::Unusable, "{token:?} at {now}");
             let stored = db.find_token(&token.digest).unwrap().unwrap();
             assert_eq!(stored.rotated_at, None);
@@ -168,7 +204,12 @@ both_backends!(
         db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
         db.revoke_grant(seeded.grant.id, at(1)).unwrap();
         let outcome = db
-            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(2))
+            .rotate_refresh_token(
+                &refresh.digest,
+                &seeded.client.id,
+                at(2),
+                &mut must_not_mint,
+            )
             .unwrap();
         assert_eq!(outcome, RefreshRotation::Unusable);
     }
@@ -178,10 +219,156 @@ both_backends!(an_unknown_refresh_token_is_unusable, |db: TestDb| {
     let db = db.database();
     let seeded = seed(db);
     let outcome = db
-        .rotate_refresh_token(&Secret::generate().digest(), &seeded.client.id, t0())
+        .rotate_refresh_token(
+            &Secret::generate().digest(),
+            &seeded.client.id,
+            t0(),
+            &mut must_not_mint,
+        )
         .unwrap();
     assert_eq!(outcome, RefreshRotation::Unusable);
 });
+
+both_backends!(
+    the_tokens_minted_for_a_rotated_refresh_token_are_stored,
+    |db: TestDb| {
+        let db = db.database();
+        let seeded = seed(db);
+        let refresh = token(TokenKind::Refresh, &seeded.grant);
+        db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
+        let access = token(TokenKind::Access, &seeded.grant);
+        let next = token(TokenKind::Refresh, &seeded.grant);
+
+        let rotation = db
+            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(1), &mut |_| {
+                Ok(vec![access.clone(), next.clone()])
+            })
+            .unwrap();
+        assert_eq!(rotation, RefreshRotation::Rotated(Ok(())));
+        assert_eq!(db.find_token(&access.digest).unwrap(), Some(access));
+        assert_eq!(db.find_token(&next.digest).unwrap(), Some(next.clone()));
+        let stored = db.find_token(&refresh.digest).unwrap().unwrap();
+        assert_eq!(stored.rotated_at, Some(at(1)));
+        // The new refresh token rotates in its turn.
+        let again = db
+            .rotate_refresh_token(&next.digest, &seeded.client.id, at(2), &mut no_tokens)
+            .unwrap();
+        assert_eq!(again, RefreshRotation::Rotated(Ok(())));
+    }
+);
+
+both_backends!(
+    a_refused_mint_rotates_the_refresh_token_and_stores_no_tokens,
+    |db: TestDb| {
+        let seeded = seed(db.database());
+        let refresh = token(TokenKind::Refresh, &seeded.grant);
+        db.database()
+            .insert_tokens(std::slice::from_ref(&refresh))
+            .unwrap();
+        let refusal = OAuthError::invalid_scope("The scope exceeds the grant.");
+
+        let rotation = db
+            .database()
+            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(1), &mut |_| {
+                Err(refusal.clone())
+            })
+            .unwrap();
+        assert_eq!(rotation, RefreshRotation::Rotated(Err(refusal)));
+        assert_eq!(count_tokens(&db), 1);
+        let rotated = Token {
+            rotated_at: Some(at(1)),
+            ..refresh.clone()
+        };
+        let retry = db
+            .database()
+            .rotate_refresh_token(
+                &refresh.digest,
+                &seeded.client.id,
+                at(2),
+                &mut must_not_mint,
+            )
+            .unwrap();
+        assert_eq!(retry, RefreshRotation::AlreadyRotated(rotated));
+    }
+);
+
+/// Rotates `refresh` with a mint that makes `minted`, which cannot be stored, and checks that
+/// the call fails with `expected` and leaves the refresh token as it was, still rotatable.
+#[expect(clippy::unwrap_used, reason = "part of a test: a failure fails it")]
+fn failed_storage_leaves_the_refresh_token_unrotated(
+    db: &TestDb,
+    grant: &Grant,
+    refresh: &Token,
+    minted: &[Token],
+    expected: fn(&StoreError) -> bool,
+) {
+    let stored_before = count_tokens(db);
+    let error = db
+        .database()
+        .rotate_refresh_token(&refresh.digest, &refresh.client_id, at(1), &mut |_| {
+            Ok(minted.to_vec())
+        })
+        .unwrap_err();
+    assert!(expected(&error), "{error:?}");
+    assert_eq!(count_tokens(db), stored_before);
+    assert_eq!(
+        db.database().find_token(&refresh.digest).unwrap(),
+        Some(refresh.clone())
+    );
+
+    let next = token(TokenKind::Refresh, grant);
+    let retry = db
+        .database()
+        .rotate_refresh_token(&refresh.digest, &refresh.client_id, at(2), &mut |_| {
+            Ok(vec![next.clone()])
+        })
+        .unwrap();
+    assert_eq!(retry, RefreshRotation::Rotated(Ok(())));
+    assert_eq!(db.database().find_token(&next.digest).unwrap(), Some(next));
+}
+
+both_backends!(
+    a_refresh_token_stays_rotatable_when_its_tokens_name_an_unknown_grant,
+    |db: TestDb| {
+        let seeded = seed(db.database());
+        let refresh = token(TokenKind::Refresh, &seeded.grant);
+        db.database()
+            .insert_tokens(std::slice::from_ref(&refresh))
+            .unwrap();
+        let access = token(TokenKind::Access, &seeded.grant);
+        let orphan = Token {
+            grant_id: GrantId::generate(),
+            ..token(TokenKind::Refresh, &seeded.grant)
+        };
+        failed_storage_leaves_the_refresh_token_unrotated(
+            &db,
+            &seeded.grant,
+            &refresh,
+            &[access, orphan],
+            |error| matches!(error, StoreError::Other(_)),
+        );
+    }
+);
+
+both_backends!(
+    a_refresh_token_stays_rotatable_when_its_tokens_repeat_a_stored_digest,
+    |db: TestDb| {
+        let seeded = seed(db.database());
+        let refresh = token(TokenKind::Refresh, &seeded.grant);
+        db.database()
+            .insert_tokens(std::slice::from_ref(&refresh))
+            .unwrap();
+        let access = token(TokenKind::Access, &seeded.grant);
+        // The presented token itself comes back: its digest is taken.
+        failed_storage_leaves_the_refresh_token_unrotated(
+            &db,
+            &seeded.grant,
+            &refresh,
+            &[access, refresh.clone()],
+            |error| matches!(error, StoreError::Conflict),
+        );
+    }
+);
 
 both_backends!(
     revoking_a_token_is_idempotent_and_keeps_the_first_time,

@@ -13,7 +13,7 @@ use tessera_domain::{Params, User};
 
 use crate::error::{AuthorizeError, PageError};
 use crate::off_executor::off_executor;
-use crate::params::FormParams;
+use crate::params::PageForm;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::startup::AppState;
@@ -78,9 +78,9 @@ pub async fn get(
     state: web::Data<AppState>,
     session: TypedSession,
     req: HttpRequest,
-    query: FormParams,
+    query: PageForm,
 ) -> Result<HttpResponse, AuthorizeError> {
-    let params = request_params(&query.0);
+    let params = request_params(&query);
     let request = validate(&state, params.clone(), false).await?;
     match current_user(&state, &session).await? {
         Some(_) if request.prompt_none => Ok(found(&request.consent_required())),
@@ -100,11 +100,11 @@ pub async fn get(
 pub async fn post(
     state: web::Data<AppState>,
     session: TypedSession,
-    form: FormParams,
+    form: PageForm,
 ) -> Result<HttpResponse, AuthorizeError> {
     session.verify_csrf(form.get("csrf_token"))?;
     let confirm = form.get("confirm").map(str::to_owned);
-    let params = request_params(&form.0);
+    let params = request_params(&form);
     let request = validate(&state, params.clone(), true).await?;
     let Some(user) = current_user(&state, &session).await? else {
         let query = url::form_urlencoded::Serializer::new(String::new())

@@ -1,31 +1,58 @@
 //! `GET,POST /create_client`: a signed-in user registers a client. Fields: `client_name`,
 //! `client_uri`, `redirect_uris` (one per line), `grant_types` and `response_types` (one per
 //! line or repeated), `scope`, `token_endpoint_auth_method`, `csrf_token`. Success shows the
-//! client page with the secret, this once.
+//! client page with the secret, this once; a refusal shows the form again, filled in.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
-use tessera_domain::{ClientRegistration, Error};
+use serde_json::{json, Value};
+use tessera_domain::{ClientRegistration, Error, Params};
 
 use crate::error::PageError;
 use crate::off_executor::off_executor;
-use crate::params::FormParams;
-use crate::routes::clients::client_metadata;
+use crate::params::PageForm;
+use crate::routes::clients::show_client;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::startup::AppState;
 
 /// Every value of the fields `names`, split into lines, trimmed, blanks dropped.
-pub fn lines(form: &FormParams, names: &[&str]) -> Vec<String> {
+fn lines(params: &Params, names: &[&str]) -> Vec<String> {
     names
         .iter()
-        .flat_map(|name| form.0.all(name))
+        .flat_map(|name| params.all(name))
         .flat_map(str::lines)
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The registration the form describes (singular field names are accepted too).
+fn registration(form: &PageForm) -> ClientRegistration {
+    let text = |name: &str| form.get(name).unwrap_or_default().trim().to_owned();
+    ClientRegistration {
+        name: text("client_name"),
+        uri: text("client_uri"),
+        redirect_uris: lines(form, &["redirect_uris", "redirect_uri"]),
+        grant_types: lines(form, &["grant_types", "grant_type"]),
+        response_types: lines(form, &["response_types", "response_type"]),
+        scope: text("scope"),
+        auth_method: text("token_endpoint_auth_method"),
+    }
+}
+
+/// The form's fields, filled in with `registration`, to show it again.
+fn form_values(registration: &ClientRegistration) -> Value {
+    json!({
+        "client_name": registration.name,
+        "client_uri": registration.uri,
+        "redirect_uris": registration.redirect_uris.join("\n"),
+        "grant_types": registration.grant_types.join("\n"),
+        "response_types": registration.response_types.join("\n"),
+        "scope": registration.scope,
+        "token_endpoint_auth_method": registration.auth_method,
+    })
 }
 
 /// The registration form.
@@ -46,52 +73,30 @@ pub async fn get(
 pub async fn post(
     state: web::Data<AppState>,
     session: TypedSession,
-    form: FormParams,
+    form: PageForm,
 ) -> Result<HttpResponse, PageError> {
     session.verify_csrf(form.get("csrf_token"))?;
     let Some(user) = current_user(&state, &session).await? else {
         return Ok(see_other(&login_url("/create_client")));
     };
-    let text = |name: &str| form.get(name).unwrap_or_default().trim().to_owned();
-    let registration = ClientRegistration {
-        name: text("client_name"),
-        uri: text("client_uri"),
-        redirect_uris: lines(&form, &["redirect_uris", "redirect_uri"]),
-        grant_types: lines(&form, &["grant_types", "grant_type"]),
-        response_types: lines(&form, &["response_types", "response_type"]),
-        scope: text("scope"),
-        auth_method: text("token_endpoint_auth_method"),
-    };
+    let registration = registration(&form);
+    let submitted = form_values(&registration);
     let provider = state.provider.clone();
     let owner = user.id;
     let outcome = off_executor(move || {
         Ok::<_, PageError>(provider.register_client(Some(owner), registration))
     })
     .await?;
-    let mut context = page_context(&session, Some(&user))?;
     match outcome {
         Ok((client, secret)) => {
             tracing::info!(client_id = %client.id, "client registered");
-            context.insert("client", &client_metadata(&client));
-            context.insert("secret", &secret.as_ref().map(|secret| secret.expose()));
-            Ok(state
-                .templates
-                .page(StatusCode::OK, "client.html", &context)?)
+            let secret = secret.as_ref().map(|secret| secret.expose());
+            show_client(&state, &session, &user, &client, secret)
         }
         Err(Error::OAuth(error)) => {
+            let mut context = page_context(&session, Some(&user))?;
             context.insert("error", &error.description);
-            context.insert(
-                "form",
-                &json!({
-                    "client_name": text("client_name"),
-                    "client_uri": text("client_uri"),
-                    "redirect_uris": lines(&form, &["redirect_uris", "redirect_uri"]).join("\n"),
-                    "grant_types": lines(&form, &["grant_types", "grant_type"]).join("\n"),
-                    "response_types": lines(&form, &["response_types", "response_type"]).join("\n"),
-                    "scope": text("scope"),
-                    "token_endpoint_auth_method": text("token_endpoint_auth_method"),
-                }),
-            );
+            context.insert("form", &submitted);
             Ok(state
                 .templates
                 .page(StatusCode::BAD_REQUEST, "create_client.html", &context)?)

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::error::PageError;
 use crate::off_executor::off_executor;
-use crate::params::FormParams;
+use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
 use crate::startup::AppState;
@@ -26,7 +26,7 @@ pub fn safe_next(next: Option<&str>) -> Option<&str> {
 pub async fn get(
     state: web::Data<AppState>,
     session: TypedSession,
-    query: FormParams,
+    query: PageForm,
 ) -> Result<HttpResponse, PageError> {
     let user = current_user(&state, &session).await?;
     let mut context = page_context(&session, user.as_ref())?;
@@ -40,7 +40,7 @@ pub async fn get(
 pub async fn post(
     state: web::Data<AppState>,
     session: TypedSession,
-    form: FormParams,
+    form: PageForm,
 ) -> Result<HttpResponse, PageError> {
     session.verify_csrf(form.get("csrf_token"))?;
     let username = form.get("username").unwrap_or_default().trim().to_owned();

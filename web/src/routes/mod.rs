@@ -74,7 +74,7 @@ pub(crate) async fn current_user(
     let provider = state.provider.clone();
     let user = off_executor(move || provider.user(id).map_err(PageError::from)).await?;
     if user.is_none() {
-        session.purge();
+        session.forget_user();
     }
     Ok(user)
 }

@@ -3,12 +3,11 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
-use tessera_domain::client_auth::ClientCredentials;
 
 use crate::error::{no_store, TokenError};
 use crate::off_executor::off_executor;
 use crate::params::FormParams;
-use crate::routes::token::authorization;
+use crate::routes::token::client_credentials;
 use crate::startup::AppState;
 
 /// Revokes a token.
@@ -17,8 +16,8 @@ pub async fn post(
     req: HttpRequest,
     form: FormParams,
 ) -> Result<HttpResponse, TokenError> {
-    let params = form.0;
-    let credentials = ClientCredentials::from_request(authorization(&req).as_deref(), &params)?;
+    let params = form.into_params();
+    let credentials = client_credentials(&req, &params)?;
     let provider = state.provider.clone();
     off_executor(move || {
         let client = provider.authenticate_client(&credentials)?;

@@ -8,7 +8,7 @@ use tessera_domain::accounts::SignUpError;
 
 use crate::error::PageError;
 use crate::off_executor::off_executor;
-use crate::params::FormParams;
+use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
 use crate::startup::AppState;
@@ -29,7 +29,7 @@ pub async fn get(
 pub async fn post(
     state: web::Data<AppState>,
     session: TypedSession,
-    form: FormParams,
+    form: PageForm,
 ) -> Result<HttpResponse, PageError> {
     session.verify_csrf(form.get("csrf_token"))?;
     let username = form.get("username").unwrap_or_default().trim().to_owned();

@@ -1,0 +1,134 @@
+//! Response headers that protect people: no page can be framed by another site
+//! (clickjacking), sniffed into another type or leak its URL in `Referer`, and no HTML page,
+//! above all the one showing a client secret, is kept in a cache.
+
+use reqwest::header::{HeaderMap, CACHE_CONTROL, CONTENT_TYPE};
+use reqwest::{Response, StatusCode};
+
+use crate::helpers::{both_backends, html, spawn_app, TestApp, TestClient};
+
+/// Asserts the headers every response carries.
+fn assert_security_headers(what: &str, headers: &HeaderMap) {
+    for (name, value) in [
+        ("x-frame-options", "DENY"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(
+            headers.get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{what}: {name}"
+        );
+    }
+}
+
+/// Asserts `Cache-Control: no-store`.
+fn assert_no_store(what: &str, headers: &HeaderMap) {
+    assert_eq!(
+        headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+        Some("no-store"),
+        "{what}"
+    );
+}
+
+/// Asserts a 200 client page that shows a secret and may not be cached.
+async fn assert_secret_page_not_cached(what: &str, response: Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK, "{what}");
+    assert_no_store(what, response.headers());
+    let page = response.text().await.expect("body");
+    assert!(
+        html::element_text(&page, "client_secret").is_some_and(|secret| !secret.is_empty()),
+        "{what}: no secret shown: {page}"
+    );
+    page
+}
+
+/// `POST /create_client` for a confidential client, answered with the client page.
+async fn create_confidential_client(app: &TestApp) -> Response {
+    let form = TestClient::confidential(&["client_credentials"], "profile").form();
+    let csrf = app.csrf_token("/create_client").await;
+    let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fields.push(("csrf_token", &csrf));
+    app.post_form("/create_client", &fields).await
+}
+
+both_backends!(
+    the_consent_page_cannot_be_framed_or_cached,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        app.signed_up_user().await;
+        let client = TestClient::confidential(&["authorization_code"], "profile")
+            .register(&app)
+            .await;
+
+        let response = app.get_authorize(&client.code_query("profile", None)).await;
+
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_security_headers("consent page", response.headers());
+        assert_no_store("consent page", response.headers());
+    }
+);
+
+both_backends!(
+    every_kind_of_response_carries_the_security_headers,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+
+        for (path, status) in [
+            ("/", StatusCode::OK),
+            ("/login", StatusCode::OK),
+            ("/no/such/page", StatusCode::NOT_FOUND),
+            ("/create_client", StatusCode::SEE_OTHER),
+            ("/healthz", StatusCode::OK),
+            ("/api/me", StatusCode::UNAUTHORIZED),
+        ] {
+            let response = app.get_page(path).await;
+            assert_eq!(response.status(), status, "{path}");
+            assert_security_headers(path, response.headers());
+        }
+        let refused = app
+            .post_token(&[("grant_type", "client_credentials")], None)
+            .await;
+        assert_security_headers("/oauth/token", refused.headers());
+    }
+);
+
+both_backends!(
+    html_pages_and_error_pages_are_never_cached,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+
+        for path in ["/", "/login", "/signup", "/no/such/page", "/clients/%00"] {
+            let response = app.get_page(path).await;
+            let is_html = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/html"));
+            assert!(is_html, "{path}: not HTML");
+            assert_no_store(path, response.headers());
+        }
+    }
+);
+
+both_backends!(
+    the_client_page_showing_a_secret_is_never_cached,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        app.signed_up_user().await;
+
+        let created = create_confidential_client(&app).await;
+        let page = assert_secret_page_not_cached("after create_client", created).await;
+        let client_id = html::element_text(&page, "client_id").expect("client_id");
+        let path = format!("/clients/{client_id}");
+        let csrf = app.csrf_token(&path).await;
+        let rotated = app
+            .post_form(&format!("{path}/rotate_secret"), &[("csrf_token", &csrf)])
+            .await;
+
+        assert_secret_page_not_cached("after rotate_secret", rotated).await;
+        let response = app.get_page(&path).await;
+        assert_no_store("client page", response.headers());
+    }
+);
