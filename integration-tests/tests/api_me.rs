@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::fixtures::tokens;
 use crate::helpers::{
-    assert_bearer_error, both_backends, spawn_app, spawn_app_with, www_authenticate, TestClient,
+    app_with_password_tokens, both_backends, spawn_app, spawn_app_with, www_authenticate,
+    TestClient,
 };
 
 fn assert_bare_bearer_challenge(response: &reqwest::Response) {
@@ -40,12 +40,8 @@ both_backends!(
         let user = app.signed_up_user().await;
 
         let response = app
-            .client
-            .get(app.url("/api/me"))
-            .basic_auth(&user.username, Some(&user.password))
-            .send()
-            .await
-            .unwrap();
+            .get_api_me_with(|request| request.basic_auth(&user.username, Some(&user.password)))
+            .await;
 
         assert_bare_bearer_challenge(&response);
     }
@@ -54,20 +50,12 @@ both_backends!(
 both_backends!(
     an_access_token_in_the_query_string_is_not_accepted,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password"], "profile")
-            .register(&app)
-            .await;
-        let (access, _) = tokens(&client.password_token(&app, &user, "profile").await);
+        let client = TestClient::confidential(&["password"], "profile");
+        let (app, _, _, tokens) = app_with_password_tokens(backend, client, "profile").await;
 
         let response = app
-            .client
-            .get(app.url("/api/me"))
-            .query(&[("access_token", access.as_str())])
-            .send()
-            .await
-            .unwrap();
+            .get_api_me_with(|request| request.query(&[("access_token", &tokens.access)]))
+            .await;
 
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
@@ -78,9 +66,7 @@ both_backends!(
     |backend| async move {
         let app = spawn_app(backend).await;
 
-        let response = app.get_api_me("not-a-token").await;
-
-        assert_bearer_error(&response, StatusCode::UNAUTHORIZED, "invalid_token");
+        app.assert_api_me_unauthorized("not-a-token").await;
     }
 );
 
@@ -88,32 +74,24 @@ both_backends!(
     an_expired_token_is_401_invalid_token,
     |backend| async move {
         let app = spawn_app_with(backend, &[("TESSERA_ACCESS_TOKEN_TTL", "1")]).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password"], "profile")
-            .register(&app)
+        let (user, client) = app
+            .user_and_client(TestClient::confidential(&["password"], "profile"))
             .await;
-        let body = client.password_token(&app, &user, "profile").await;
-        assert_eq!(body["expires_in"], 1);
+        let tokens = client.password_tokens(&app, &user, "profile").await;
+        assert_eq!(tokens["expires_in"], 1);
 
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let response = app.get_api_me(body["access_token"].as_str().unwrap()).await;
 
-        assert_bearer_error(&response, StatusCode::UNAUTHORIZED, "invalid_token");
+        app.assert_api_me_unauthorized(&tokens.access).await;
     }
 );
 
 both_backends!(
     a_token_without_profile_is_403_insufficient_scope,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password"], "profile email")
-            .register(&app)
-            .await;
-        let (access, _) = tokens(&client.password_token(&app, &user, "email").await);
+        let client = TestClient::confidential(&["password"], "profile email");
+        let (app, _, _, tokens) = app_with_password_tokens(backend, client, "email").await;
 
-        let response = app.get_api_me(&access).await;
-
-        assert_bearer_error(&response, StatusCode::FORBIDDEN, "insufficient_scope");
+        app.assert_api_me_insufficient_scope(&tokens.access).await;
     }
 );

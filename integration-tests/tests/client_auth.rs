@@ -1,31 +1,40 @@
 //! Client authentication at the token endpoint, and grant gating.
 
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 
 use crate::helpers::{
-    assert_oauth_error, assert_token, both_backends, spawn_app, www_authenticate, TestClient,
+    app_with_client, app_with_user_and_client, assert_oauth_error, assert_token, both_backends,
+    spawn_app, www_authenticate, Backend, RegisteredClient, TestApp, TestClient,
 };
 
 const CC: [(&str, &str); 2] = [("grant_type", "client_credentials"), ("scope", "profile")];
 
+/// A fresh server with a `client_credentials` client that authenticates with `method`.
+async fn app_with_cc_client(backend: Backend, method: &str) -> (TestApp, RegisteredClient) {
+    let client = TestClient::confidential(&["client_credentials"], "profile").auth_method(method);
+    app_with_client(backend, client).await
+}
+
+/// Asserts 401 `invalid_client` with a `WWW-Authenticate` challenge.
+async fn assert_invalid_client_challenge(response: Response) {
+    let headers = assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
+    assert!(
+        !www_authenticate(&headers).is_empty(),
+        "no WWW-Authenticate"
+    );
+}
+
 both_backends!(
     wrong_secret_with_basic_is_401_invalid_client_with_www_authenticate,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
+        let (app, client) = app_with_cc_client(backend, "client_secret_basic").await;
+
+        let response = client
+            .with_secret("wrong-secret")
+            .post_token(&app, &CC)
             .await;
 
-        let response = app
-            .post_token(&CC, Some((&client.id, "wrong-secret")))
-            .await;
-
-        let headers =
-            assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
-        assert!(
-            !www_authenticate(&headers).is_empty(),
-            "no WWW-Authenticate"
-        );
+        assert_invalid_client_challenge(response).await;
     }
 );
 
@@ -38,22 +47,14 @@ both_backends!(
             .post_token(&CC, Some(("no-such-client", "secret")))
             .await;
 
-        let headers =
-            assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
-        assert!(
-            !www_authenticate(&headers).is_empty(),
-            "no WWW-Authenticate"
-        );
+        assert_invalid_client_challenge(response).await;
     }
 );
 
 both_backends!(
     no_client_credentials_is_401_invalid_client,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let _client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, _client) = app_with_cc_client(backend, "client_secret_basic").await;
 
         let response = app.post_token(&CC, None).await;
 
@@ -64,10 +65,7 @@ both_backends!(
 both_backends!(
     basic_and_client_secret_in_the_body_is_401_invalid_client,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend, "client_secret_basic").await;
         let (id, secret) = client.basic();
         let form = [CC[0], CC[1], ("client_secret", secret)];
 
@@ -80,10 +78,7 @@ both_backends!(
 both_backends!(
     basic_with_the_same_client_id_in_the_body_is_allowed_and_another_is_not,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend, "client_secret_basic").await;
         let (id, secret) = client.basic();
 
         let same = app
@@ -104,11 +99,7 @@ both_backends!(
 both_backends!(
     client_secret_post_client_using_basic_is_401_invalid_client,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .auth_method("client_secret_post")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend, "client_secret_post").await;
 
         let with_basic = app.post_token(&CC, Some(client.basic())).await;
         let with_body = client.post_token(&app, &CC).await;
@@ -121,18 +112,11 @@ both_backends!(
 both_backends!(
     client_secret_basic_client_using_the_body_is_401_invalid_client,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend, "client_secret_basic").await;
         let (id, secret) = client.basic();
+        let form = [CC[0], CC[1], ("client_id", id), ("client_secret", secret)];
 
-        let response = app
-            .post_token(
-                &[CC[0], CC[1], ("client_id", id), ("client_secret", secret)],
-                None,
-            )
-            .await;
+        let response = app.post_token(&form, None).await;
 
         assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
     }
@@ -141,23 +125,10 @@ both_backends!(
 both_backends!(
     a_grant_the_client_did_not_register_is_unauthorized_client,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["client_credentials"], "profile");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
 
-        let response = client
-            .post_token(
-                &app,
-                &[
-                    ("grant_type", "password"),
-                    ("username", &user.username),
-                    ("password", &user.password),
-                    ("scope", "profile"),
-                ],
-            )
-            .await;
+        let response = client.password_grant(&app, &user, "profile").await;
 
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "unauthorized_client").await;
     }
@@ -166,10 +137,7 @@ both_backends!(
 both_backends!(
     an_unknown_grant_type_is_unsupported_grant_type,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend, "client_secret_basic").await;
 
         let response = client
             .post_token(&app, &[("grant_type", "urn:example:magic")])

@@ -3,16 +3,19 @@
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    assert_bearer_error, assert_oauth_error, both_backends, spawn_app, TestClient,
+    app_with_client, assert_oauth_error, both_backends, Backend, RegisteredClient, TestApp,
+    TestClient,
 };
+
+/// A fresh server and a confidential client with these grants and scope `profile`.
+async fn app_with(backend: Backend, grants: &[&str]) -> (TestApp, RegisteredClient) {
+    app_with_client(backend, TestClient::confidential(grants, "profile")).await
+}
 
 both_backends!(
     client_credentials_token_has_no_refresh_token,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials", "refresh_token"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with(backend, &["client_credentials", "refresh_token"]).await;
 
         let body = client.client_credentials_token(&app, "profile").await;
 
@@ -25,32 +28,20 @@ both_backends!(
 both_backends!(
     client_credentials_token_at_api_me_is_403_insufficient_scope,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with(backend, &["client_credentials"]).await;
         let body = client.client_credentials_token(&app, "profile").await;
 
-        let me = app.get_api_me(body["access_token"].as_str().unwrap()).await;
-
-        assert_bearer_error(&me, StatusCode::FORBIDDEN, "insufficient_scope");
+        app.assert_api_me_insufficient_scope(body["access_token"].as_str().unwrap())
+            .await;
     }
 );
 
 both_backends!(
     client_credentials_for_an_unregistered_scope_is_invalid_scope,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with(backend, &["client_credentials"]).await;
 
-        let response = client
-            .post_token(
-                &app,
-                &[("grant_type", "client_credentials"), ("scope", "email")],
-            )
-            .await;
+        let response = client.client_credentials(&app, "email").await;
 
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
     }

@@ -2,18 +2,31 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::fixtures::tokens;
 use crate::helpers::{
-    assert_api_me_ok, assert_oauth_error, both_backends, html, spawn_app, TestApp, TestClient,
+    app_with_client, app_with_password_tokens, assert_oauth_error, both_backends, html, spawn_app,
+    Backend, RegisteredClient, TestApp, TestClient,
 };
 
-async fn client_credentials_works(app: &TestApp, id: &str, secret: &str) -> StatusCode {
-    app.post_token(
-        &[("grant_type", "client_credentials"), ("scope", "profile")],
-        Some((id, secret)),
+/// A fresh server and a `client_credentials` client registered there.
+async fn app_with_cc_client(backend: Backend) -> (TestApp, RegisteredClient) {
+    app_with_client(
+        backend,
+        TestClient::confidential(&["client_credentials"], "profile"),
     )
     .await
-    .status()
+}
+
+/// The status of a `client_credentials` request by `client` presenting `secret`.
+async fn client_credentials_status(
+    app: &TestApp,
+    client: &RegisteredClient,
+    secret: &str,
+) -> StatusCode {
+    client
+        .with_secret(secret)
+        .client_credentials(app, "profile")
+        .await
+        .status()
 }
 
 both_backends!(create_client_requires_sign_in, |backend| async move {
@@ -49,16 +62,10 @@ both_backends!(create_client_requires_sign_in, |backend| async move {
 both_backends!(
     client_page_shows_the_secret_only_once,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (_app, client) = app_with_cc_client(backend).await;
         let secret = client.secret.clone().unwrap();
 
-        let page = client
-            .owner
-            .get_html(&format!("/clients/{}", client.id))
-            .await;
+        let page = client.owner.get_html(&client.page()).await;
 
         assert!(
             page.contains(&client.id),
@@ -74,27 +81,16 @@ both_backends!(
 both_backends!(
     another_users_client_is_not_found_and_stays_unchanged,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend).await;
         let secret = client.secret.clone().unwrap();
         let intruder = app.another_browser();
         intruder.signed_up_user().await;
         let csrf = intruder.csrf_token("/create_client").await;
 
-        let view = intruder.get_page(&format!("/clients/{}", client.id)).await;
-        let delete = intruder
-            .post_form(
-                &format!("/clients/{}/delete", client.id),
-                &[("csrf_token", &csrf)],
-            )
-            .await;
-        let rotate = intruder
-            .post_form(
-                &format!("/clients/{}/rotate_secret", client.id),
-                &[("csrf_token", &csrf)],
-            )
+        let view = intruder.get_page(&client.page()).await;
+        let delete = client.manage_from(&intruder, "delete", Some(&csrf)).await;
+        let rotate = client
+            .manage_from(&intruder, "rotate_secret", Some(&csrf))
             .await;
 
         for (what, response) in [("view", view), ("delete", delete), ("rotate", rotate)] {
@@ -108,46 +104,33 @@ both_backends!(
             );
         }
         assert_eq!(
-            client_credentials_works(&app, &client.id, &secret).await,
+            client_credentials_status(&app, &client, &secret).await,
             StatusCode::OK,
             "the owner's secret changed"
         );
-        let _ = client
-            .owner
-            .get_html(&format!("/clients/{}", client.id))
-            .await;
+        let _ = client.owner.get_html(&client.page()).await;
     }
 );
 
 both_backends!(
     rotate_secret_shows_a_new_secret_and_the_old_one_stops_working,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend).await;
         let old = client.secret.clone().unwrap();
-        let path = format!("/clients/{}", client.id);
-        let csrf = client.owner.csrf_token(&path).await;
+        let csrf = client.owner.csrf_token(&client.page()).await;
 
-        let without_csrf = client
-            .owner
-            .post_form(&format!("{path}/rotate_secret"), &[])
-            .await;
+        let without_csrf = client.manage("rotate_secret", None).await;
         assert!(
             without_csrf.status().is_client_error(),
             "{}",
             without_csrf.status()
         );
         assert_eq!(
-            client_credentials_works(&app, &client.id, &old).await,
+            client_credentials_status(&app, &client, &old).await,
             StatusCode::OK
         );
 
-        let response = client
-            .owner
-            .post_form(&format!("{path}/rotate_secret"), &[("csrf_token", &csrf)])
-            .await;
+        let response = client.manage("rotate_secret", Some(&csrf)).await;
         let response = client.owner.follow(response).await;
         assert_eq!(response.status(), StatusCode::OK);
         let page = response.text().await.unwrap();
@@ -155,89 +138,65 @@ both_backends!(
             .unwrap_or_else(|| panic!("no id=\"client_secret\" after rotation: {page}"));
 
         assert_ne!(new, old);
-        let refused = app
-            .post_token(
-                &[("grant_type", "client_credentials"), ("scope", "profile")],
-                Some((&client.id, &old)),
-            )
+        let refused = client
+            .with_secret(&old)
+            .client_credentials(&app, "profile")
             .await;
         assert_oauth_error(refused, StatusCode::UNAUTHORIZED, "invalid_client").await;
         assert_eq!(
-            client_credentials_works(&app, &client.id, &new).await,
+            client_credentials_status(&app, &client, &new).await,
             StatusCode::OK
         );
-        let later = client.owner.get_html(&path).await;
+        let later = client.owner.get_html(&client.page()).await;
         assert!(!later.contains(&new), "the new secret is shown twice");
     }
 );
 
 both_backends!(deleting_a_client_stops_its_tokens, |backend| async move {
-    let app = spawn_app(backend).await;
-    let user = app.signed_up_user().await;
-    let client = TestClient::confidential(&["password", "refresh_token"], "profile")
-        .register(&app)
-        .await;
-    let body = client.password_token(&app, &user, "profile").await;
-    let (access, refresh) = tokens(&body);
-    assert_api_me_ok(&app, &access).await;
-    let path = format!("/clients/{}", client.id);
-    let csrf = client.owner.csrf_token(&path).await;
+    let client = TestClient::confidential(&["password", "refresh_token"], "profile");
+    let (app, user, client, tokens) = app_with_password_tokens(backend, client, "profile").await;
+    app.assert_api_me_ok(&tokens.access).await;
+    let csrf = client.owner.csrf_token(&client.page()).await;
 
-    let without_csrf = client.owner.post_form(&format!("{path}/delete"), &[]).await;
+    let without_csrf = client.manage("delete", None).await;
     assert!(
         without_csrf.status().is_client_error(),
         "{}",
         without_csrf.status()
     );
-    assert_api_me_ok(&app, &access).await;
+    app.assert_api_me_ok(&tokens.access).await;
 
-    let response = client
-        .owner
-        .post_form(&format!("{path}/delete"), &[("csrf_token", &csrf)])
-        .await;
+    let response = client.manage("delete", Some(&csrf)).await;
     assert!(
         response.status().is_redirection() || response.status().is_success(),
         "{}",
         response.status()
     );
 
-    let me = app.get_api_me(&access).await;
-    assert_eq!(
-        me.status(),
+    app.assert_api_me_status(
+        &tokens.access,
         StatusCode::UNAUTHORIZED,
-        "a deleted client's token works"
-    );
+        "a deleted client's token works",
+    )
+    .await;
     assert_eq!(
-        client.owner.get_page(&path).await.status(),
+        client.owner.get_page(&client.page()).await.status(),
         StatusCode::NOT_FOUND
     );
-    let refreshed = client.refresh(&app, &refresh.unwrap(), None).await;
+    let refreshed = client.refresh(&app, tokens.refresh_token(), None).await;
     assert!(
         refreshed.status().is_client_error(),
         "{}",
         refreshed.status()
     );
-    let again = client
-        .post_token(
-            &app,
-            &[
-                ("grant_type", "password"),
-                ("username", &user.username),
-                ("password", &user.password),
-                ("scope", "profile"),
-            ],
-        )
-        .await;
+    let again = client.password_grant(&app, &user, "profile").await;
     assert_oauth_error(again, StatusCode::UNAUTHORIZED, "invalid_client").await;
 });
 
 both_backends!(
     created_client_works_at_the_token_endpoint,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let (app, client) = app_with_cc_client(backend).await;
 
         let body = client.client_credentials_token(&app, "profile").await;
 

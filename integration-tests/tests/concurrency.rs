@@ -1,14 +1,25 @@
 //! Racing redemptions: exactly one winner (atomic conditional update).
 
+use std::future::Future;
+
 use futures_util::future::join_all;
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::fixtures::tokens;
-use crate::helpers::TestClient;
-use crate::helpers::{both_backends, json, spawn_app};
+use crate::helpers::{
+    app_with_password_tokens, app_with_user_and_client, both_backends, json, spawn_app, TestClient,
+};
 
 const RACERS: usize = 20;
+
+/// Sends [`RACERS`] copies of one request at once; returns each status and JSON body.
+async fn race<F: Future<Output = Response>>(request: impl Fn() -> F) -> Vec<(StatusCode, Value)> {
+    join_all((0..RACERS).map(|_| async {
+        let (status, _, body) = json(request().await).await;
+        (status, body)
+    }))
+    .await
+}
 
 /// Asserts exactly one 200 and that every loser got 400 `invalid_grant`.
 fn assert_exactly_one_winner(outcomes: &[(StatusCode, Value)]) {
@@ -29,18 +40,11 @@ fn assert_exactly_one_winner(outcomes: &[(StatusCode, Value)]) {
 both_backends!(
     twenty_concurrent_redemptions_of_one_code_give_exactly_one_token,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::confidential(&["authorization_code"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["authorization_code"], "profile");
+        let (app, _, client) = app_with_user_and_client(backend, client).await;
         let code = client.authorization_code(&app, "profile", None).await;
 
-        let outcomes = join_all((0..RACERS).map(|_| async {
-            let (status, _, body) = json(client.redeem_code(&app, &code, None).await).await;
-            (status, body)
-        }))
-        .await;
+        let outcomes = race(|| client.redeem_code(&app, &code, None)).await;
 
         assert_exactly_one_winner(&outcomes);
     }
@@ -49,19 +53,10 @@ both_backends!(
 both_backends!(
     twenty_concurrent_uses_of_one_refresh_token_give_exactly_one_token,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password", "refresh_token"], "profile")
-            .register(&app)
-            .await;
-        let (_, refresh) = tokens(&client.password_token(&app, &user, "profile").await);
-        let refresh = refresh.unwrap();
+        let client = TestClient::confidential(&["password", "refresh_token"], "profile");
+        let (app, _, client, tokens) = app_with_password_tokens(backend, client, "profile").await;
 
-        let outcomes = join_all((0..RACERS).map(|_| async {
-            let (status, _, body) = json(client.refresh(&app, &refresh, None).await).await;
-            (status, body)
-        }))
-        .await;
+        let outcomes = race(|| client.refresh(&app, tokens.refresh_token(), None)).await;
 
         assert_exactly_one_winner(&outcomes);
     }

@@ -5,7 +5,7 @@
 use reqwest::header::{HeaderMap, CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::{both_backends, html, spawn_app, TestApp, TestClient};
+use crate::helpers::{app_with_user_and_client, both_backends, html, spawn_app, TestClient};
 
 /// Asserts the headers every response carries.
 fn assert_security_headers(what: &str, headers: &HeaderMap) {
@@ -44,23 +44,11 @@ async fn assert_secret_page_not_cached(what: &str, response: Response) -> String
     page
 }
 
-/// `POST /create_client` for a confidential client, answered with the client page.
-async fn create_confidential_client(app: &TestApp) -> Response {
-    let form = TestClient::confidential(&["client_credentials"], "profile").form();
-    let csrf = app.csrf_token("/create_client").await;
-    let mut fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    fields.push(("csrf_token", &csrf));
-    app.post_form("/create_client", &fields).await
-}
-
 both_backends!(
     the_consent_page_cannot_be_framed_or_cached,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::confidential(&["authorization_code"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["authorization_code"], "profile");
+        let (app, _, client) = app_with_user_and_client(backend, client).await;
 
         let response = app.get_authorize(&client.code_query("profile", None)).await;
 
@@ -118,7 +106,9 @@ both_backends!(
         let app = spawn_app(backend).await;
         app.signed_up_user().await;
 
-        let created = create_confidential_client(&app).await;
+        let created = TestClient::confidential(&["client_credentials"], "profile")
+            .submit(&app)
+            .await;
         let page = assert_secret_page_not_cached("after create_client", created).await;
         let client_id = html::element_text(&page, "client_id").expect("client_id");
         let path = format!("/clients/{client_id}");

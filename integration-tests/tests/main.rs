@@ -17,6 +17,7 @@ mod concurrency;
 mod headers;
 mod health;
 mod lifetimes;
+mod outage;
 mod pages;
 mod refresh;
 mod revoke;

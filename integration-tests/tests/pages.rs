@@ -9,6 +9,21 @@ async fn home_shows(app: &TestApp, username: &str) -> bool {
     app.get_html("/").await.contains(username)
 }
 
+/// Posts `form` to `path` in `browser` without a CSRF token and with a forged one; asserts
+/// both are refused with 4xx and returns the two pages.
+async fn refused_without_csrf(browser: &TestApp, path: &str, form: &[(&str, &str)]) -> Vec<String> {
+    let mut pages = Vec::new();
+    for csrf in [None, Some("forged")] {
+        let mut full = form.to_vec();
+        full.extend(csrf.map(|c| ("csrf_token", c)));
+        let response = browser.post_form(path, &full).await;
+        let status = response.status();
+        assert!(status.is_client_error(), "{path} {csrf:?}: {status}");
+        pages.push(response.text().await.expect("body"));
+    }
+    pages
+}
+
 both_backends!(
     sign_up_lands_signed_in_on_home_showing_the_username,
     |backend| async move {
@@ -174,16 +189,8 @@ both_backends!(
         let browser = app.another_browser();
         let _ = browser.get_html("/signup").await;
         let username = unique_name("user");
-        for csrf in [None, Some("forged")] {
-            let mut form = vec![("username", username.as_str()), ("password", "pw pw pw pw")];
-            form.extend(csrf.map(|c| ("csrf_token", c)));
-            let response = browser.post_form("/signup", &form).await;
-            assert!(
-                response.status().is_client_error(),
-                "signup {csrf:?}: {}",
-                response.status()
-            );
-        }
+        let credentials = [("username", username.as_str()), ("password", "pw pw pw pw")];
+        refused_without_csrf(&browser, "/signup", &credentials).await;
         assert!(!home_shows(&browser, &username).await);
         let created = browser.signup(&username, "pw pw pw pw").await;
         assert!(
@@ -194,35 +201,21 @@ both_backends!(
         // Login: nobody is signed in.
         let login = app.another_browser();
         let _ = login.get_html("/login").await;
-        for csrf in [None, Some("forged")] {
-            let mut form = vec![("username", username.as_str()), ("password", "pw pw pw pw")];
-            form.extend(csrf.map(|c| ("csrf_token", c)));
-            let response = login.post_form("/login", &form).await;
-            assert!(
-                response.status().is_client_error(),
-                "login {csrf:?}: {}",
-                response.status()
-            );
-        }
+        refused_without_csrf(&login, "/login", &credentials).await;
         assert!(!home_shows(&login, &username).await);
 
         // Create client: nothing is registered.
         let name = unique_name("client");
-        for csrf in [None, Some("forged")] {
-            let mut form = vec![
-                ("client_name", name.as_str()),
-                ("client_uri", "https://client.example"),
-                ("redirect_uris", "https://client.example/cb"),
-                ("grant_types", "authorization_code"),
-                ("response_types", "code"),
-                ("scope", "profile"),
-                ("token_endpoint_auth_method", "client_secret_basic"),
-            ];
-            form.extend(csrf.map(|c| ("csrf_token", c)));
-            let response = browser.post_form("/create_client", &form).await;
-            let status = response.status();
-            let page = response.text().await.unwrap();
-            assert!(status.is_client_error(), "create_client {csrf:?}: {status}");
+        let form = [
+            ("client_name", name.as_str()),
+            ("client_uri", "https://client.example"),
+            ("redirect_uris", "https://client.example/cb"),
+            ("grant_types", "authorization_code"),
+            ("response_types", "code"),
+            ("scope", "profile"),
+            ("token_endpoint_auth_method", "client_secret_basic"),
+        ];
+        for page in refused_without_csrf(&browser, "/create_client", &form).await {
             assert!(
                 !page.contains("id=\"client_secret\""),
                 "a client was shown: {page}"

@@ -6,10 +6,10 @@
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::fixtures::{tokens, REDIRECT_URI};
+use crate::helpers::fixtures::REDIRECT_URI;
 use crate::helpers::{
-    assert_api_me_ok, assert_oauth_error, assert_token, both_backends, spawn_app, TestApp,
-    TestClient,
+    app_with_client, app_with_password_tokens, app_with_user_and_client, assert_oauth_error,
+    both_backends, spawn_app, TestApp, TestClient,
 };
 
 /// The content type of url-encoded forms.
@@ -66,12 +66,9 @@ async fn send_raw(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) 
 both_backends!(
     malformed_bodies_get_4xx_and_issued_tokens_still_work,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password", "refresh_token"], "profile")
-            .register(&app)
-            .await;
-        let (access, refresh) = tokens(&client.password_token(&app, &user, "profile").await);
+        let client = TestClient::confidential(&["password", "refresh_token"], "profile");
+        let (app, user, client, tokens) =
+            app_with_password_tokens(backend, client, "profile").await;
         let anonymous = app.another_browser();
         let _ = anonymous.get_html("/login").await;
 
@@ -97,8 +94,8 @@ both_backends!(
             "expected 4xx:\n{}",
             failures.join("\n")
         );
-        assert_api_me_ok(&app, &access).await;
-        assert_token(client.refresh(&app, &refresh.unwrap(), None).await).await;
+        app.assert_api_me_ok(&tokens.access).await;
+        client.refreshed(&app, tokens.refresh_token(), None).await;
         let again = app.another_browser();
         let login = again.login(&user.username, &user.password, None).await;
         assert!(login.status().is_redirection(), "{}", login.status());
@@ -108,18 +105,11 @@ both_backends!(
 both_backends!(
     a_huge_token_request_with_basic_auth_gets_4xx,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["client_credentials"], "profile");
+        let (app, client) = app_with_client(backend, client).await;
         let scope = "profile ".repeat(200_000);
 
-        let response = client
-            .post_token(
-                &app,
-                &[("grant_type", "client_credentials"), ("scope", &scope)],
-            )
-            .await;
+        let response = client.client_credentials(&app, &scope).await;
 
         assert!(response.status().is_client_error(), "{}", response.status());
         client.client_credentials_token(&app, "profile").await;
@@ -146,12 +136,9 @@ async fn assert_error_page(what: &str, response: Response, status: StatusCode) {
 both_backends!(
     nul_characters_are_refused_with_4xx_and_never_reach_the_database,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
         let client = TestClient::confidential(&["password", "authorization_code"], "profile")
-            .auth_method("client_secret_post")
-            .register(&app)
-            .await;
+            .auth_method("client_secret_post");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
         let anonymous = app.another_browser();
         let secret = client.secret.clone().expect("a secret");
 
@@ -171,15 +158,7 @@ both_backends!(
             .await;
         assert_oauth_error(response, StatusCode::UNAUTHORIZED, "invalid_client").await;
         let response = client
-            .post_token(
-                &app,
-                &[
-                    ("grant_type", "password"),
-                    ("username", "al\0ice"),
-                    ("password", &user.password),
-                    ("scope", "profile"),
-                ],
-            )
+            .password_grant_as(&app, "al\0ice", &user.password, "profile")
             .await;
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
         let response = client.post_revoke(&app, &[("token", "to\0ken")]).await;
@@ -189,16 +168,8 @@ both_backends!(
         assert_error_page("username at /login", response, StatusCode::BAD_REQUEST).await;
         let response = anonymous.signup("al\0ice", "a long enough password").await;
         assert_error_page("username at /signup", response, StatusCode::BAD_REQUEST).await;
-        let csrf = app.csrf_token("/create_client").await;
         let response = app
-            .post_form(
-                "/create_client",
-                &[
-                    ("client_name", "my\0app"),
-                    ("redirect_uris", REDIRECT_URI),
-                    ("csrf_token", &csrf),
-                ],
-            )
+            .post_create_client(&[("client_name", "my\0app"), ("redirect_uris", REDIRECT_URI)])
             .await;
         assert_error_page(
             "client_name at /create_client",

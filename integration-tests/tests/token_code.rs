@@ -2,19 +2,39 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::fixtures::tokens;
 use crate::helpers::{
-    assert_api_me_ok, assert_oauth_error, assert_token, both_backends, spawn_app, Pkce, TestClient,
+    app_with_client, app_with_user_and_client, assert_oauth_error, assert_token,
+    assert_token_not_cached, assert_tokens, both_backends, Backend, Pkce, RegisteredClient,
+    TestApp, TestClient,
 };
+
+/// A signed-in browser, a public code-flow client, the PKCE pair and a code issued with it.
+async fn public_code(backend: Backend) -> (TestApp, RegisteredClient, Pkce, String) {
+    let client = TestClient::public(&["authorization_code"], "profile");
+    let (app, _, client) = app_with_user_and_client(backend, client).await;
+    let pkce = Pkce::s256();
+    let code = client
+        .authorization_code(&app, "profile", Some(&pkce))
+        .await;
+    (app, client, pkce, code)
+}
+
+/// A signed-in browser, a confidential client with these grants, and a code without PKCE.
+async fn confidential_code(
+    backend: Backend,
+    grants: &[&str],
+) -> (TestApp, RegisteredClient, String) {
+    let client = TestClient::confidential(grants, "profile");
+    let (app, _, client) = app_with_user_and_client(backend, client).await;
+    let code = client.authorization_code(&app, "profile", None).await;
+    (app, client, code)
+}
 
 both_backends!(
     public_client_exchanges_a_code_with_pkce_s256,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::public(&["authorization_code"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::public(&["authorization_code"], "profile");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
         let pkce = Pkce::s256();
         let code = client
             .authorization_code(&app, "profile", Some(&pkce))
@@ -23,10 +43,10 @@ both_backends!(
         // client_id in the body, no secret.
         let response = client.redeem_code(&app, &code, Some(&pkce.verifier)).await;
 
-        let body = assert_token(response).await;
-        assert_eq!(body["token_type"], "Bearer");
-        assert_eq!(body["scope"], "profile");
-        let me = assert_api_me_ok(&app, body["access_token"].as_str().unwrap()).await;
+        let tokens = assert_tokens(response).await;
+        assert_eq!(tokens["token_type"], "Bearer");
+        assert_eq!(tokens["scope"], "profile");
+        let me = app.assert_api_me_ok(&tokens.access).await;
         assert_eq!(me["username"], user.username.as_str());
     }
 );
@@ -34,35 +54,22 @@ both_backends!(
 both_backends!(
     confidential_client_exchanges_a_code_without_pkce_and_gets_a_refresh_token,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::confidential(&["authorization_code", "refresh_token"], "profile")
-            .register(&app)
-            .await;
-        let code = client.authorization_code(&app, "profile", None).await;
+        let (app, client, code) =
+            confidential_code(backend, &["authorization_code", "refresh_token"]).await;
 
         let response = client.redeem_code(&app, &code, None).await;
 
         let headers = response.headers().clone();
         let body = assert_token(response).await;
         assert!(body["refresh_token"].is_string(), "{body}");
-        assert_eq!(headers["cache-control"], "no-store");
-        assert_eq!(headers["pragma"], "no-cache");
+        assert_token_not_cached(&headers);
     }
 );
 
 both_backends!(
     public_client_exchange_without_the_verifier_is_refused,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::public(&["authorization_code"], "profile")
-            .register(&app)
-            .await;
-        let pkce = Pkce::s256();
-        let code = client
-            .authorization_code(&app, "profile", Some(&pkce))
-            .await;
+        let (app, client, _pkce, code) = public_code(backend).await;
 
         let response = client.redeem_code(&app, &code, None).await;
 
@@ -77,15 +84,7 @@ both_backends!(
 both_backends!(
     a_wrong_code_verifier_is_invalid_grant_and_burns_the_code,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::public(&["authorization_code"], "profile")
-            .register(&app)
-            .await;
-        let pkce = Pkce::s256();
-        let code = client
-            .authorization_code(&app, "profile", Some(&pkce))
-            .await;
+        let (app, client, pkce, code) = public_code(backend).await;
         let wrong = Pkce::s256();
 
         let response = client.redeem_code(&app, &code, Some(&wrong.verifier)).await;
@@ -99,12 +98,7 @@ both_backends!(
 both_backends!(
     a_code_verifier_without_a_challenge_is_invalid_request,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::confidential(&["authorization_code"], "profile")
-            .register(&app)
-            .await;
-        let code = client.authorization_code(&app, "profile", None).await;
+        let (app, client, code) = confidential_code(backend, &["authorization_code"]).await;
         let pkce = Pkce::s256();
 
         let response = client.redeem_code(&app, &code, Some(&pkce.verifier)).await;
@@ -116,15 +110,10 @@ both_backends!(
 both_backends!(
     a_code_presented_by_another_client_is_invalid_grant_and_still_works_for_its_owner,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::confidential(&["authorization_code"], "profile")
-            .register(&app)
-            .await;
+        let (app, client, code) = confidential_code(backend, &["authorization_code"]).await;
         let thief = TestClient::confidential(&["authorization_code"], "profile")
             .register(&app)
             .await;
-        let code = client.authorization_code(&app, "profile", None).await;
 
         let stolen = thief.redeem_code(&app, &code, None).await;
         assert_oauth_error(stolen, StatusCode::BAD_REQUEST, "invalid_grant").await;
@@ -137,26 +126,21 @@ both_backends!(
 both_backends!(
     a_code_used_twice_is_invalid_grant_and_revokes_its_tokens,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
-        let client = TestClient::confidential(&["authorization_code", "refresh_token"], "profile")
-            .register(&app)
-            .await;
-        let code = client.authorization_code(&app, "profile", None).await;
-        let first = assert_token(client.redeem_code(&app, &code, None).await).await;
-        let (access, refresh) = tokens(&first);
-        assert_api_me_ok(&app, &access).await;
+        let (app, client, code) =
+            confidential_code(backend, &["authorization_code", "refresh_token"]).await;
+        let first = assert_tokens(client.redeem_code(&app, &code, None).await).await;
+        app.assert_api_me_ok(&first.access).await;
 
         let second = client.redeem_code(&app, &code, None).await;
 
         assert_oauth_error(second, StatusCode::BAD_REQUEST, "invalid_grant").await;
-        let me = app.get_api_me(&access).await;
-        assert_eq!(
-            me.status(),
+        app.assert_api_me_status(
+            &first.access,
             StatusCode::UNAUTHORIZED,
-            "the first token still works"
-        );
-        let refreshed = client.refresh(&app, &refresh.unwrap(), None).await;
+            "the first token still works",
+        )
+        .await;
+        let refreshed = client.refresh(&app, first.refresh_token(), None).await;
         assert_oauth_error(refreshed, StatusCode::BAD_REQUEST, "invalid_grant").await;
     }
 );
@@ -164,34 +148,25 @@ both_backends!(
 both_backends!(
     a_redirect_uri_mismatch_at_the_token_endpoint_is_invalid_grant,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        app.signed_up_user().await;
         let client = TestClient::confidential(&["authorization_code"], "profile")
-            .extra_redirect_uri("https://client.example/other")
-            .register(&app)
-            .await;
+            .extra_redirect_uri("https://client.example/other");
+        let (app, _, client) = app_with_user_and_client(backend, client).await;
         let code = client.authorization_code(&app, "profile", None).await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://client.example/other"),
+        ];
 
-        let response = client
-            .post_token(
-                &app,
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", &code),
-                    ("redirect_uri", "https://client.example/other"),
-                ],
-            )
-            .await;
+        let response = client.post_token(&app, &form).await;
 
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
     }
 );
 
 both_backends!(an_unknown_code_is_invalid_grant, |backend| async move {
-    let app = spawn_app(backend).await;
-    let client = TestClient::confidential(&["authorization_code"], "profile")
-        .register(&app)
-        .await;
+    let client = TestClient::confidential(&["authorization_code"], "profile");
+    let (app, client) = app_with_client(backend, client).await;
 
     let response = client.redeem_code(&app, "not-a-code", None).await;
 

@@ -4,17 +4,15 @@ use reqwest::multipart::Form;
 use reqwest::StatusCode;
 
 use crate::helpers::{
-    assert_api_me_ok, assert_oauth_error, both_backends, json, spawn_app, TestClient,
+    app_with_client, app_with_user_and_client, assert_oauth_error, assert_token_not_cached,
+    both_backends, json, spawn_app, TestClient,
 };
 
 both_backends!(
     password_grant_with_multipart_and_basic_issues_a_token_that_reads_api_me,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password", "refresh_token"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["password", "refresh_token"], "profile");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
         let (id, secret) = client.basic();
         let form = Form::new()
             .text("grant_type", "password")
@@ -37,9 +35,10 @@ both_backends!(
         assert!(body["expires_in"].as_u64().is_some_and(|s| s > 0), "{body}");
         assert_eq!(body["scope"], "profile");
         assert!(body["refresh_token"].is_string(), "{body}");
-        assert_eq!(headers["cache-control"], "no-store");
-        assert_eq!(headers["pragma"], "no-cache");
-        let me = assert_api_me_ok(&app, body["access_token"].as_str().unwrap()).await;
+        assert_token_not_cached(&headers);
+        let me = app
+            .assert_api_me_ok(body["access_token"].as_str().unwrap())
+            .await;
         assert_eq!(me["username"], user.username.as_str());
         assert!(me["id"].is_string() || me["id"].is_number(), "{me}");
         assert_eq!(me.as_object().unwrap().len(), 2, "{me}");
@@ -49,11 +48,8 @@ both_backends!(
 both_backends!(
     password_grant_without_refresh_registered_gives_no_refresh_token,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["password"], "profile");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
 
         let body = client.password_token(&app, &user, "profile").await;
 
@@ -64,22 +60,11 @@ both_backends!(
 both_backends!(
     password_grant_with_a_wrong_password_is_invalid_grant,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["password"], "profile");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
 
         let response = client
-            .post_token(
-                &app,
-                &[
-                    ("grant_type", "password"),
-                    ("username", &user.username),
-                    ("password", "wrong"),
-                    ("scope", "profile"),
-                ],
-            )
+            .password_grant_as(&app, &user.username, "wrong", "profile")
             .await;
 
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
@@ -89,23 +74,10 @@ both_backends!(
 both_backends!(
     password_grant_for_an_unregistered_scope_is_invalid_scope,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password"], "profile")
-            .register(&app)
-            .await;
+        let client = TestClient::confidential(&["password"], "profile");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
 
-        let response = client
-            .post_token(
-                &app,
-                &[
-                    ("grant_type", "password"),
-                    ("username", &user.username),
-                    ("password", &user.password),
-                    ("scope", "profile email"),
-                ],
-            )
-            .await;
+        let response = client.password_grant(&app, &user, "profile email").await;
 
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_scope").await;
     }
@@ -122,22 +94,16 @@ both_backends!(token_endpoint_answers_get_with_405, |backend| async move {
 both_backends!(
     a_parameter_sent_twice_is_invalid_request,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let client = TestClient::confidential(&["client_credentials"], "profile")
-            .register(&app)
-            .await;
-
+        let client = TestClient::confidential(&["client_credentials"], "profile");
+        let (app, client) = app_with_client(backend, client).await;
         // RFC 6749 §3.2: request parameters MUST NOT be included more than once.
-        let response = client
-            .post_token(
-                &app,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("scope", "profile"),
-                    ("scope", "profile"),
-                ],
-            )
-            .await;
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("scope", "profile"),
+            ("scope", "profile"),
+        ];
+
+        let response = client.post_token(&app, &form).await;
 
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "invalid_request").await;
     }
@@ -146,20 +112,15 @@ both_backends!(
 both_backends!(
     a_refresh_token_is_not_an_access_token_and_vice_versa,
     |backend| async move {
-        let app = spawn_app(backend).await;
-        let user = app.signed_up_user().await;
-        let client = TestClient::confidential(&["password", "refresh_token"], "profile")
-            .register(&app)
-            .await;
-        let body = client.password_token(&app, &user, "profile").await;
-        let access = body["access_token"].as_str().unwrap();
-        let refresh = body["refresh_token"].as_str().unwrap();
+        let client = TestClient::confidential(&["password", "refresh_token"], "profile");
+        let (app, user, client) = app_with_user_and_client(backend, client).await;
+        let tokens = client.password_tokens(&app, &user, "profile").await;
 
-        let me = app.get_api_me(refresh).await;
-        let refreshed = client.refresh(&app, access, None).await;
+        let me = app.get_api_me(tokens.refresh_token()).await;
+        let refreshed = client.refresh(&app, &tokens.access, None).await;
 
         assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
         assert_oauth_error(refreshed, StatusCode::BAD_REQUEST, "invalid_grant").await;
-        assert_api_me_ok(&app, access).await;
+        app.assert_api_me_ok(&tokens.access).await;
     }
 );

@@ -6,10 +6,15 @@
 //! - Postgres: `CREATE DATABASE t_<uuid>` on the server named by `TESSERA_TEST_POSTGRES_URL`
 //!   (default [`DEFAULT_POSTGRES_URL`]), dropped `WITH (FORCE)` on drop. A server that is down
 //!   fails the test; it is never skipped.
+//!
+//! [`TestDb::outage`] makes the database unavailable until its [`Outage`] guard drops, for
+//! tests of what the server answers meanwhile and of how it recovers.
 
+use std::marker::PhantomData;
 use std::time::Duration;
 
-use diesel::{Connection as _, PgConnection, RunQueryDsl as _};
+use diesel::connection::SimpleConnection as _;
+use diesel::{Connection as _, PgConnection, RunQueryDsl as _, SqliteConnection};
 use uuid::Uuid;
 
 use crate::{Backend, Database, DatabaseUrl, PoolOptions};
@@ -23,10 +28,10 @@ pub const POSTGRES_URL_VARIABLE: &str = "TESSERA_TEST_POSTGRES_URL";
 /// A migrated database that exists as long as this guard does.
 #[derive(Debug)]
 pub struct TestDb {
-    // Declared before `_cleanup` so the pool closes before the database is removed.
+    // Declared before `cleanup` so the pool closes before the database is removed.
     database: Database,
     url: String,
-    _cleanup: Cleanup,
+    cleanup: Cleanup,
 }
 
 /// Whether a new test database gets the tables.
@@ -101,6 +106,51 @@ impl TestDb {
         self.database.backend()
     }
 
+    /// Makes the database unavailable until the returned guard drops, without touching the
+    /// pools already open on it (the server under test must notice and recover by itself):
+    ///
+    /// - SQLite: another connection holds the write lock (`BEGIN IMMEDIATE`). In WAL mode
+    ///   reads still work; every write waits out the busy timeout and fails with "database is
+    ///   locked". Dropping the guard rolls that transaction back.
+    /// - Postgres: the database stops accepting connections (`ALLOW_CONNECTIONS false`) and
+    ///   every session on it is terminated, so pooled connections are broken and new ones are
+    ///   refused. Dropping the guard allows connections again (the database itself is still
+    ///   dropped when this [`TestDb`] is).
+    pub fn outage(&self) -> Result<Outage<'_>, String> {
+        let kind = match &self.cleanup {
+            Cleanup::Sqlite { .. } => {
+                let url = DatabaseUrl::parse(&self.url).map_err(|error| error.to_string())?;
+                let path = url.sqlite_path().ok_or("not a SQLite URL")?;
+                let mut connection = SqliteConnection::establish(path)
+                    .map_err(|error| format!("cannot open {path}: {error}"))?;
+                // Waits for a write the server may be finishing, then keeps the lock.
+                connection
+                    .batch_execute("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE;")
+                    .map_err(|error| format!("cannot lock {path}: {error}"))?;
+                OutageKind::Sqlite(connection)
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let mut admin = PgConnection::establish(admin_url)
+                    .map_err(|error| format!("cannot connect to the test server: {error}"))?;
+                admin
+                    .batch_execute(&format!(
+                        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+                         SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                         WHERE datname = '{name}' AND pid <> pg_backend_pid();"
+                    ))
+                    .map_err(|error| format!("cannot cut database {name} off: {error}"))?;
+                OutageKind::Postgres {
+                    admin,
+                    name: name.clone(),
+                }
+            }
+        };
+        Ok(Outage {
+            kind,
+            _db: PhantomData,
+        })
+    }
+
     fn try_sqlite(migrated: Migrated) -> Result<Self, String> {
         let directory = tempfile::Builder::new()
             .prefix("tessera-test-")
@@ -115,7 +165,7 @@ impl TestDb {
         Ok(Self {
             database,
             url,
-            _cleanup: Cleanup::Sqlite {
+            cleanup: Cleanup::Sqlite {
                 _directory: directory,
             },
         })
@@ -145,8 +195,48 @@ impl TestDb {
         Ok(Self {
             database,
             url,
-            _cleanup: cleanup,
+            cleanup,
         })
+    }
+}
+
+/// A database outage made by [`TestDb::outage`]; it ends when this guard drops.
+#[must_use = "the outage ends as soon as the guard drops"]
+pub struct Outage<'db> {
+    kind: OutageKind,
+    /// The database must outlive its outage (and so is dropped only after it ends).
+    _db: PhantomData<&'db TestDb>,
+}
+
+/// What holds the outage up, and so what undoes it.
+enum OutageKind {
+    /// The connection holding SQLite's write lock.
+    Sqlite(SqliteConnection),
+    /// A connection to the server's maintenance database, and the database cut off.
+    Postgres { admin: PgConnection, name: String },
+}
+
+impl std::fmt::Debug for Outage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = match self.kind {
+            OutageKind::Sqlite(_) => Backend::Sqlite,
+            OutageKind::Postgres { .. } => Backend::Postgres,
+        };
+        f.debug_struct("Outage").field("backend", &backend).finish()
+    }
+}
+
+impl Drop for Outage<'_> {
+    fn drop(&mut self) {
+        let ended = match &mut self.kind {
+            OutageKind::Sqlite(connection) => connection.batch_execute("ROLLBACK"),
+            OutageKind::Postgres { admin, name } => {
+                admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+            }
+        };
+        if let Err(error) = ended {
+            eprintln!("could not end the database outage: {error}");
+        }
     }
 }
 

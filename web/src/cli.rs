@@ -96,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),

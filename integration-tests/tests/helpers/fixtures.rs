@@ -1,12 +1,18 @@
 //! Users and OAuth clients registered through the pages, and the flows that use them.
 
-use reqwest::{Response, StatusCode};
+use std::fmt;
+use std::ops::Index;
+
+use reqwest::Response;
 use serde_json::Value;
 
-use super::{assert_token, query_param, unique_name, Pkce, TestApp};
+use super::{assert_token, query_param, spawn_app, unique_name, Backend, Pkce, TestApp};
 
 /// The redirect URI every test client registers first.
 pub const REDIRECT_URI: &str = "https://client.example/cb";
+
+/// The `state` every test authorization request carries.
+pub const STATE: &str = "xyz-state";
 
 /// Form fields as `(name, value)` pairs.
 type Fields<'a> = Vec<(&'a str, &'a str)>;
@@ -123,6 +129,11 @@ impl TestClient {
         ]
     }
 
+    /// `POST /create_client` of this client from `owner`, a signed-in browser (the raw answer).
+    pub async fn submit(&self, owner: &TestApp) -> Response {
+        owner.post_create_client(&borrowed(&self.form())).await
+    }
+
     /// Registers the client as a freshly signed-up owner in a separate browser.
     pub async fn register(self, app: &TestApp) -> RegisteredClient {
         let owner = app.another_browser();
@@ -132,9 +143,7 @@ impl TestClient {
 
     /// Registers the client from `owner`, a signed-in browser.
     pub async fn register_as(self, owner: &TestApp) -> RegisteredClient {
-        let form = self.form();
-        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (id, secret) = owner.create_client(&fields).await;
+        let (id, secret) = owner.create_client(&borrowed(&self.form())).await;
         if self.auth_method == "none" {
             assert!(secret.is_none(), "a public client got a secret");
         } else {
@@ -150,10 +159,57 @@ impl TestClient {
     }
 }
 
+/// A fresh server on `backend`, and `client` registered there by its own owner; the returned
+/// browser is signed out.
+pub async fn app_with_client(backend: Backend, client: TestClient) -> (TestApp, RegisteredClient) {
+    let app = spawn_app(backend).await;
+    let client = client.register(&app).await;
+    (app, client)
+}
+
+/// A fresh server on `backend` whose browser is signed in as a new user, and `client`
+/// registered there by another user.
+pub async fn app_with_user_and_client(
+    backend: Backend,
+    client: TestClient,
+) -> (TestApp, TestUser, RegisteredClient) {
+    let app = spawn_app(backend).await;
+    let (user, client) = app.user_and_client(client).await;
+    (app, user, client)
+}
+
+/// [`app_with_user_and_client`], and the user's password-grant tokens for `scope`.
+pub async fn app_with_password_tokens(
+    backend: Backend,
+    client: TestClient,
+    scope: &str,
+) -> (TestApp, TestUser, RegisteredClient, Tokens) {
+    let (app, user, client) = app_with_user_and_client(backend, client).await;
+    let tokens = client.password_tokens(&app, &user, scope).await;
+    (app, user, client, tokens)
+}
+
+impl TestApp {
+    /// Signs a new user up (and so in) in this browser, then registers `client` as another user.
+    pub async fn user_and_client(&self, client: TestClient) -> (TestUser, RegisteredClient) {
+        let user = self.signed_up_user().await;
+        let client = client.register(self).await;
+        (user, client)
+    }
+}
+
 impl RegisteredClient {
     /// `(client_id, client_secret)` for HTTP Basic.
     pub fn basic(&self) -> (&str, &str) {
         (&self.id, self.secret.as_deref().unwrap_or(""))
+    }
+
+    /// This client presenting `secret` instead of its own.
+    pub fn with_secret(&self, secret: &str) -> Self {
+        Self {
+            secret: Some(secret.to_owned()),
+            ..self.clone()
+        }
     }
 
     /// The form plus this client's authentication, as its registered method wants it.
@@ -185,31 +241,48 @@ impl RegisteredClient {
         app.post_revoke(&full, basic).await
     }
 
+    /// `POST /oauth/token` with `grant_type=password` for `user`.
+    pub async fn password_grant(&self, app: &TestApp, user: &TestUser, scope: &str) -> Response {
+        self.password_grant_as(app, &user.username, &user.password, scope)
+            .await
+    }
+
+    /// `POST /oauth/token` with `grant_type=password` and these credentials.
+    pub async fn password_grant_as(
+        &self,
+        app: &TestApp,
+        username: &str,
+        password: &str,
+        scope: &str,
+    ) -> Response {
+        let form = [
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+            ("scope", scope),
+        ];
+        self.post_token(app, &form).await
+    }
+
     /// A password-grant token for `user` (expects 200).
     pub async fn password_token(&self, app: &TestApp, user: &TestUser, scope: &str) -> Value {
-        let response = self
-            .post_token(
-                app,
-                &[
-                    ("grant_type", "password"),
-                    ("username", &user.username),
-                    ("password", &user.password),
-                    ("scope", scope),
-                ],
-            )
-            .await;
-        assert_token(response).await
+        assert_token(self.password_grant(app, user, scope).await).await
+    }
+
+    /// [`Self::password_token`] as [`Tokens`].
+    pub async fn password_tokens(&self, app: &TestApp, user: &TestUser, scope: &str) -> Tokens {
+        Tokens::from(self.password_token(app, user, scope).await)
+    }
+
+    /// `POST /oauth/token` with `grant_type=client_credentials`.
+    pub async fn client_credentials(&self, app: &TestApp, scope: &str) -> Response {
+        let form = [("grant_type", "client_credentials"), ("scope", scope)];
+        self.post_token(app, &form).await
     }
 
     /// A client-credentials token (expects 200).
     pub async fn client_credentials_token(&self, app: &TestApp, scope: &str) -> Value {
-        let response = self
-            .post_token(
-                app,
-                &[("grant_type", "client_credentials"), ("scope", scope)],
-            )
-            .await;
-        assert_token(response).await
+        assert_token(self.client_credentials(app, scope).await).await
     }
 
     /// The `/oauth/authorize` query for the code flow (with an S256 challenge when given).
@@ -218,18 +291,28 @@ impl RegisteredClient {
         scope: &'a str,
         pkce: Option<&'a Pkce>,
     ) -> Vec<(&'a str, &'a str)> {
-        let mut query = vec![
-            ("response_type", "code"),
-            ("client_id", self.id.as_str()),
-            ("redirect_uri", self.redirect_uri.as_str()),
-            ("scope", scope),
-            ("state", "xyz-state"),
-        ];
-        if let Some(pkce) = pkce {
-            query.push(("code_challenge", &pkce.challenge));
-            query.push(("code_challenge_method", "S256"));
+        match pkce {
+            Some(pkce) => self.code_query_with_challenge(scope, &pkce.challenge, Some("S256")),
+            None => authorize_query("code", &self.id, &self.redirect_uri, scope),
         }
+    }
+
+    /// The code-flow query with this `code_challenge` and, when given, `code_challenge_method`.
+    pub fn code_query_with_challenge<'a>(
+        &'a self,
+        scope: &'a str,
+        challenge: &'a str,
+        method: Option<&'a str>,
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut query = authorize_query("code", &self.id, &self.redirect_uri, scope);
+        query.push(("code_challenge", challenge));
+        query.extend(method.map(|method| ("code_challenge_method", method)));
         query
+    }
+
+    /// The `/oauth/authorize` query for the implicit flow (`response_type=token`).
+    pub fn token_query<'a>(&'a self, scope: &'a str) -> Vec<(&'a str, &'a str)> {
+        authorize_query("token", &self.id, &self.redirect_uri, scope)
     }
 
     /// Runs /authorize + Allow in `app`'s (signed-in) browser and returns the code.
@@ -239,18 +322,15 @@ impl RegisteredClient {
         scope: &str,
         pkce: Option<&Pkce>,
     ) -> String {
-        let response = app.consent(&self.code_query(scope, pkce), true).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "consent redirect");
-        let location = app.location(&response);
+        let location = app
+            .consent_redirect(&self.code_query(scope, pkce), true)
+            .await;
         assert_eq!(
             query_param(&location, "error"),
             None,
             "authorize error: {location}"
         );
-        assert_eq!(
-            query_param(&location, "state").as_deref(),
-            Some("xyz-state")
-        );
+        assert_eq!(query_param(&location, "state").as_deref(), Some(STATE));
         query_param(&location, "code").unwrap_or_else(|| panic!("no code in {location}"))
     }
 
@@ -261,9 +341,7 @@ impl RegisteredClient {
             ("code", code),
             ("redirect_uri", self.redirect_uri.as_str()),
         ];
-        if let Some(verifier) = verifier {
-            form.push(("code_verifier", verifier));
-        }
+        form.extend(verifier.map(|verifier| ("code_verifier", verifier)));
         self.post_token(app, &form).await
     }
 
@@ -278,11 +356,113 @@ impl RegisteredClient {
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh_token),
         ];
-        if let Some(scope) = scope {
-            form.push(("scope", scope));
-        }
+        form.extend(scope.map(|scope| ("scope", scope)));
         self.post_token(app, &form).await
     }
+
+    /// [`Self::refresh`], expecting new tokens.
+    pub async fn refreshed(
+        &self,
+        app: &TestApp,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Tokens {
+        assert_tokens(self.refresh(app, refresh_token, scope).await).await
+    }
+
+    /// The client's page, `/clients/{id}`.
+    pub fn page(&self) -> String {
+        format!("/clients/{}", self.id)
+    }
+
+    /// `POST /clients/{id}/{action}` from the owner's browser, with `csrf_token` when given.
+    pub async fn manage(&self, action: &str, csrf: Option<&str>) -> Response {
+        self.manage_from(&self.owner, action, csrf).await
+    }
+
+    /// `POST /clients/{id}/{action}` from `browser`, with `csrf_token` when given.
+    pub async fn manage_from(
+        &self,
+        browser: &TestApp,
+        action: &str,
+        csrf: Option<&str>,
+    ) -> Response {
+        let form: Vec<(&str, &str)> = csrf.map(|csrf| ("csrf_token", csrf)).into_iter().collect();
+        browser
+            .post_form(&format!("{}/{action}", self.page()), &form)
+            .await
+    }
+}
+
+/// An `/oauth/authorize` query with [`STATE`].
+pub fn authorize_query<'a>(
+    response_type: &'a str,
+    client_id: &'a str,
+    redirect_uri: &'a str,
+    scope: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("response_type", response_type),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("scope", scope),
+        ("state", STATE),
+    ]
+}
+
+/// A form of owned values borrowed as the `(&str, &str)` pairs the request helpers take.
+fn borrowed<'a>(form: &'a [(&'a str, String)]) -> Fields<'a> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// A token response's JSON and the tokens in it; indexing and `Display` show the JSON.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// The whole response body.
+    pub body: Value,
+    /// `access_token`.
+    pub access: String,
+    /// `refresh_token`, when one was issued.
+    pub refresh: Option<String>,
+}
+
+impl Tokens {
+    /// The refresh token (panics when none was issued).
+    pub fn refresh_token(&self) -> &str {
+        self.refresh
+            .as_deref()
+            .unwrap_or_else(|| panic!("no refresh_token: {}", self.body))
+    }
+}
+
+impl From<Value> for Tokens {
+    fn from(body: Value) -> Self {
+        let (access, refresh) = tokens(&body);
+        Self {
+            body,
+            access,
+            refresh,
+        }
+    }
+}
+
+impl fmt::Display for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.body.fmt(f)
+    }
+}
+
+impl Index<&str> for Tokens {
+    type Output = Value;
+
+    fn index(&self, key: &str) -> &Value {
+        &self.body[key]
+    }
+}
+
+/// Asserts a 200 token response and returns its [`Tokens`].
+pub async fn assert_tokens(response: Response) -> Tokens {
+    Tokens::from(assert_token(response).await)
 }
 
 /// The `access_token` and `refresh_token` strings of a token response.

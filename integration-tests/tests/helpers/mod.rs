@@ -8,14 +8,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, LOCATION};
-use reqwest::{Response, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tessera_persistence::test_db::TestDb;
 use tessera_web::config::Config;
 use tessera_web::startup::Application;
 use url::Url;
 
-pub use fixtures::{TestClient, TestUser};
+pub use fixtures::{
+    app_with_client, app_with_password_tokens, app_with_user_and_client, assert_tokens,
+    RegisteredClient, TestClient, TestUser, Tokens,
+};
 pub use pkce::Pkce;
 
 /// Runs a test body once per database backend: `both_backends!(name, |backend| async move { .. });`
@@ -243,12 +246,17 @@ impl TestApp {
         user
     }
 
-    /// `POST /create_client` (signed in), returning `(client_id, client_secret)` from the client page.
-    pub async fn create_client(&self, form: &[(&str, &str)]) -> (String, Option<String>) {
+    /// `POST /create_client` with a fresh CSRF token (the raw answer).
+    pub async fn post_create_client(&self, form: &[(&str, &str)]) -> Response {
         let csrf = self.csrf_token("/create_client").await;
         let mut full: Vec<(&str, &str)> = form.to_vec();
         full.push(("csrf_token", &csrf));
-        let response = self.post_form("/create_client", &full).await;
+        self.post_form("/create_client", &full).await
+    }
+
+    /// `POST /create_client` (signed in), returning `(client_id, client_secret)` from the client page.
+    pub async fn create_client(&self, form: &[(&str, &str)]) -> (String, Option<String>) {
+        let response = self.post_create_client(form).await;
         let response = self.follow(response).await;
         let status = response.status();
         let page = response.text().await.expect("body");
@@ -300,6 +308,13 @@ impl TestApp {
         self.post_consent(&form).await
     }
 
+    /// [`Self::consent`], expecting a 303 redirect; returns its `Location`.
+    pub async fn consent_redirect(&self, query: &[(&str, &str)], allow: bool) -> Url {
+        let response = self.consent(query, allow).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "consent redirect");
+        self.location(&response)
+    }
+
     /// `POST /oauth/token` (urlencoded), with optional HTTP Basic `(client_id, secret)`.
     pub async fn post_token(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Response {
         self.post_client_endpoint("/oauth/token", form, basic).await
@@ -330,12 +345,48 @@ impl TestApp {
 
     /// `GET /api/me` with `Authorization: Bearer token`.
     pub async fn get_api_me(&self, token: &str) -> Response {
-        self.client
-            .get(self.url("/api/me"))
-            .bearer_auth(token)
+        self.get_api_me_with(|request| request.bearer_auth(token))
+            .await
+    }
+
+    /// `GET /api/me`, the request first shaped by `build` (credentials, query...).
+    pub async fn get_api_me_with(
+        &self,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Response {
+        build(self.client.get(self.url("/api/me")))
             .send()
             .await
             .expect("GET /api/me")
+    }
+
+    /// Asserts `/api/me` answers 200 for this token; returns the JSON.
+    pub async fn assert_api_me_ok(&self, token: &str) -> Value {
+        let (status, _, body) = json(self.get_api_me(token).await).await;
+        assert_eq!(status, StatusCode::OK, "/api/me: {body}");
+        body
+    }
+
+    /// Asserts `/api/me` refuses this token with `status` (and nothing more).
+    pub async fn assert_api_me_status(&self, token: &str, status: StatusCode, why: &str) {
+        assert_eq!(self.get_api_me(token).await.status(), status, "{why}");
+    }
+
+    /// Asserts `/api/me` refuses this token: [`assert_bearer_error`] with `status` and `error`.
+    pub async fn assert_api_me_error(&self, token: &str, status: StatusCode, error: &str) {
+        assert_bearer_error(&self.get_api_me(token).await, status, error);
+    }
+
+    /// Asserts `/api/me` answers 401 `invalid_token` for this token.
+    pub async fn assert_api_me_unauthorized(&self, token: &str) {
+        self.assert_api_me_error(token, StatusCode::UNAUTHORIZED, "invalid_token")
+            .await;
+    }
+
+    /// Asserts `/api/me` answers 403 `insufficient_scope` for this token.
+    pub async fn assert_api_me_insufficient_scope(&self, token: &str) {
+        self.assert_api_me_error(token, StatusCode::FORBIDDEN, "insufficient_scope")
+            .await;
     }
 }
 
@@ -372,11 +423,10 @@ pub async fn assert_token(response: Response) -> Value {
     body
 }
 
-/// Asserts `/api/me` answers 200 for this token; returns the JSON.
-pub async fn assert_api_me_ok(app: &TestApp, token: &str) -> Value {
-    let (status, _, body) = json(app.get_api_me(token).await).await;
-    assert_eq!(status, StatusCode::OK, "/api/me: {body}");
-    body
+/// Asserts a token response may not be cached: `Cache-Control: no-store`, `Pragma: no-cache`.
+pub fn assert_token_not_cached(headers: &HeaderMap) {
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["pragma"], "no-cache");
 }
 
 /// Asserts a Bearer failure with this status and `WWW-Authenticate` error code.
@@ -414,4 +464,11 @@ pub fn fragment_param(url: &Url, name: &str) -> Option<String> {
 /// A parameter of the query or, failing that, the fragment.
 pub fn redirect_param(url: &Url, name: &str) -> Option<String> {
     query_param(url, name).or_else(|| fragment_param(url, name))
+}
+
+impl TestApp {
+    /// The database the server runs on, e.g. to cut it off with `app.database().outage()`.
+    pub fn database(&self) -> &TestDb {
+        &self.running._db
+    }
 }

@@ -190,3 +190,24 @@ fn a_test_database_reports_its_backend_and_url() {
     assert!(db.url().starts_with("sqlite:///"), "{}", db.url());
     assert_eq!(db.database().backend(), Backend::Sqlite);
 }
+
+both_backends!(
+    an_outage_makes_storage_unavailable_until_the_guard_drops,
+    |db: TestDb| {
+        let url = DatabaseUrl::parse(&db.url()).unwrap();
+        let options = PoolOptions {
+            max_size: 2,
+            connection_timeout: Duration::from_secs(1),
+        };
+        let server = Database::connect(&url, options).unwrap();
+        server.insert_user(&user("alice")).unwrap();
+
+        let outage = db.outage().unwrap();
+        let error = server.insert_user(&user("bob")).unwrap_err();
+        assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
+        drop(outage);
+
+        server.insert_user(&user("bob")).unwrap();
+        assert!(server.find_user_by_name("alice").unwrap().is_some());
+    }
+);

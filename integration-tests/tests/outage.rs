@@ -1,0 +1,91 @@
+//! DESIGN §4: while the database is unreachable or locked past its timeout, Tessera answers
+//! 503 (`temporarily_unavailable` with `Retry-After` at the token endpoint) and never an
+//! answer that would make a client drop good credentials (`invalid_grant`, `invalid_client`,
+//! 401); when the database returns, the same server serves again and nothing was lost.
+//!
+//! The outage (`TestDb::outage`) differs per backend. On Postgres the database refuses
+//! connections and the pooled ones are killed, so every route that needs it answers 503 after
+//! the 3 s pool checkout timeout. On SQLite another connection holds the write lock: in WAL
+//! mode reads still work, so only writes wait out the 5 s busy timeout and answer 503.
+
+use reqwest::header::{CACHE_CONTROL, RETRY_AFTER};
+use reqwest::{Response, StatusCode};
+
+use crate::helpers::fixtures::{app_with_user_and_client, assert_tokens};
+use crate::helpers::{assert_oauth_error, both_backends, Backend, TestClient};
+
+/// Asserts the token endpoint's 503: `temporarily_unavailable`, `Retry-After`, `no-store`.
+async fn assert_temporarily_unavailable(response: Response) {
+    let headers = assert_oauth_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+    )
+    .await;
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .expect("a Retry-After header")
+        .to_str()
+        .expect("ASCII Retry-After");
+    assert!(
+        retry_after.parse::<u32>().is_ok_and(|seconds| seconds > 0),
+        "Retry-After: {retry_after}"
+    );
+    assert_eq!(headers[CACHE_CONTROL], "no-store");
+}
+
+both_backends!(
+    the_token_endpoint_answers_503_during_an_outage_and_serves_again_after_it,
+    |backend| async move {
+        let (app, user, client) =
+            app_with_user_and_client(backend, TestClient::confidential(&["password"], "profile"))
+                .await;
+        let access = client.password_tokens(&app, &user, "profile").await.access;
+
+        let outage = app.database().outage().expect("the outage begins");
+        let (token, me, health) = tokio::join!(
+            client.password_grant(&app, &user, "profile"),
+            app.get_api_me(&access),
+            app.get_page("/healthz"),
+        );
+        assert_temporarily_unavailable(token).await;
+        // The access token is valid, so it is never refused with a 401. Postgres is
+        // unreachable, so checking the token cannot succeed: 503. SQLite only refuses
+        // writes, and reading a token (or `SELECT 1`) needs none: 200, which is what the
+        // contract implies for a database that answers.
+        let expected = match backend {
+            Backend::Postgres => StatusCode::SERVICE_UNAVAILABLE,
+            Backend::Sqlite => StatusCode::OK,
+        };
+        assert_eq!(me.status(), expected, "/api/me during the outage");
+        assert_eq!(health.status(), expected, "/healthz during the outage");
+        drop(outage);
+
+        assert_tokens(client.password_grant(&app, &user, "profile").await).await;
+        let me = app.assert_api_me_ok(&access).await;
+        assert_eq!(me["username"], user.username.as_str());
+        assert_eq!(app.get_page("/healthz").await.status(), StatusCode::OK);
+    }
+);
+
+both_backends!(
+    a_refresh_token_presented_during_an_outage_still_works_after_it,
+    |backend| async move {
+        let (app, user, client) = app_with_user_and_client(
+            backend,
+            TestClient::confidential(&["password", "refresh_token"], "profile"),
+        )
+        .await;
+        let tokens = client.password_tokens(&app, &user, "profile").await;
+        let refresh = tokens.refresh_token();
+
+        let outage = app.database().outage().expect("the outage begins");
+        assert_temporarily_unavailable(client.refresh(&app, refresh, None).await).await;
+        drop(outage);
+
+        // Not spent: the failed rotation changed nothing, so this is no replay.
+        let rotated = assert_tokens(client.refresh(&app, refresh, None).await).await;
+        assert_ne!(rotated.refresh_token(), refresh);
+        app.assert_api_me_ok(&rotated.access).await;
+    }
+);
