@@ -1,12 +1,16 @@
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
+use tessera_domain::code::CodeRedemption;
 use tessera_domain::redirect_uri::RedirectUri;
-use tessera_domain::store::{ClientStore as _, CodeStore as _, TokenStore as _, UserStore as _};
+use tessera_domain::store::{ClientStore as _, TokenStore as _, UserStore as _};
 use tessera_domain::token::TokenKind;
 use tessera_domain::{Secret, StoreError};
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
-use crate::fixtures::{at, client, code, must_not_mint, scope, seed, t0, token, user};
+use crate::fixtures::{
+    assert_not_stored, at, client, must_not_mint, redeem, scope, seed, seeded_code_and_token, t0,
+    user,
+};
 
 both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
     let db = db.database();
@@ -92,11 +96,7 @@ both_backends!(
     only_the_owner_deletes_a_client_and_its_codes_and_tokens_go_with_it,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let code = code(&seeded.grant);
-        db.insert_code(&code).unwrap();
-        let access = token(TokenKind::Access, &seeded.grant);
-        db.insert_tokens(std::slice::from_ref(&access)).unwrap();
+        let (seeded, code, access) = seeded_code_and_token(db, TokenKind::Access);
         let mallory = user("mallory");
         db.insert_user(&mallory).unwrap();
 
@@ -106,11 +106,15 @@ both_backends!(
 
         assert!(db.delete_client(&seeded.client.id, seeded.user.id).unwrap());
         assert_eq!(db.find_client(&seeded.client.id).unwrap(), None);
-        assert_eq!(db.find_token(&access.digest).unwrap(), None);
-        let redemption = db
-            .redeem_code(&code.digest, &seeded.client.id, t0(), &mut must_not_mint)
-            .unwrap();
-        assert_eq!(redemption, tessera_domain::code::CodeRedemption::Unusable);
+        assert_not_stored(db, &access);
+        let redemption = redeem(
+            db,
+            &code.digest,
+            &seeded.client.id,
+            t0(),
+            &mut must_not_mint,
+        );
+        assert_eq!(redemption, CodeRedemption::Unusable);
         assert!(!db.delete_client(&seeded.client.id, seeded.user.id).unwrap());
     }
 );

@@ -1,5 +1,4 @@
 use std::path::Path;
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
@@ -10,7 +9,7 @@ use tessera_domain::StoreError;
 use tessera_persistence::test_db::TestDb;
 use tessera_persistence::{both_backends, Backend, Database, DatabaseUrl, PoolOptions};
 
-use crate::fixtures::{sqlite_connection, user};
+use crate::fixtures::{processes, race, sqlite_connection, user};
 
 both_backends!(a_migrated_database_answers_ping, |db: TestDb| {
     db.database().ping().unwrap();
@@ -29,20 +28,8 @@ both_backends!(
         let backend = db.backend();
         drop(db);
         let empty = TestDb::empty(backend);
-        let url = DatabaseUrl::parse(&empty.url()).unwrap();
-        let processes: Vec<Database> = (0..4)
-            .map(|_| Database::connect(&url, PoolOptions::default()).unwrap())
-            .collect();
-        let barrier = Barrier::new(processes.len());
-        std::thread::scope(|scope| {
-            for process in &processes {
-                let barrier = &barrier;
-                scope.spawn(move || {
-                    barrier.wait();
-                    process.migrate().unwrap();
-                });
-            }
-        });
+        let processes = processes(&empty.url(), 4);
+        race(&processes, |process| process.migrate().unwrap());
         empty.database().insert_user(&user("alice")).unwrap();
     }
 );

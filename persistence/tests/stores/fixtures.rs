@@ -5,18 +5,24 @@
     reason = "a fixture that cannot be built fails the test"
 )]
 
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Barrier;
+
 use chrono::{DateTime, Duration, Utc};
 use diesel::{Connection as _, PgConnection, RunQueryDsl as _, SqliteConnection};
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
-use tessera_domain::code::AuthorizationCode;
+use tessera_domain::code::{AuthorizationCode, CodeRedemption};
 use tessera_domain::grant::Grant;
 use tessera_domain::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_domain::redirect_uri::RedirectUri;
-use tessera_domain::store::{ClientStore as _, GrantStore as _, UserStore as _};
-use tessera_domain::token::{Token, TokenKind};
-use tessera_domain::{OAuthError, Scope, Secret, User, UserId};
+use tessera_domain::store::{
+    ClientStore as _, CodeStore as _, GrantStore as _, Mint, TokenStore as _, UserStore as _,
+};
+use tessera_domain::token::{RefreshRotation, Token, TokenKind};
+use tessera_domain::{OAuthError, Scope, Secret, StoreError, TokenDigest, User, UserId};
 use tessera_persistence::test_db::TestDb;
-use tessera_persistence::{Backend, Database};
+use tessera_persistence::{Backend, Database, DatabaseUrl, PoolOptions};
 
 /// A fixed "now" for the tests (2030-03-17, whole seconds as stored).
 pub fn t0() -> DateTime<Utc> {
@@ -105,6 +111,14 @@ pub fn token(kind: TokenKind, grant: &Grant) -> Token {
     }
 }
 
+/// `token` as it reads once rotated at `now`.
+pub fn rotated(token: &Token, now: DateTime<Utc>) -> Token {
+    Token {
+        rotated_at: Some(now),
+        ..token.clone()
+    }
+}
+
 /// A mint that makes no tokens, for tests about the outcome alone.
 pub fn no_tokens<T>(_: &T) -> Result<Vec<Token>, OAuthError> {
     Ok(Vec::new())
@@ -117,6 +131,38 @@ pub fn no_tokens<T>(_: &T) -> Result<Vec<Token>, OAuthError> {
 )]
 pub fn must_not_mint<T: std::fmt::Debug>(value: &T) -> Result<Vec<Token>, OAuthError> {
     panic!("minted for {value:?}, but this call should not have won")
+}
+
+/// A mint that makes no tokens and keeps a copy of what it was called for in `minted_for`.
+pub fn recording<T: Clone>(
+    minted_for: &mut Option<T>,
+) -> impl FnMut(&T) -> Result<Vec<Token>, OAuthError> + '_ {
+    |used| {
+        *minted_for = Some(used.clone());
+        Ok(Vec::new())
+    }
+}
+
+/// Redeems the code with `digest` as `client` at `now`; the call itself must not fail.
+pub fn redeem(
+    db: &Database,
+    digest: &TokenDigest,
+    client: &str,
+    now: DateTime<Utc>,
+    mint: Mint<'_, AuthorizationCode>,
+) -> CodeRedemption {
+    db.redeem_code(digest, client, now, mint).unwrap()
+}
+
+/// Rotates the refresh token with `digest` as `client` at `now`; the call itself must not fail.
+pub fn rotate(
+    db: &Database,
+    digest: &TokenDigest,
+    client: &str,
+    now: DateTime<Utc>,
+    mint: Mint<'_, Token>,
+) -> RefreshRotation {
+    db.rotate_refresh_token(digest, client, now, mint).unwrap()
 }
 
 /// A user, their client and a grant, stored.
@@ -138,6 +184,147 @@ pub fn seed(db: &Database) -> Seeded {
         client,
         grant,
     }
+}
+
+/// `seed`, and a stored token of `kind` for the seeded grant.
+pub fn seeded_token(db: &Database, kind: TokenKind) -> (Seeded, Token) {
+    let (seeded, [token]) = seeded_tokens(db, [kind]);
+    (seeded, token)
+}
+
+/// `seed`, and stored tokens of `kinds` for the seeded grant, inserted together.
+pub fn seeded_tokens<const N: usize>(db: &Database, kinds: [TokenKind; N]) -> (Seeded, [Token; N]) {
+    let seeded = seed(db);
+    let tokens = kinds.map(|kind| token(kind, &seeded.grant));
+    db.insert_tokens(&tokens).unwrap();
+    (seeded, tokens)
+}
+
+/// `seed`, and a stored code for the seeded grant.
+pub fn seeded_code(db: &Database) -> (Seeded, AuthorizationCode) {
+    let seeded = seed(db);
+    let code = code(&seeded.grant);
+    db.insert_code(&code).unwrap();
+    (seeded, code)
+}
+
+/// `seeded_code`, and a stored token of `kind` for the seeded grant.
+pub fn seeded_code_and_token(db: &Database, kind: TokenKind) -> (Seeded, AuthorizationCode, Token) {
+    let (seeded, code) = seeded_code(db);
+    let token = stored_token(db, kind, &seeded.grant);
+    (seeded, code, token)
+}
+
+/// A token of `kind` for `grant`, stored.
+pub fn stored_token(db: &Database, kind: TokenKind, grant: &Grant) -> Token {
+    let token = token(kind, grant);
+    db.insert_tokens(std::slice::from_ref(&token)).unwrap();
+    token
+}
+
+/// The stored row of `token`, which must exist.
+pub fn stored(db: &Database, token: &Token) -> Token {
+    db.find_token(&token.digest).unwrap().unwrap()
+}
+
+/// Fails unless `token` is stored exactly as it is.
+#[track_caller]
+pub fn assert_stored(db: &Database, token: &Token) {
+    assert_eq!(db.find_token(&token.digest).unwrap(), Some(token.clone()));
+}
+
+/// Fails if a token with `token`'s digest is stored.
+#[track_caller]
+pub fn assert_not_stored(db: &Database, token: &Token) {
+    assert_eq!(db.find_token(&token.digest).unwrap(), None);
+}
+
+/// `count` pools on the database at `url`, as separate server processes would have.
+pub fn processes(url: &str, count: usize) -> Vec<Database> {
+    let url = DatabaseUrl::parse(url).unwrap();
+    (0..count)
+        .map(|_| Database::connect(&url, PoolOptions::default()).unwrap())
+        .collect()
+}
+
+/// Runs `attempt` for every one of `racers`, each on its own thread, all let go at once;
+/// the outcomes come back in the racers' order.
+pub fn race<R: Sync, O: Send>(racers: &[R], attempt: impl Fn(&R) -> O + Sync) -> Vec<O> {
+    let barrier = Barrier::new(racers.len());
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = racers
+            .iter()
+            .map(|racer| {
+                let (barrier, attempt) = (&barrier, &attempt);
+                scope.spawn(move || {
+                    barrier.wait();
+                    attempt(racer)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .collect()
+    })
+}
+
+/// Twenty threads at once call `present`, which presents one code or refresh token, each
+/// handing it a mint that makes one fresh token of `kind` for `grant`. Checks that exactly one
+/// call `won`, that one mint alone ran, and that the winner's token is stored and no loser's;
+/// gives back the winner's outcome and the losers' outcomes.
+pub fn twenty_racers_one_winner<T, O: Clone + Debug + Send>(
+    db: &Database,
+    kind: TokenKind,
+    grant: &Grant,
+    present: impl Fn(Mint<'_, T>) -> O + Sync,
+    won: impl Fn(&O) -> bool,
+) -> (O, Vec<O>) {
+    let minted: Vec<Token> = (0..20).map(|_| token(kind, grant)).collect();
+    let mints = AtomicUsize::new(0);
+    let outcomes = race(&minted, |token| {
+        let outcome = present(&mut |_| {
+            mints.fetch_add(1, Ordering::SeqCst);
+            Ok(vec![token.clone()])
+        });
+        (outcome, token.clone())
+    });
+    let (winners, losers): (Vec<_>, Vec<_>) =
+        outcomes.iter().partition(|(outcome, _)| won(outcome));
+    assert_eq!((winners.len(), losers.len()), (1, 19), "{outcomes:?}");
+    assert_eq!(mints.load(Ordering::SeqCst), 1);
+    let (winner, winners_token) = winners[0];
+    assert_stored(db, winners_token);
+    for (_, losers_token) in &losers {
+        assert_not_stored(db, losers_token);
+    }
+    let losers = losers.into_iter().map(|(outcome, _)| outcome.clone());
+    (winner.clone(), losers.collect())
+}
+
+/// Presents a code or refresh token through `present` (at a time, with a mint). First at
+/// `at(1)` with a mint that makes `minted`, which cannot be stored: checks that the call fails
+/// with `expected`, stores no token and leaves `untouched` as they were. Then at `at(2)` with a
+/// mint that makes `fresh`: checks that `fresh` is stored, and gives back that outcome.
+pub fn failed_storage_then_retry<T, O: Debug>(
+    db: &TestDb,
+    minted: &[Token],
+    expected: fn(&StoreError) -> bool,
+    untouched: &[&Token],
+    fresh: &Token,
+    present: impl Fn(DateTime<Utc>, Mint<'_, T>) -> Result<O, StoreError>,
+) -> O {
+    let stored_before = count_tokens(db);
+    let error = present(at(1), &mut |_| Ok(minted.to_vec())).unwrap_err();
+    assert!(expected(&error), "{error:?}");
+    assert_eq!(count_tokens(db), stored_before);
+    for token in untouched {
+        assert_stored(db.database(), token);
+    }
+
+    let retry = present(at(2), &mut |_| Ok(vec![fresh.clone()])).unwrap();
+    assert_stored(db.database(), fresh);
+    retry
 }
 
 /// Runs SQL on the test database behind the stores' back (to corrupt or lock it).

@@ -5,15 +5,14 @@ use tessera_domain::StoreError;
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
-use crate::fixtures::{at, scope, seed, t0, token};
+use crate::fixtures::{at, scope, seeded_token, seeded_tokens, stored, stored_token, t0};
 
 both_backends!(
     revoking_a_grant_shows_every_token_of_it_as_revoked,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let access = token(TokenKind::Access, &seeded.grant);
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
+        let (seeded, [access, refresh]) =
+            seeded_tokens(db, [TokenKind::Access, TokenKind::Refresh]);
         let other_grant = Grant::new(
             &seeded.client.id,
             Some(seeded.user.id),
@@ -21,44 +20,35 @@ both_backends!(
             t0(),
         );
         db.insert_grant(&other_grant).unwrap();
-        let unrelated = token(TokenKind::Access, &other_grant);
-        db.insert_tokens(&[access.clone(), refresh.clone(), unrelated.clone()])
-            .unwrap();
+        let unrelated = stored_token(db, TokenKind::Access, &other_grant);
 
         db.revoke_grant(seeded.grant.id, at(5)).unwrap();
 
         for revoked in [&access, &refresh] {
-            let found = db.find_token(&revoked.digest).unwrap().unwrap();
+            let found = stored(db, revoked);
             assert_eq!(found.revoked_at, Some(at(5)));
             assert!(!found.is_active(at(6)));
         }
-        let found = db.find_token(&unrelated.digest).unwrap().unwrap();
-        assert_eq!(found.revoked_at, None);
+        assert_eq!(stored(db, &unrelated).revoked_at, None);
     }
 );
 
 both_backends!(revoking_a_grant_twice_keeps_the_first_time, |db: TestDb| {
     let db = db.database();
-    let seeded = seed(db);
-    let access = token(TokenKind::Access, &seeded.grant);
-    db.insert_tokens(std::slice::from_ref(&access)).unwrap();
+    let (seeded, access) = seeded_token(db, TokenKind::Access);
     db.revoke_grant(seeded.grant.id, at(5)).unwrap();
     db.revoke_grant(seeded.grant.id, at(9)).unwrap();
-    let found = db.find_token(&access.digest).unwrap().unwrap();
-    assert_eq!(found.revoked_at, Some(at(5)));
+    assert_eq!(stored(db, &access).revoked_at, Some(at(5)));
 });
 
 both_backends!(
     a_token_revoked_before_its_grant_keeps_its_own_time,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let access = token(TokenKind::Access, &seeded.grant);
-        db.insert_tokens(std::slice::from_ref(&access)).unwrap();
+        let (seeded, access) = seeded_token(db, TokenKind::Access);
         db.revoke_token(&access.digest, at(2)).unwrap();
         db.revoke_grant(seeded.grant.id, at(5)).unwrap();
-        let found = db.find_token(&access.digest).unwrap().unwrap();
-        assert_eq!(found.revoked_at, Some(at(2)));
+        assert_eq!(stored(db, &access).revoked_at, Some(at(2)));
     }
 );
 

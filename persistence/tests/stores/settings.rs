@@ -1,8 +1,8 @@
-use std::sync::Barrier;
-
 use tessera_domain::store::SettingStore as _;
+use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
-use tessera_persistence::{both_backends, Database, DatabaseUrl, PoolOptions};
+
+use crate::fixtures::{processes, race};
 
 both_backends!(the_first_value_stored_for_a_setting_wins, |db: TestDb| {
     let db = db.database();
@@ -23,30 +23,13 @@ both_backends!(the_first_value_stored_for_a_setting_wins, |db: TestDb| {
 both_backends!(
     processes_racing_to_store_a_setting_agree_on_one_value,
     |db: TestDb| {
-        let url = DatabaseUrl::parse(&db.url()).unwrap();
         // Separate pools, as separate server processes would have.
-        let processes: Vec<Database> = (0..8)
-            .map(|_| Database::connect(&url, PoolOptions::default()).unwrap())
-            .collect();
-        let barrier = Barrier::new(processes.len());
-        let values: Vec<String> = std::thread::scope(|scope| {
-            let racers: Vec<_> = processes
-                .iter()
-                .enumerate()
-                .map(|(index, process)| {
-                    let barrier = &barrier;
-                    scope.spawn(move || {
-                        barrier.wait();
-                        process
-                            .setting_or_insert("cookie_key", &format!("value-{index}"))
-                            .unwrap()
-                    })
-                })
-                .collect();
-            racers
-                .into_iter()
-                .map(|racer| racer.join().unwrap())
-                .collect()
+        let processes = processes(&db.url(), 8);
+        let racers: Vec<_> = processes.iter().enumerate().collect();
+        let values: Vec<String> = race(&racers, |(index, process)| {
+            process
+                .setting_or_insert("cookie_key", &format!("value-{index}"))
+                .unwrap()
         });
         assert!(values.iter().all(|value| *value == values[0]), "{values:?}");
         let stored = db

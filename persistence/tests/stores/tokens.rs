@@ -1,6 +1,3 @@
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Barrier;
-
 use tessera_domain::grant::{Grant, GrantId};
 use tessera_domain::store::{ClientStore as _, GrantStore as _, TokenStore as _};
 use tessera_domain::token::{RefreshRotation, Token, TokenKind};
@@ -9,7 +6,9 @@ use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
 use crate::fixtures::{
-    at, client, count_tokens, must_not_mint, no_tokens, raw_execute, scope, seed, t0, token,
+    assert_not_stored, assert_stored, at, client, count_tokens, failed_storage_then_retry,
+    must_not_mint, no_tokens, raw_execute, recording, rotate, rotated, scope, seed, seeded_token,
+    seeded_tokens, stored, t0, token, twenty_racers_one_winner,
 };
 
 both_backends!(inserted_tokens_are_found_by_digest, |db: TestDb| {
@@ -22,8 +21,8 @@ both_backends!(inserted_tokens_are_found_by_digest, |db: TestDb| {
     };
     db.insert_tokens(&[access.clone(), refresh.clone()])
         .unwrap();
-    assert_eq!(db.find_token(&access.digest).unwrap(), Some(access));
-    assert_eq!(db.find_token(&refresh.digest).unwrap(), Some(refresh));
+    assert_stored(db, &access);
+    assert_stored(db, &refresh);
     assert_eq!(db.find_token(&Secret::generate().digest()).unwrap(), None);
     db.insert_tokens(&[]).unwrap();
 });
@@ -35,53 +34,41 @@ both_backends!(a_client_credentials_token_has_no_user, |db: TestDb| {
     db.insert_grant(&grant).unwrap();
     let access = token(TokenKind::Access, &grant);
     db.insert_tokens(std::slice::from_ref(&access)).unwrap();
-    let found = db.find_token(&access.digest).unwrap().unwrap();
+    let found = stored(db, &access);
     assert_eq!(found.user_id, None);
     assert_eq!(found, access);
 });
 
 both_backends!(tokens_are_inserted_all_or_none, |db: TestDb| {
     let db = db.database();
-    let seeded = seed(db);
-    let existing = token(TokenKind::Access, &seeded.grant);
-    db.insert_tokens(std::slice::from_ref(&existing)).unwrap();
+    let (seeded, existing) = seeded_token(db, TokenKind::Access);
     let fresh = token(TokenKind::Refresh, &seeded.grant);
     let error = db.insert_tokens(&[fresh.clone(), existing]).unwrap_err();
     assert!(matches!(error, StoreError::Conflict), "{error:?}");
-    assert_eq!(db.find_token(&fresh.digest).unwrap(), None);
+    assert_not_stored(db, &fresh);
 });
 
 both_backends!(
     a_refresh_token_rotates_once_then_reports_already_rotated,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
+        let (seeded, refresh) = seeded_token(db, TokenKind::Refresh);
+        let client = &seeded.client.id;
+        let rotated = rotated(&refresh, at(10));
 
-        let rotated = Token {
-            rotated_at: Some(at(10)),
-            ..refresh.clone()
-        };
         let mut minted_for = None;
-        let first = db
-            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(10), &mut |used| {
-                minted_for = Some(used.clone());
-                Ok(Vec::new())
-            })
-            .unwrap();
+        let first = rotate(
+            db,
+            &refresh.digest,
+            client,
+            at(10),
+            &mut recording(&mut minted_for),
+        );
         assert_eq!(first, RefreshRotation::Rotated(Ok(())));
         assert_eq!(minted_for, Some(rotated.clone()));
-        let second = db
-            .rotate_refresh_token(
-                &refresh.digest,
-                &seeded.client.id,
-                at(11),
-                &mut must_not_mint,
-            )
-            .unwrap();
+        let second = rotate(db, &refresh.digest, client, at(11), &mut must_not_mint);
         assert_eq!(second, RefreshRotation::AlreadyRotated(rotated.clone()));
-        assert_eq!(db.find_token(&refresh.digest).unwrap(), Some(rotated));
+        assert_stored(db, &rotated);
     }
 );
 
@@ -89,52 +76,18 @@ both_backends!(
     twenty_threads_rotating_one_refresh_token_produce_exactly_one_rotation_whose_tokens_are_stored,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
-        let barrier = Barrier::new(20);
-        let mints = AtomicUsize::new(0);
-        let outcomes: Vec<(RefreshRotation, Token)> = std::thread::scope(|scope| {
-            let racers: Vec<_> = (0..20)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let next = token(TokenKind::Refresh, &seeded.grant);
-                        barrier.wait();
-                        let outcome = db
-                            .rotate_refresh_token(
-                                &refresh.digest,
-                                &seeded.client.id,
-                                at(1),
-                                &mut |_| {
-                                    mints.fetch_add(1, Ordering::SeqCst);
-                                    Ok(vec![next.clone()])
-                                },
-                            )
-                            .unwrap();
-                        (outcome, next)
-                    })
-                })
-                .collect();
-            racers
-                .into_iter()
-                .map(|racer| racer.join().unwrap())
-                .collect()
-        });
-        let (winners, losers): (Vec<_>, Vec<_>) = outcomes
-            .iter()
-            .partition(|(outcome, _)| matches!(outcome, RefreshRotation::Rotated(_)));
-        assert_eq!((winners.len(), losers.len()), (1, 19), "{outcomes:?}");
-        assert_eq!(mints.load(Ordering::SeqCst), 1);
-        let (outcome, next) = winners[0];
-        assert_eq!(*outcome, RefreshRotation::Rotated(Ok(())));
-        assert_eq!(db.find_token(&next.digest).unwrap(), Some(next.clone()));
-        let rotated = Token {
-            rotated_at: Some(at(1)),
-            ..refresh.clone()
-        };
-        for (outcome, next) in losers {
-            assert_eq!(*outcome, RefreshRotation::AlreadyRotated(rotated.clone()));
-            assert_eq!(db.find_token(&next.digest).unwrap(), None);
+        let (seeded, refresh) = seeded_token(db, TokenKind::Refresh);
+        let (winner, losers) = twenty_racers_one_winner(
+            db,
+            TokenKind::Refresh,
+            &seeded.grant,
+            |mint| rotate(db, &refresh.digest, &seeded.client.id, at(1), mint),
+            |outcome| matches!(outcome, RefreshRotation::Rotated(_)),
+        );
+        assert_eq!(winner, RefreshRotation::Rotated(Ok(())));
+        let rotated = rotated(&refresh, at(1));
+        for outcome in losers {
+            assert_eq!(outcome, RefreshRotation::AlreadyRotated(rotated.clone()));
         }
     }
 );
@@ -143,25 +96,20 @@ both_backends!(
     a_refresh_token_presented_by_another_client_is_unusable_and_not_rotated,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
+        let (seeded, refresh) = seeded_token(db, TokenKind::Refresh);
         db.insert_client(&client("client-b", None)).unwrap();
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
-        let stolen = db
-            .rotate_refresh_token(&refresh.digest, "client-b", at(1), &mut must_not_mint)
-            .unwrap();
+        let stolen = rotate(db, &refresh.digest, "client-b", at(1), &mut must_not_mint);
         assert_eq!(stolen, RefreshRotation::Unusable);
-        assert_eq!(
-            db.find_token(&refresh.digest).unwrap(),
-            Some(refresh.clone())
+        assert_stored(db, &refresh);
+        let owner = rotate(
+            db,
+            &refresh.digest,
+            &seeded.client.id,
+            at(2),
+            &mut no_tokens,
         );
-        let owner = db
-            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(2), &mut no_tokens)
-            .unwrap();
         assert_eq!(owner, RefreshRotation::Rotated(Ok(())));
-        let after = db
-            .rotate_refresh_token(&refresh.digest, "client-b", at(3), &mut must_not_mint)
-            .unwrap();
+        let after = rotate(db, &refresh.digest, "client-b", at(3), &mut must_not_mint);
         assert_eq!(after, RefreshRotation::Unusable);
     }
 );
@@ -170,12 +118,8 @@ both_backends!(
     expired_revoked_and_access_tokens_do_not_rotate,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let expired = token(TokenKind::Refresh, &seeded.grant);
-        let revoked = token(TokenKind::Refresh, &seeded.grant);
-        let access = token(TokenKind::Access, &seeded.grant);
-        db.insert_tokens(&[expired.clone(), revoked.clone(), access.clone()])
-            .unwrap();
+        let kinds = [TokenKind::Refresh, TokenKind::Refresh, TokenKind::Access];
+        let (seeded, [expired, revoked, access]) = seeded_tokens(db, kinds);
         db.revoke_token(&revoked.digest, at(1)).unwrap();
         let client = &seeded.client.id;
         let cases = [
@@ -185,12 +129,9 @@ both_backends!(
             (&expired, at(3600 * 24)),
         ];
         for (token, now) in cases {
-            let outcome = db
-                .rotate_refresh_token(&token.digest, client, now, &mut must_not_mint)
-                .unwrap();
+            let outcome = rotate(db, &token.digest, client, now, &mut must_not_mint);
             assert_eq!(outcome, RefreshRotation::Unusable, "{token:?} at {now}");
-            let stored = db.find_token(&token.digest).unwrap().unwrap();
-            assert_eq!(stored.rotated_at, None);
+            assert_eq!(stored(db, token).rotated_at, None);
         }
     }
 );
@@ -199,18 +140,15 @@ both_backends!(
     a_refresh_token_of_a_revoked_grant_does_not_rotate,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
+        let (seeded, refresh) = seeded_token(db, TokenKind::Refresh);
         db.revoke_grant(seeded.grant.id, at(1)).unwrap();
-        let outcome = db
-            .rotate_refresh_token(
-                &refresh.digest,
-                &seeded.client.id,
-                at(2),
-                &mut must_not_mint,
-            )
-            .unwrap();
+        let outcome = rotate(
+            db,
+            &refresh.digest,
+            &seeded.client.id,
+            at(2),
+            &mut must_not_mint,
+        );
         assert_eq!(outcome, RefreshRotation::Unusable);
     }
 );
@@ -218,14 +156,8 @@ both_backends!(
 both_backends!(an_unknown_refresh_token_is_unusable, |db: TestDb| {
     let db = db.database();
     let seeded = seed(db);
-    let outcome = db
-        .rotate_refresh_token(
-            &Secret::generate().digest(),
-            &seeded.client.id,
-            t0(),
-            &mut must_not_mint,
-        )
-        .unwrap();
+    let unknown = Secret::generate().digest();
+    let outcome = rotate(db, &unknown, &seeded.client.id, t0(), &mut must_not_mint);
     assert_eq!(outcome, RefreshRotation::Unusable);
 });
 
@@ -233,26 +165,20 @@ both_backends!(
     the_tokens_minted_for_a_rotated_refresh_token_are_stored,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.insert_tokens(std::slice::from_ref(&refresh)).unwrap();
+        let (seeded, refresh) = seeded_token(db, TokenKind::Refresh);
+        let client = &seeded.client.id;
         let access = token(TokenKind::Access, &seeded.grant);
         let next = token(TokenKind::Refresh, &seeded.grant);
 
-        let rotation = db
-            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(1), &mut |_| {
-                Ok(vec![access.clone(), next.clone()])
-            })
-            .unwrap();
+        let rotation = rotate(db, &refresh.digest, client, at(1), &mut |_| {
+            Ok(vec![access.clone(), next.clone()])
+        });
         assert_eq!(rotation, RefreshRotation::Rotated(Ok(())));
-        assert_eq!(db.find_token(&access.digest).unwrap(), Some(access));
-        assert_eq!(db.find_token(&next.digest).unwrap(), Some(next.clone()));
-        let stored = db.find_token(&refresh.digest).unwrap().unwrap();
-        assert_eq!(stored.rotated_at, Some(at(1)));
+        assert_stored(db, &access);
+        assert_stored(db, &next);
+        assert_eq!(stored(db, &refresh).rotated_at, Some(at(1)));
         // The new refresh token rotates in its turn.
-        let again = db
-            .rotate_refresh_token(&next.digest, &seeded.client.id, at(2), &mut no_tokens)
-            .unwrap();
+        let again = rotate(db, &next.digest, client, at(2), &mut no_tokens);
         assert_eq!(again, RefreshRotation::Rotated(Ok(())));
     }
 );
@@ -260,41 +186,24 @@ both_backends!(
 both_backends!(
     a_refused_mint_rotates_the_refresh_token_and_stores_no_tokens,
     |db: TestDb| {
-        let seeded = seed(db.database());
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.database()
-            .insert_tokens(std::slice::from_ref(&refresh))
-            .unwrap();
+        let store = db.database();
+        let (seeded, refresh) = seeded_token(store, TokenKind::Refresh);
+        let client = &seeded.client.id;
         let refusal = OAuthError::invalid_scope("The scope exceeds the grant.");
 
-        let rotation = db
-            .database()
-            .rotate_refresh_token(&refresh.digest, &seeded.client.id, at(1), &mut |_| {
-                Err(refusal.clone())
-            })
-            .unwrap();
+        let rotation = rotate(store, &refresh.digest, client, at(1), &mut |_| {
+            Err(refusal.clone())
+        });
         assert_eq!(rotation, RefreshRotation::Rotated(Err(refusal)));
         assert_eq!(count_tokens(&db), 1);
-        let rotated = Token {
-            rotated_at: Some(at(1)),
-            ..refresh.clone()
-        };
-        let retry = db
-            .database()
-            .rotate_refresh_token(
-                &refresh.digest,
-                &seeded.client.id,
-                at(2),
-                &mut must_not_mint,
-            )
-            .unwrap();
+        let rotated = rotated(&refresh, at(1));
+        let retry = rotate(store, &refresh.digest, client, at(2), &mut must_not_mint);
         assert_eq!(retry, RefreshRotation::AlreadyRotated(rotated));
     }
 );
 
 /// Rotates `refresh` with a mint that makes `minted`, which cannot be stored, and checks that
 /// the call fails with `expected` and leaves the refresh token as it was, still rotatable.
-#[expect(clippy::unwrap_used, reason = "part of a test: a failure fails it")]
 fn failed_storage_leaves_the_refresh_token_unrotated(
     db: &TestDb,
     grant: &Grant,
@@ -302,39 +211,18 @@ fn failed_storage_leaves_the_refresh_token_unrotated(
     minted: &[Token],
     expected: fn(&StoreError) -> bool,
 ) {
-    let stored_before = count_tokens(db);
-    let error = db
-        .database()
-        .rotate_refresh_token(&refresh.digest, &refresh.client_id, at(1), &mut |_| {
-            Ok(minted.to_vec())
-        })
-        .unwrap_err();
-    assert!(expected(&error), "{error:?}");
-    assert_eq!(count_tokens(db), stored_before);
-    assert_eq!(
-        db.database().find_token(&refresh.digest).unwrap(),
-        Some(refresh.clone())
-    );
-
     let next = token(TokenKind::Refresh, grant);
-    let retry = db
-        .database()
-        .rotate_refresh_token(&refresh.digest, &refresh.client_id, at(2), &mut |_| {
-            Ok(vec![next.clone()])
-        })
-        .unwrap();
+    let retry = failed_storage_then_retry(db, minted, expected, &[refresh], &next, |now, mint| {
+        db.database()
+            .rotate_refresh_token(&refresh.digest, &refresh.client_id, now, mint)
+    });
     assert_eq!(retry, RefreshRotation::Rotated(Ok(())));
-    assert_eq!(db.database().find_token(&next.digest).unwrap(), Some(next));
 }
 
 both_backends!(
     a_refresh_token_stays_rotatable_when_its_tokens_name_an_unknown_grant,
     |db: TestDb| {
-        let seeded = seed(db.database());
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.database()
-            .insert_tokens(std::slice::from_ref(&refresh))
-            .unwrap();
+        let (seeded, refresh) = seeded_token(db.database(), TokenKind::Refresh);
         let access = token(TokenKind::Access, &seeded.grant);
         let orphan = Token {
             grant_id: GrantId::generate(),
@@ -353,11 +241,7 @@ both_backends!(
 both_backends!(
     a_refresh_token_stays_rotatable_when_its_tokens_repeat_a_stored_digest,
     |db: TestDb| {
-        let seeded = seed(db.database());
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-        db.database()
-            .insert_tokens(std::slice::from_ref(&refresh))
-            .unwrap();
+        let (seeded, refresh) = seeded_token(db.database(), TokenKind::Refresh);
         let access = token(TokenKind::Access, &seeded.grant);
         // The presented token itself comes back: its digest is taken.
         failed_storage_leaves_the_refresh_token_unrotated(
@@ -374,16 +258,13 @@ both_backends!(
     revoking_a_token_is_idempotent_and_keeps_the_first_time,
     |db: TestDb| {
         let db = db.database();
-        let seeded = seed(db);
-        let access = token(TokenKind::Access, &seeded.grant);
-        let other = token(TokenKind::Access, &seeded.grant);
-        db.insert_tokens(&[access.clone(), other.clone()]).unwrap();
+        let (_, [access, other]) = seeded_tokens(db, [TokenKind::Access, TokenKind::Access]);
         db.revoke_token(&access.digest, at(5)).unwrap();
         db.revoke_token(&access.digest, at(9)).unwrap();
-        let found = db.find_token(&access.digest).unwrap().unwrap();
+        let found = stored(db, &access);
         assert_eq!(found.revoked_at, Some(at(5)));
         assert!(!found.is_active(at(6)));
-        assert_eq!(db.find_token(&other.digest).unwrap(), Some(other));
+        assert_stored(db, &other);
         db.revoke_token(&Secret::generate().digest(), at(5))
             .unwrap();
     }
@@ -392,11 +273,7 @@ both_backends!(
 both_backends!(
     a_token_row_of_unknown_kind_is_a_store_error,
     |db: TestDb| {
-        let seeded = seed(db.database());
-        let access = token(TokenKind::Access, &seeded.grant);
-        db.database()
-            .insert_tokens(std::slice::from_ref(&access))
-            .unwrap();
+        let (_, access) = seeded_token(db.database(), TokenKind::Access);
         raw_execute(&db, "UPDATE tokens SET kind = 'magic'");
         let error = db.database().find_token(&access.digest).unwrap_err();
         assert!(matches!(error, StoreError::Other(_)), "{error:?}");
