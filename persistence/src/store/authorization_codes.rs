@@ -12,7 +12,7 @@ use tessera_domain::store::{CodeStore, Mint};
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::tokens::insert_all;
+use super::tokens::store_minted;
 use super::{digest, epoch, in_transaction, scope, time, uuid};
 use crate::error::{corrupt, from_diesel};
 use crate::schema::authorization_codes as codes;
@@ -143,10 +143,7 @@ impl CodeStore for Database {
             Ok(match row {
                 Some(row) if updated == 1 => {
                     let code = AuthorizationCode::try_from(row)?;
-                    CodeRedemption::Redeemed(match mint(&code) {
-                        Ok(minted) => Ok(insert_all(connection, &minted)?),
-                        Err(refused) => Err(refused),
-                    })
+                    CodeRedemption::Redeemed(store_minted(connection, mint, &code)?)
                 }
                 None if updated == 1 => {
                     return Err(StoreError::Other(

@@ -9,7 +9,7 @@ use tessera_domain::secret::TokenDigest;
 use tessera_domain::store::{Mint, TokenStore};
 use tessera_domain::token::{RefreshRotation, Token, TokenKind};
 use tessera_domain::user::UserId;
-use tessera_domain::StoreError;
+use tessera_domain::{OAuthError, StoreError};
 
 use super::{digest, epoch, in_transaction, optional_time, scope, time, uuid};
 use crate::connection::DbConnection;
@@ -114,6 +114,19 @@ pub(super) fn insert_all(
     Ok(())
 }
 
+/// Runs `mint` for a row this transaction just won and stores what it makes; a refusal is
+/// passed back with nothing stored (the won row stays marked).
+pub(super) fn store_minted<T>(
+    connection: &mut DbConnection,
+    mint: Mint<'_, T>,
+    won: &T,
+) -> Result<Result<(), OAuthError>, StoreError> {
+    match mint(won) {
+        Ok(minted) => Ok(Ok(insert_all(connection, &minted)?)),
+        Err(refused) => Ok(Err(refused)),
+    }
+}
+
 impl TokenStore for Database {
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError> {
         let mut connection = self.connection()?;
@@ -164,10 +177,7 @@ impl TokenStore for Database {
             Ok(match row {
                 Some(row) if updated == 1 => {
                     let token = Token::try_from(row)?;
-                    RefreshRotation::Rotated(match mint(&token) {
-                        Ok(minted) => Ok(insert_all(connection, &minted)?),
-                        Err(refused) => Err(refused),
-                    })
+                    RefreshRotation::Rotated(store_minted(connection, mint, &token)?)
                 }
                 None if updated == 1 => {
                     return Err(StoreError::Other(
