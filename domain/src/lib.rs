@@ -40,6 +40,7 @@ pub mod redirect_uri;
 pub mod revocation;
 pub mod scope;
 pub mod secret;
+pub mod signing;
 pub mod store;
 pub mod token;
 pub mod token_endpoint;

@@ -26,4 +26,5 @@ pub mod password;
 pub mod routes;
 pub mod session;
 pub mod startup;
+pub mod state;
 pub mod templates;

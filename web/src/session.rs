@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::config::DEFAULT_SESSION_TTL;
 use crate::error::PageError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const USER_ID: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";

@@ -35,6 +35,7 @@ use crate::error::PageError;
 use crate::off_executor::{blocking_threads, off_executor, workers, BLOCKING_THREADS_PER_WORKER};
 use crate::password::BcryptHasher;
 use crate::routes;
+use crate::state::AppState;
 use crate::templates::Templates;
 
 /// How long a request waits for a pooled connection before answering 503.
@@ -45,18 +46,6 @@ const SESSION_KEY_SETTING: &str = "session_key";
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "tessera_session";
-
-/// What every handler shares, registered once as `web::Data<AppState>`.
-pub struct AppState {
-    /// The authorization server over the database.
-    pub provider: Arc<Provider<Database>>,
-    /// The database itself, for health checks.
-    pub database: Database,
-    /// The configuration the server started with.
-    pub config: Arc<Config>,
-    /// The page templates.
-    pub templates: &'static Templates,
-}
 
 /// Opens and migrates the database, with one pooled connection per blocking thread of the
 /// server. Blocking: call it off the executor in the server.

@@ -8,7 +8,7 @@ use tessera_domain::bearer::token_from_header;
 use crate::error::BearerError;
 use crate::off_executor::off_executor;
 use crate::routes::token::authorization;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The scope this resource needs.
 pub const REQUIRED_SCOPE: &str = "profile";

@@ -16,7 +16,7 @@ use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Form fields that belong to the consent page, not to the authorization request.
 const PAGE_FIELDS: [&str; 2] = ["csrf_token", "confirm"];

@@ -15,7 +15,7 @@ use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A client's public metadata (RFC 7591 §2 names), for pages and the command line.
 pub fn client_metadata(client: &Client) -> Value {

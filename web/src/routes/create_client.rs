@@ -14,7 +14,7 @@ use crate::params::PageForm;
 use crate::routes::clients::show_client;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Every value of the fields `names`, split into lines, trimmed, blanks dropped.
 fn lines(params: &Params, names: &[&str]) -> Vec<String> {

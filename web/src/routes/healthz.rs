@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::error::ServerFault;
 use crate::off_executor::off_executor;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Pings the database.
 pub async fn get(state: web::Data<AppState>) -> HttpResponse {

@@ -8,7 +8,7 @@ use crate::error::PageError;
 use crate::off_executor::off_executor;
 use crate::routes::{current_user, page_context};
 use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The home page.
 pub async fn get(

@@ -10,7 +10,7 @@ use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// `next` if it is a same-site path (`/...` but not `//...` or `/\...`), else `None`.
 pub fn safe_next(next: Option<&str>) -> Option<&str> {

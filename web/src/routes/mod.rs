@@ -10,7 +10,7 @@ use tessera_domain::User;
 use crate::error::PageError;
 use crate::off_executor::off_executor;
 use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub mod api_me;
 pub mod authorize;

@@ -8,7 +8,7 @@ use crate::error::{no_store, TokenError};
 use crate::off_executor::off_executor;
 use crate::params::FormParams;
 use crate::routes::token::client_credentials;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Revokes a token.
 pub async fn post(

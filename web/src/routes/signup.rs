@@ -11,7 +11,7 @@ use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The sign-up form.
 pub async fn get(

@@ -10,7 +10,7 @@ use tessera_domain::{OAuthError, Params};
 use crate::error::{no_store, TokenError};
 use crate::off_executor::off_executor;
 use crate::params::FormParams;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The `Authorization` header's value, if it is readable text.
 pub(crate) fn authorization(req: &HttpRequest) -> Option<String> {
