@@ -2,10 +2,11 @@
 //! are checked first: while either is in doubt nothing may be sent to the redirect URI, so
 //! those errors are shown to the user. Every later error goes back to the client.
 
+use crate::authorization::Authorization;
 use crate::client::{Client, ResponseType};
 use crate::code::AuthorizationCode;
 use crate::error::{ErrorCode, OAuthError, StoreError};
-use crate::grant::Grant;
+use crate::issuer::Issue;
 use crate::params::Params;
 use crate::pkce::{ChallengeMethod, CodeChallenge};
 use crate::provider::Provider;
@@ -13,7 +14,6 @@ use crate::redirect_uri::{self, RedirectUri};
 use crate::scope::Scope;
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::token::{Token, TokenKind};
 use crate::user::User;
 
 /// A validated authorization request, ready for the user's consent.
@@ -200,51 +200,51 @@ impl<S: Store> Provider<S> {
         user: &User,
     ) -> Result<String, AuthorizeError> {
         let now = self.now();
-        let grant = Grant::new(
+        let mut authorization = Authorization::new(
             &request.client.id,
             Some(user.id),
             request.scope.clone(),
             now,
         );
-        self.store.insert_grant(&grant)?;
-        let secret = Secret::generate();
+        authorization.nonce = request.nonce.clone();
+        self.store.insert_authorization(&authorization)?;
         match request.response_type {
             ResponseType::Code => {
+                let secret = Secret::generate();
                 self.store.insert_code(&AuthorizationCode {
                     digest: secret.digest(),
-                    grant_id: grant.id,
+                    authorization_id: authorization.id,
                     client_id: request.client.id.clone(),
                     user_id: user.id,
                     redirect_uri: request.redirect_uri_param.clone(),
                     scope: request.scope.clone(),
                     challenge: request.challenge.clone(),
-                    nonce: request.nonce.clone(),
                     created_at: now,
                     expires_at: now + self.policy.code_ttl,
+                    used_at: None,
                 })?;
                 Ok(request.redirect_with(&[("code", secret.expose())]))
             }
             ResponseType::Token => {
-                let token = Token {
-                    digest: secret.digest(),
-                    kind: TokenKind::Access,
-                    grant_id: grant.id,
-                    client_id: request.client.id.clone(),
-                    user_id: Some(user.id),
-                    scope: request.scope.clone(),
-                    issued_at: now,
-                    expires_at: now + self.policy.access_token_ttl,
-                    revoked_at: None,
-                    rotated_at: None,
-                };
-                self.store.insert_tokens(std::slice::from_ref(&token))?;
-                let expires_in = self.policy.access_token_ttl.num_seconds().to_string();
-                let scope = request.scope.to_string();
+                let minted = self.issuer.mint(
+                    &Issue {
+                        authorization_id: authorization.id,
+                        client: &request.client,
+                        user_id: Some(user.id),
+                        granted_scope: &request.scope,
+                        access_scope: &request.scope,
+                        with_refresh_token: false,
+                    },
+                    now,
+                );
+                self.store.insert_tokens(&minted.tokens)?;
+                let response = minted.response;
+                let expires_in = response.expires_in.to_string();
                 Ok(request.redirect_with(&[
-                    ("access_token", secret.expose()),
-                    ("token_type", "Bearer"),
+                    ("access_token", &response.access_token),
+                    ("token_type", response.token_type),
                     ("expires_in", &expires_in),
-                    ("scope", &scope),
+                    ("scope", &response.scope),
                 ]))
             }
         }

@@ -123,7 +123,7 @@ pub struct Client {
     pub uri: Option<String>,
     /// Redirect URIs, matched exactly.
     pub redirect_uris: Vec<RedirectUri>,
-    /// Grant types it may use.
+    /// Authorization types it may use.
     pub grant_types: Vec<GrantType>,
     /// Response types it may request.
     pub response_types: Vec<ResponseType>,

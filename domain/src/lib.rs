@@ -12,26 +12,33 @@
 //! - [`authorize`]: the authorization endpoint (RFC 6749 §4.1.1, §4.2.1): which errors may be
 //!   redirected, and what the consent page approves.
 //! - [`pkce`]: S256 challenges (RFC 7636), required for public clients.
-//! - [`grant`], [`code`], [`token`]: a user's authorization, its single-use code, and the
-//!   access and refresh tokens issued under it. Tokens rotate on refresh; a code or refresh
-//!   token presented twice revokes the whole grant.
+//! - [`authorization`], [`code`], [`token`]: a family of tokens (one approval), its
+//!   single-use code, and the access and refresh tokens issued under it. Tokens rotate on
+//!   refresh; a code or refresh token presented twice revokes the whole family. [`claim`]:
+//!   how a single-use credential is used up, once, with its tokens stored in the same step.
+//! - [`consent`]: what a user agreed to share with a client, remembered across requests.
+//! - [`issuer`]: the one place tokens and token responses are minted.
 //! - [`token_endpoint`]: the grants `authorization_code`, `refresh_token`, `password` and
 //!   `client_credentials` (RFC 6749 §4, §6).
 //! - [`revocation`] (RFC 7009) and [`bearer`] (RFC 6750): ending and checking tokens.
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
+//! - [`signing`]: the JWS algorithms and the [`Signer`](signing::Signer) that holds the keys.
 //! - [`error`]: the RFC error codes; [`clock`] and [`policy`]: time and lifetimes.
 
 pub mod accounts;
+pub mod authorization;
 pub mod authorize;
 pub mod bearer;
+pub mod claim;
 pub mod client;
 pub mod client_auth;
 pub mod client_registry;
 pub mod clock;
 pub mod code;
+pub mod consent;
 pub mod error;
-pub mod grant;
+pub mod issuer;
 pub mod params;
 pub mod pkce;
 pub mod policy;

@@ -5,22 +5,27 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use crate::authorization::{Authorization, AuthorizationId};
+use crate::claim::Claim;
 use crate::client::Client;
-use crate::code::{AuthorizationCode, CodeRedemption};
+use crate::code::AuthorizationCode;
+use crate::consent::Consent;
 use crate::error::StoreError;
-use crate::grant::{Grant, GrantId};
 use crate::secret::TokenDigest;
-use crate::store::{ClientStore, CodeStore, GrantStore, Mint, SettingStore, TokenStore, UserStore};
-use crate::token::{RefreshRotation, Token, TokenKind};
+use crate::store::{
+    AuthorizationStore, ClientStore, CodeStore, ConsentStore, SettingStore, TokenStore, UserStore,
+};
+use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
 
 #[derive(Default)]
 struct Tables {
     users: Vec<User>,
     clients: Vec<Client>,
-    grants: HashMap<GrantId, (Grant, Option<DateTime<Utc>>)>,
-    codes: HashMap<TokenDigest, (AuthorizationCode, Option<DateTime<Utc>>)>,
+    authorizations: HashMap<AuthorizationId, (Authorization, Option<DateTime<Utc>>)>,
+    codes: HashMap<TokenDigest, AuthorizationCode>,
     tokens: HashMap<TokenDigest, Token>,
+    consents: HashMap<(UserId, String), Consent>,
     settings: HashMap<String, String>,
 }
 
@@ -37,19 +42,32 @@ impl MemoryStore {
 }
 
 impl Tables {
-    fn insert_tokens(&mut self, tokens: &[Token]) {
+    /// All or none, like the database: a duplicate digest or an unknown authorization
+    /// stores nothing.
+    fn insert_tokens(&mut self, tokens: &[Token]) -> Result<(), StoreError> {
+        let fits = tokens.iter().enumerate().all(|(index, token)| {
+            !self.tokens.contains_key(&token.digest)
+                && self.authorizations.contains_key(&token.authorization_id)
+                && !tokens[..index]
+                    .iter()
+                    .any(|earlier| earlier.digest == token.digest)
+        });
+        if !fits {
+            return Err(StoreError::Conflict);
+        }
         for token in tokens {
             self.tokens.insert(token.digest, token.clone());
         }
+        Ok(())
     }
 
-    fn with_grant_revocation(&self, token: &Token) -> Token {
-        let grant_revoked = self
-            .grants
-            .get(&token.grant_id)
+    fn with_family_revocation(&self, token: &Token) -> Token {
+        let family_revoked = self
+            .authorizations
+            .get(&token.authorization_id)
             .and_then(|(_, revoked)| *revoked);
         Token {
-            revoked_at: token.revoked_at.or(grant_revoked),
+            revoked_at: token.revoked_at.or(family_revoked),
             ..token.clone()
         }
     }
@@ -81,7 +99,11 @@ impl UserStore for MemoryStore {
 
 impl ClientStore for MemoryStore {
     fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-        self.tables().clients.push(client.clone());
+        let mut tables = self.tables();
+        if tables.clients.iter().any(|c| c.id == client.id) {
+            return Err(StoreError::Conflict);
+        }
+        tables.clients.push(client.clone());
         Ok(())
     }
 
@@ -113,6 +135,11 @@ impl ClientStore for MemoryStore {
         let deleted = tables.clients.len() != before;
         if deleted {
             tables.tokens.retain(|_, t| t.client_id != client_id);
+            tables.codes.retain(|_, c| c.client_id != client_id);
+            tables
+                .authorizations
+                .retain(|_, (a, _)| a.client_id != client_id);
+            tables.consents.retain(|(_, client), _| client != client_id);
         }
         Ok(deleted)
     }
@@ -132,14 +159,32 @@ impl ClientStore for MemoryStore {
     }
 }
 
-impl GrantStore for MemoryStore {
-    fn insert_grant(&self, grant: &Grant) -> Result<(), StoreError> {
-        self.tables().grants.insert(grant.id, (grant.clone(), None));
+impl AuthorizationStore for MemoryStore {
+    fn insert_authorization(&self, authorization: &Authorization) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.authorizations.contains_key(&authorization.id) {
+            return Err(StoreError::Conflict);
+        }
+        tables
+            .authorizations
+            .insert(authorization.id, (authorization.clone(), None));
         Ok(())
     }
 
-    fn revoke_grant(&self, id: GrantId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        if let Some((_, revoked)) = self.tables().grants.get_mut(&id) {
+    fn find_authorization(&self, id: AuthorizationId) -> Result<Option<Authorization>, StoreError> {
+        Ok(self
+            .tables()
+            .authorizations
+            .get(&id)
+            .map(|(authorization, _)| authorization.clone()))
+    }
+
+    fn revoke_authorization(
+        &self,
+        id: AuthorizationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if let Some((_, revoked)) = self.tables().authorizations.get_mut(&id) {
             revoked.get_or_insert(now);
         }
         Ok(())
@@ -148,41 +193,49 @@ impl GrantStore for MemoryStore {
 
 impl CodeStore for MemoryStore {
     fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
-        self.tables()
-            .codes
-            .insert(code.digest, (code.clone(), None));
+        let mut tables = self.tables();
+        if tables.codes.contains_key(&code.digest)
+            || !tables.authorizations.contains_key(&code.authorization_id)
+        {
+            return Err(StoreError::Conflict);
+        }
+        tables.codes.insert(code.digest, code.clone());
         Ok(())
     }
 
-    fn redeem_code(
+    fn find_code(&self, digest: &TokenDigest) -> Result<Option<AuthorizationCode>, StoreError> {
+        Ok(self.tables().codes.get(digest).cloned())
+    }
+
+    fn claim_code(
         &self,
         digest: &TokenDigest,
-        client_id: &str,
         now: DateTime<Utc>,
-        mint: Mint<'_, AuthorizationCode>,
-    ) -> Result<CodeRedemption, StoreError> {
+        tokens: &[Token],
+    ) -> Result<Claim<AuthorizationCode>, StoreError> {
         let mut tables = self.tables();
-        let code = match tables.codes.get_mut(digest) {
-            Some((code, used)) if code.client_id == client_id => match used {
-                Some(_) => return Ok(CodeRedemption::Reused(code.clone())),
-                None if code.expires_at > now => {
-                    *used = Some(now);
-                    code.clone()
-                }
-                None => return Ok(CodeRedemption::Unusable),
-            },
-            _ => return Ok(CodeRedemption::Unusable),
+        let Some(code) = tables.codes.get(digest).cloned() else {
+            return Ok(Claim::Unusable);
         };
-        Ok(CodeRedemption::Redeemed(
-            mint(&code).map(|tokens| tables.insert_tokens(&tokens)),
-        ))
+        if code.used_at.is_some() {
+            return Ok(Claim::Taken(code));
+        }
+        if code.expires_at <= now {
+            return Ok(Claim::Unusable);
+        }
+        tables.insert_tokens(tokens)?;
+        let claimed = AuthorizationCode {
+            used_at: Some(now),
+            ..code
+        };
+        tables.codes.insert(*digest, claimed.clone());
+        Ok(Claim::Won(claimed))
     }
 }
 
 impl TokenStore for MemoryStore {
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError> {
-        self.tables().insert_tokens(tokens);
-        Ok(())
+        self.tables().insert_tokens(tokens)
     }
 
     fn find_token(&self, digest: &TokenDigest) -> Result<Option<Token>, StoreError> {
@@ -190,39 +243,41 @@ impl TokenStore for MemoryStore {
         Ok(tables
             .tokens
             .get(digest)
-            .map(|token| tables.with_grant_revocation(token)))
+            .map(|token| tables.with_family_revocation(token)))
     }
 
-    fn rotate_refresh_token(
+    fn claim_refresh_token(
         &self,
         digest: &TokenDigest,
-        client_id: &str,
         now: DateTime<Utc>,
-        mint: Mint<'_, Token>,
-    ) -> Result<RefreshRotation, StoreError> {
+        tokens: &[Token],
+    ) -> Result<Claim<Token>, StoreError> {
         let mut tables = self.tables();
         let Some(token) = tables
             .tokens
             .get(digest)
-            .map(|t| tables.with_grant_revocation(t))
+            .map(|t| tables.with_family_revocation(t))
         else {
-            return Ok(RefreshRotation::Unusable);
+            return Ok(Claim::Unusable);
         };
-        if token.kind != TokenKind::Refresh || token.client_id != client_id {
-            return Ok(RefreshRotation::Unusable);
+        if token.kind != TokenKind::Refresh {
+            return Ok(Claim::Unusable);
         }
         if token.rotated_at.is_some() {
-            return Ok(RefreshRotation::AlreadyRotated(token));
+            return Ok(Claim::Taken(token));
         }
         if !token.is_active(now) {
-            return Ok(RefreshRotation::Unusable);
+            return Ok(Claim::Unusable);
         }
+        tables.insert_tokens(tokens)?;
+        let claimed = Token {
+            rotated_at: Some(now),
+            ..token
+        };
         if let Some(stored) = tables.tokens.get_mut(digest) {
             stored.rotated_at = Some(now);
         }
-        Ok(RefreshRotation::Rotated(
-            mint(&token).map(|tokens| tables.insert_tokens(&tokens)),
-        ))
+        Ok(Claim::Won(claimed))
     }
 
     fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -230,6 +285,60 @@ impl TokenStore for MemoryStore {
             token.revoked_at.get_or_insert(now);
         }
         Ok(())
+    }
+}
+
+impl ConsentStore for MemoryStore {
+    fn record_consent(&self, consent: &Consent) -> Result<(), StoreError> {
+        self.tables().consents.insert(
+            (consent.user_id, consent.client_id.clone()),
+            consent.clone(),
+        );
+        Ok(())
+    }
+
+    fn find_consent(
+        &self,
+        user_id: UserId,
+        client_id: &str,
+    ) -> Result<Option<Consent>, StoreError> {
+        Ok(self
+            .tables()
+            .consents
+            .get(&(user_id, client_id.to_owned()))
+            .cloned())
+    }
+
+    fn consents_of(&self, user_id: UserId) -> Result<Vec<Consent>, StoreError> {
+        Ok(self
+            .tables()
+            .consents
+            .values()
+            .filter(|consent| consent.user_id == user_id)
+            .cloned()
+            .collect())
+    }
+
+    fn withdraw_consent(
+        &self,
+        user_id: UserId,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        if tables
+            .consents
+            .remove(&(user_id, client_id.to_owned()))
+            .is_none()
+        {
+            return Ok(false);
+        }
+        for (authorization, revoked) in tables.authorizations.values_mut() {
+            if authorization.user_id == Some(user_id) && authorization.client_id == client_id {
+                revoked.get_or_insert(now);
+            }
+        }
+        Ok(true)
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::Clock;
 use crate::error::StoreError;
+use crate::issuer::TokenIssuer;
 use crate::policy::Policy;
 use crate::store::Store;
 use crate::user::PasswordHasher;
@@ -17,24 +18,32 @@ pub struct Provider<S> {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) passwords: Arc<dyn PasswordHasher>,
     pub(crate) policy: Policy,
+    pub(crate) issuer: TokenIssuer,
     dummy_hash: OnceLock<String>,
 }
 
 impl<S: Store> Provider<S> {
-    /// A provider over `store`.
+    /// A provider over `store` that names itself `issuer` (`TESSERA_ISSUER`).
     pub fn new(
         store: S,
         clock: Arc<dyn Clock>,
         passwords: Arc<dyn PasswordHasher>,
         policy: Policy,
+        issuer: &str,
     ) -> Self {
         Self {
             store,
             clock,
             passwords,
+            issuer: TokenIssuer::new(issuer, policy.clone()),
             policy,
             dummy_hash: OnceLock::new(),
         }
+    }
+
+    /// The issuer identifier: `iss` of everything it signs.
+    pub fn issuer(&self) -> &str {
+        &self.issuer.issuer
     }
 
     /// The current time from its clock.

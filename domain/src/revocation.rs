@@ -1,4 +1,4 @@
-//! Token revocation (RFC 7009). Revoking a refresh token revokes its whole grant, so the
+//! Token revocation (RFC 7009). Revoking a refresh token revokes its whole family (authorization), so the
 //! access tokens issued from it die too.
 
 use crate::client::Client;
@@ -27,7 +27,9 @@ impl<S: Store> Provider<S> {
         }
         let now = self.now();
         match token.kind {
-            TokenKind::Refresh => self.store.revoke_grant(token.grant_id, now)?,
+            TokenKind::Refresh => self
+                .store
+                .revoke_authorization(token.authorization_id, now)?,
             TokenKind::Access => self.store.revoke_token(&token.digest, now)?,
         }
         Ok(())

@@ -36,6 +36,7 @@ fn world_with(policy: Policy) -> World {
         clock.clone(),
         Arc::new(PlainHasher),
         policy,
+        "https://tessera.example",
     );
     let user = provider.sign_up("alice", "correct horse").unwrap();
     World {

@@ -35,6 +35,11 @@ impl Scope {
         self.0.contains(token)
     }
 
+    /// Every token of `self` and of `other`.
+    pub fn union(&self, other: &Scope) -> Scope {
+        Scope(self.0.union(&other.0).cloned().collect())
+    }
+
     /// Whether every token of `self` is also in `other`.
     pub fn is_subset_of(&self, other: &Scope) -> bool {
         self.0.is_subset(&other.0)

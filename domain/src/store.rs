@@ -3,12 +3,14 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::authorization::{Authorization, AuthorizationId};
+use crate::claim::Claim;
 use crate::client::Client;
-use crate::code::{AuthorizationCode, CodeRedemption};
-use crate::error::{OAuthError, StoreError};
-use crate::grant::{Grant, GrantId};
+use crate::code::AuthorizationCode;
+use crate::consent::Consent;
+use crate::error::StoreError;
 use crate::secret::TokenDigest;
-use crate::token::{RefreshRotation, Token};
+use crate::token::Token;
 use crate::user::{User, UserId};
 
 /// Where users live.
@@ -42,53 +44,75 @@ pub trait ClientStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// Where grants live.
-pub trait GrantStore: Send + Sync {
-    /// Adds a grant.
-    fn insert_grant(&self, grant: &Grant) -> Result<(), StoreError>;
-    /// Revokes a grant and so every token issued under it, now and later.
-    fn revoke_grant(&self, id: GrantId, now: DateTime<Utc>) -> Result<(), StoreError>;
+/// Where authorizations (token families) live.
+pub trait AuthorizationStore: Send + Sync {
+    /// Adds an authorization.
+    fn insert_authorization(&self, authorization: &Authorization) -> Result<(), StoreError>;
+    /// The authorization with this id, revoked or not.
+    fn find_authorization(&self, id: AuthorizationId) -> Result<Option<Authorization>, StoreError>;
+    /// Revokes an authorization and so every token issued under it, now and later.
+    fn revoke_authorization(
+        &self,
+        id: AuthorizationId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }
-
-/// Makes the tokens to store for a redeemed code or a rotated refresh token, or refuses.
-pub type Mint<'a, T> = &'a mut dyn FnMut(&T) -> Result<Vec<Token>, OAuthError>;
 
 /// Where authorization codes live.
 pub trait CodeStore: Send + Sync {
-    /// Adds a code (its grant must exist).
+    /// Adds a code (its authorization must exist).
     fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError>;
-    /// In one transaction: marks the code used if it is this client's, unused and unexpired,
-    /// then stores the tokens `mint` makes from it. If `mint` refuses, the code stays used and
-    /// nothing else is stored; if storage fails, nothing changes at all. Of any number of
-    /// concurrent calls at most one gets [`CodeRedemption::Redeemed`].
-    fn redeem_code(
+    /// The code with this digest, used or not.
+    fn find_code(&self, digest: &TokenDigest) -> Result<Option<AuthorizationCode>, StoreError>;
+    /// In one transaction: marks the code used if it is unused and unexpired, and stores
+    /// `tokens` with it (all or none). Of any number of concurrent calls at most one gets
+    /// [`Claim::Won`]; if storage fails, nothing changes at all.
+    fn claim_code(
         &self,
         digest: &TokenDigest,
-        client_id: &str,
         now: DateTime<Utc>,
-        mint: Mint<'_, AuthorizationCode>,
-    ) -> Result<CodeRedemption, StoreError>;
+        tokens: &[Token],
+    ) -> Result<Claim<AuthorizationCode>, StoreError>;
 }
 
 /// Where access and refresh tokens live.
 pub trait TokenStore: Send + Sync {
-    /// Adds tokens together, all or none (their grant must exist).
+    /// Adds tokens together, all or none (their authorization must exist).
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError>;
-    /// The token with this digest; `revoked_at` is set when the token or its grant was revoked.
+    /// The token with this digest; `revoked_at` is set when the token or its authorization
+    /// was revoked.
     fn find_token(&self, digest: &TokenDigest) -> Result<Option<Token>, StoreError>;
-    /// In one transaction: marks a refresh token rotated if it is this client's and active
-    /// (its grant unrevoked), then stores the tokens `mint` makes from it. If `mint` refuses,
-    /// the token stays rotated and nothing else is stored; if storage fails, nothing changes.
-    /// Of any number of concurrent calls at most one gets [`RefreshRotation::Rotated`].
-    fn rotate_refresh_token(
+    /// In one transaction: marks a refresh token rotated if it is unrotated, unrevoked and
+    /// unexpired and its authorization unrevoked, and stores `tokens` with it (all or none).
+    /// Of any number of concurrent calls at most one gets [`Claim::Won`]; if storage fails,
+    /// nothing changes at all.
+    fn claim_refresh_token(
         &self,
         digest: &TokenDigest,
-        client_id: &str,
         now: DateTime<Utc>,
-        mint: Mint<'_, Token>,
-    ) -> Result<RefreshRotation, StoreError>;
+        tokens: &[Token],
+    ) -> Result<Claim<Token>, StoreError>;
     /// Revokes one token (idempotent).
     fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError>;
+}
+
+/// Where remembered consents live, one per user and client.
+pub trait ConsentStore: Send + Sync {
+    /// Stores a consent, replacing the user's earlier one for that client.
+    fn record_consent(&self, consent: &Consent) -> Result<(), StoreError>;
+    /// The user's consent for this client.
+    fn find_consent(&self, user_id: UserId, client_id: &str)
+        -> Result<Option<Consent>, StoreError>;
+    /// Every consent the user gave.
+    fn consents_of(&self, user_id: UserId) -> Result<Vec<Consent>, StoreError>;
+    /// In one transaction: deletes the consent and revokes every authorization of that user
+    /// and client; false if there was no consent.
+    fn withdraw_consent(
+        &self,
+        user_id: UserId,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Where server-wide settings (such as the session key) live, shared by every process.
@@ -100,11 +124,17 @@ pub trait SettingStore: Send + Sync {
 
 /// Everything the domain stores.
 pub trait Store:
-    UserStore + ClientStore + GrantStore + CodeStore + TokenStore + SettingStore
+    UserStore + ClientStore + AuthorizationStore + CodeStore + TokenStore + ConsentStore + SettingStore
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + ClientStore + GrantStore + CodeStore + TokenStore + SettingStore
+    T: UserStore
+        + ClientStore
+        + AuthorizationStore
+        + CodeStore
+        + TokenStore
+        + ConsentStore
+        + SettingStore
 {
 }

@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::error::OAuthError;
-use crate::grant::GrantId;
+use crate::authorization::AuthorizationId;
 use crate::scope::Scope;
 use crate::secret::TokenDigest;
 use crate::user::UserId;
@@ -35,8 +34,8 @@ pub struct Token {
     pub digest: TokenDigest,
     /// Access or refresh.
     pub kind: TokenKind,
-    /// The grant it was issued under.
-    pub grant_id: GrantId,
+    /// The authorization (token family) it was issued under.
+    pub authorization_id: AuthorizationId,
     /// The client it was issued to.
     pub client_id: String,
     /// The user it acts for; `None` for client credentials.
@@ -47,7 +46,7 @@ pub struct Token {
     pub issued_at: DateTime<Utc>,
     /// When it expires.
     pub expires_at: DateTime<Utc>,
-    /// When it, or its whole grant, was revoked.
+    /// When it, or its whole family, was revoked.
     pub revoked_at: Option<DateTime<Utc>>,
     /// For refresh tokens: when it was exchanged for a new pair.
     pub rotated_at: Option<DateTime<Utc>>,
@@ -58,16 +57,31 @@ impl Token {
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && self.rotated_at.is_none() && self.expires_at > now
     }
+
+    /// What presenting this token as a refresh token at `now` on behalf of `client_id`
+    /// amounts to.
+    pub fn refresh_status_for(&self, client_id: &str, now: DateTime<Utc>) -> RefreshStatus {
+        if self.kind != TokenKind::Refresh || self.client_id != client_id {
+            RefreshStatus::Unusable
+        } else if self.rotated_at.is_some() {
+            RefreshStatus::Rotated
+        } else if self.is_active(now) {
+            RefreshStatus::Rotatable
+        } else {
+            RefreshStatus::Unusable
+        }
+    }
 }
 
-/// What happened when a client presented a refresh token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshRotation {
-    /// This call rotated the token; the tokens were stored unless minting refused.
-    Rotated(Result<(), OAuthError>),
-    /// The token belongs to this client and was rotated before.
-    AlreadyRotated(Token),
-    /// Unknown, expired, revoked, or another client's: nothing changed.
+/// What presenting a refresh token amounts to (RFC 6749 §6, RFC 9700 §4.14.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshStatus {
+    /// Active and this client's: it may be exchanged once for a new pair.
+    Rotatable,
+    /// This client's, and exchanged before: a reuse, which revokes the whole family (unless
+    /// it is a retry within the grace period).
+    Rotated,
+    /// Unknown, expired, revoked, not a refresh token, or another client's.
     Unusable,
 }
 
@@ -85,4 +99,7 @@ pub struct TokenResponse {
     /// A refresh token, when the client may refresh.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// An OpenID Connect ID token, when the scope holds `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }

@@ -2,17 +2,18 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::authorization::Authorization;
+use crate::claim::Claim;
 use crate::client::{Client, GrantType};
-use crate::code::{AuthorizationCode, CodeRedemption};
-use crate::error::{Error, ErrorCode, OAuthError, StoreError};
-use crate::grant::{Grant, GrantId};
+use crate::code::{AuthorizationCode, CodeStatus};
+use crate::error::{Error, ErrorCode, OAuthError};
+use crate::issuer::Issue;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::scope::Scope;
-use crate::secret::{Secret, TokenDigest};
+use crate::secret::TokenDigest;
 use crate::store::Store;
-use crate::token::{RefreshRotation, Token, TokenKind, TokenResponse};
-use crate::user::UserId;
+use crate::token::{RefreshStatus, Token, TokenResponse};
 
 /// A parsed token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,18 +94,6 @@ impl TokenRequest {
     }
 }
 
-/// What a set of new tokens is issued for.
-struct Issue<'a> {
-    grant_id: GrantId,
-    client: &'a Client,
-    user_id: Option<UserId>,
-    /// The grant's scope, which refresh tokens carry.
-    grant_scope: &'a Scope,
-    /// The access token's scope (the grant's, or narrower).
-    access_scope: &'a Scope,
-    with_refresh_token: bool,
-}
-
 impl<S: Store> Provider<S> {
     /// Answers a token request from an authenticated client.
     pub fn exchange(&self, client: &Client, request: TokenRequest) -> Result<TokenResponse, Error> {
@@ -134,19 +123,9 @@ impl<S: Store> Provider<S> {
             } => self.password(client, &username, &password, scope.as_deref(), now),
             TokenRequest::ClientCredentials { scope } => {
                 let scope = Scope::requested_within(scope.as_deref(), &client.scope)?;
-                let grant = Grant::new(&client.id, None, scope, now);
-                self.store.insert_grant(&grant)?;
-                self.issue(
-                    &Issue {
-                        grant_id: grant.id,
-                        client,
-                        user_id: None,
-                        grant_scope: &grant.scope,
-                        access_scope: &grant.scope,
-                        with_refresh_token: false,
-                    },
-                    now,
-                )
+                let authorization = Authorization::new(&client.id, None, scope, now);
+                self.store.insert_authorization(&authorization)?;
+                self.issue(&self.fresh_family(&authorization, client, false), now)
             }
         }
     }
@@ -159,44 +138,60 @@ impl<S: Store> Provider<S> {
         code_verifier: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
-        let mut response = None;
-        let redemption =
-            self.store
-                .redeem_code(&TokenDigest::of(code), &client.id, now, &mut |code| {
-                    check_code_binding(
-                        client,
-                        code,
-                        redirect_uri.as_deref(),
-                        code_verifier.as_deref(),
-                    )?;
-                    let (tokens, minted) = self.mint(
-                        &Issue {
-                            grant_id: code.grant_id,
-                            client,
-                            user_id: Some(code.user_id),
-                            grant_scope: &code.scope,
-                            access_scope: &code.scope,
-                            with_refresh_token: client.allows_grant(GrantType::RefreshToken),
-                        },
-                        now,
-                    );
-                    response = Some(minted);
-                    Ok(tokens)
-                })?;
-        match redemption {
-            CodeRedemption::Redeemed(outcome) => minted(outcome, response),
-            CodeRedemption::Reused(code) => {
-                self.store.revoke_grant(code.grant_id, now)?;
-                Err(OAuthError::invalid_grant(
-                    "The authorization code was already used; the tokens issued for it are revoked.",
-                )
-                .into())
-            }
-            CodeRedemption::Unusable => Err(OAuthError::invalid_grant(
+        let digest = TokenDigest::of(code);
+        let unusable = || {
+            OAuthError::invalid_grant(
                 "The authorization code is invalid, expired, or was issued to another client.",
             )
-            .into()),
+        };
+        let stored = self.store.find_code(&digest)?.ok_or_else(unusable)?;
+        match stored.status_for(&client.id, now) {
+            CodeStatus::Redeemable => {}
+            CodeStatus::Replayed => return self.replayed_code(&stored, now),
+            CodeStatus::Unusable => return Err(unusable().into()),
         }
+        if let Err(refusal) = check_code_binding(
+            client,
+            &stored,
+            redirect_uri.as_deref(),
+            code_verifier.as_deref(),
+        ) {
+            // The code was presented, so it is burned (RFC 9700 §4.8.1).
+            return match self.store.claim_code(&digest, now, &[])? {
+                Claim::Taken(code) => self.replayed_code(&code, now),
+                Claim::Won(_) | Claim::Unusable => Err(refusal.into()),
+            };
+        }
+        let minted = self.issuer.mint(
+            &Issue {
+                authorization_id: stored.authorization_id,
+                client,
+                user_id: Some(stored.user_id),
+                granted_scope: &stored.scope,
+                access_scope: &stored.scope,
+                with_refresh_token: client.allows_grant(GrantType::RefreshToken),
+            },
+            now,
+        );
+        match self.store.claim_code(&digest, now, &minted.tokens)? {
+            Claim::Won(_) => Ok(minted.response),
+            Claim::Taken(code) => self.replayed_code(&code, now),
+            Claim::Unusable => Err(unusable().into()),
+        }
+    }
+
+    /// RFC 6749 §4.1.2: a code used twice revokes every token issued from it.
+    fn replayed_code(
+        &self,
+        code: &AuthorizationCode,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, Error> {
+        self.store
+            .revoke_authorization(code.authorization_id, now)?;
+        Err(OAuthError::invalid_grant(
+            "The authorization code was already used; the tokens issued for it are revoked.",
+        )
+        .into())
     }
 
     fn refresh(
@@ -208,12 +203,12 @@ impl<S: Store> Provider<S> {
     ) -> Result<TokenResponse, Error> {
         let digest = TokenDigest::of(refresh_token);
         let invalid = || OAuthError::invalid_grant("The refresh token is invalid or expired.");
+        let current = self.store.find_token(&digest)?.ok_or_else(invalid)?;
+        let status = current.refresh_status_for(&client.id, now);
+        if status == RefreshStatus::Unusable {
+            return Err(invalid().into());
+        }
         // Check the scope before rotating, so that a bad request does not burn the token.
-        let current = self
-            .store
-            .find_token(&digest)?
-            .filter(|token| token.kind == TokenKind::Refresh && token.client_id == client.id)
-            .ok_or_else(invalid)?;
         let access_scope = match scope.map(Scope::parse).transpose()? {
             Some(requested) if !requested.is_empty() => {
                 if !requested.is_subset_of(&current.scope) {
@@ -226,36 +221,45 @@ impl<S: Store> Provider<S> {
             }
             _ => current.scope.clone(),
         };
-        let issue_for = |token: &Token| Issue {
-            grant_id: token.grant_id,
+        let issue = Issue {
+            authorization_id: current.authorization_id,
             client,
-            user_id: token.user_id,
-            grant_scope: &current.scope,
+            user_id: current.user_id,
+            granted_scope: &current.scope,
             access_scope: &access_scope,
             with_refresh_token: true,
         };
-        let mut response = None;
-        let rotation = self
-            .store
-            .rotate_refresh_token(&digest, &client.id, now, &mut |token| {
-                let (tokens, minted) = self.mint(&issue_for(token), now);
-                response = Some(minted);
-                Ok(tokens)
-            })?;
-        match rotation {
-            RefreshRotation::Rotated(outcome) => minted(outcome, response),
-            RefreshRotation::AlreadyRotated(token) if self.within_reuse_grace(&token, now) => {
-                self.issue(&issue_for(&token), now)
-            }
-            RefreshRotation::AlreadyRotated(token) => {
-                self.store.revoke_grant(token.grant_id, now)?;
-                Err(OAuthError::invalid_grant(
-                    "The refresh token was already used; every token of this grant is revoked.",
-                )
-                .into())
-            }
-            RefreshRotation::Unusable => Err(invalid().into()),
+        if status == RefreshStatus::Rotated {
+            return self.reused_refresh_token(&current, &issue, now);
         }
+        let minted = self.issuer.mint(&issue, now);
+        match self
+            .store
+            .claim_refresh_token(&digest, now, &minted.tokens)?
+        {
+            Claim::Won(_) => Ok(minted.response),
+            Claim::Taken(token) => self.reused_refresh_token(&token, &issue, now),
+            Claim::Unusable => Err(invalid().into()),
+        }
+    }
+
+    /// RFC 9700 §4.14.2: a rotated refresh token presented again revokes its whole family,
+    /// unless it is a retry within `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
+    fn reused_refresh_token(
+        &self,
+        token: &Token,
+        retry: &Issue<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, Error> {
+        if self.within_reuse_grace(token, now) {
+            return self.issue(retry, now);
+        }
+        self.store
+            .revoke_authorization(token.authorization_id, now)?;
+        Err(OAuthError::invalid_grant(
+            "The refresh token was already used; every token of this grant is revoked.",
+        )
+        .into())
     }
 
     /// Whether a rotated refresh token may still be retried (`TESSERA_REFRESH_REUSE_GRACE_SECONDS`).
@@ -280,77 +284,38 @@ impl<S: Store> Provider<S> {
         let user = self
             .sign_in(username, password)?
             .ok_or_else(|| OAuthError::invalid_grant("The username or password is incorrect."))?;
-        let grant = Grant::new(&client.id, Some(user.id), scope, now);
-        self.store.insert_grant(&grant)?;
+        let authorization = Authorization::new(&client.id, Some(user.id), scope, now);
+        self.store.insert_authorization(&authorization)?;
+        let with_refresh_token = client.allows_grant(GrantType::RefreshToken);
         self.issue(
-            &Issue {
-                grant_id: grant.id,
-                client,
-                user_id: Some(user.id),
-                grant_scope: &grant.scope,
-                access_scope: &grant.scope,
-                with_refresh_token: client.allows_grant(GrantType::RefreshToken),
-            },
+            &self.fresh_family(&authorization, client, with_refresh_token),
             now,
         )
     }
 
-    /// Makes new tokens and the response that carries them, without storing anything.
-    fn mint(&self, issue: &Issue<'_>, now: DateTime<Utc>) -> (Vec<Token>, TokenResponse) {
-        let record = |secret: &Secret, kind, scope: &Scope, ttl| Token {
-            digest: secret.digest(),
-            kind,
-            grant_id: issue.grant_id,
-            client_id: issue.client.id.clone(),
-            user_id: issue.user_id,
-            scope: scope.clone(),
-            issued_at: now,
-            expires_at: now + ttl,
-            revoked_at: None,
-            rotated_at: None,
-        };
-        let access = Secret::generate();
-        let mut tokens = vec![record(
-            &access,
-            TokenKind::Access,
-            issue.access_scope,
-            self.policy.access_token_ttl,
-        )];
-        let refresh = issue.with_refresh_token.then(Secret::generate);
-        if let Some(refresh) = &refresh {
-            tokens.push(record(
-                refresh,
-                TokenKind::Refresh,
-                issue.grant_scope,
-                self.policy.refresh_token_ttl,
-            ));
+    /// The first tokens of a new family: the whole scope.
+    fn fresh_family<'a>(
+        &self,
+        authorization: &'a Authorization,
+        client: &'a Client,
+        with_refresh_token: bool,
+    ) -> Issue<'a> {
+        Issue {
+            authorization_id: authorization.id,
+            client,
+            user_id: authorization.user_id,
+            granted_scope: &authorization.scope,
+            access_scope: &authorization.scope,
+            with_refresh_token,
         }
-        let response = TokenResponse {
-            access_token: access.expose().to_owned(),
-            token_type: "Bearer",
-            expires_in: self.policy.access_token_ttl.num_seconds(),
-            scope: issue.access_scope.to_string(),
-            refresh_token: refresh.map(|secret| secret.expose().to_owned()),
-        };
-        (tokens, response)
     }
 
-    /// Makes new tokens and stores them.
+    /// Mints tokens and stores them.
     fn issue(&self, issue: &Issue<'_>, now: DateTime<Utc>) -> Result<TokenResponse, Error> {
-        let (tokens, response) = self.mint(issue, now);
-        self.store.insert_tokens(&tokens)?;
-        Ok(response)
+        let minted = self.issuer.mint(issue, now);
+        self.store.insert_tokens(&minted.tokens)?;
+        Ok(minted.response)
     }
-}
-
-/// The response minted inside a store transaction, or the refusal that stopped it.
-fn minted(
-    outcome: Result<(), OAuthError>,
-    response: Option<TokenResponse>,
-) -> Result<TokenResponse, Error> {
-    outcome?;
-    response
-        .ok_or_else(|| StoreError::Other("the store reported tokens it never minted".into()).into())
 }
 
 /// RFC 6749 §4.1.3 and RFC 7636 §4.6: the token request must repeat the redirect URI and

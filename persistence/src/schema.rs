@@ -4,14 +4,13 @@
 diesel::table! {
     authorization_codes (digest) {
         digest -> Text,
-        grant_id -> Text,
+        authorization_id -> Text,
         client_id -> Text,
         user_id -> Text,
         redirect_uri -> Nullable<Text>,
         scope -> Text,
         code_challenge -> Nullable<Text>,
         code_challenge_method -> Nullable<Text>,
-        nonce -> Nullable<Text>,
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
@@ -35,13 +34,24 @@ diesel::table! {
 }
 
 diesel::table! {
-    grants (id) {
+    authorizations (id) {
         id -> Text,
         client_id -> Text,
         user_id -> Nullable<Text>,
         scope -> Text,
         created_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        auth_time -> Nullable<BigInt>,
+        nonce -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    consents (user_id, client_id) {
+        user_id -> Text,
+        client_id -> Text,
+        scope -> Text,
+        granted_at -> BigInt,
     }
 }
 
@@ -56,7 +66,7 @@ diesel::table! {
     tokens (digest) {
         digest -> Text,
         kind -> Text,
-        grant_id -> Text,
+        authorization_id -> Text,
         client_id -> Text,
         user_id -> Nullable<Text>,
         scope -> Text,
@@ -73,19 +83,22 @@ diesel::table! {
         username -> Text,
         password_hash -> Text,
         created_at -> BigInt,
+        email -> Nullable<Text>,
     }
 }
 
-diesel::joinable!(authorization_codes -> grants (grant_id));
+diesel::joinable!(authorization_codes -> authorizations (authorization_id));
 diesel::joinable!(clients -> users (owner_id));
-diesel::joinable!(grants -> clients (client_id));
-diesel::joinable!(grants -> users (user_id));
-diesel::joinable!(tokens -> grants (grant_id));
+diesel::joinable!(consents -> clients (client_id));
+diesel::joinable!(consents -> users (user_id));
+diesel::joinable!(authorizations -> clients (client_id));
+diesel::joinable!(authorizations -> users (user_id));
+diesel::joinable!(tokens -> authorizations (authorization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     clients,
-    grants,
+    authorizations,
     settings,
     tokens,
     users,

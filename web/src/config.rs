@@ -57,8 +57,12 @@ pub struct Config {
     pub bind: String,
     /// `TESSERA_DATABASE_URL`.
     pub database_url: DatabaseUrl,
-    /// `TESSERA_ISSUER`: the public base URL, without a trailing slash.
-    pub issuer: Url,
+    /// `TESSERA_ISSUER`: the public base URL, exactly as configured (without a trailing
+    /// slash); when unset, `http://` and the address the server listens on.
+    pub issuer: String,
+    /// Whether `issuer` was derived from `TESSERA_BIND` (and so follows the real port when
+    /// the bind port is 0).
+    pub issuer_from_bind: bool,
     /// `TESSERA_SECRET_KEY`: cookie key material; `None` keeps a random key in the database.
     pub secret_key: Option<SecretString>,
     /// `TESSERA_INSECURE_TRANSPORT`.
@@ -79,7 +83,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("bind", &self.bind)
             .field("database_url", &self.database_url.to_string())
-            .field("issuer", &self.issuer.as_str())
+            .field("issuer", &self.issuer)
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
@@ -112,7 +116,9 @@ impl Config {
             .map_err(|error| ConfigError::new("TESSERA_DATABASE_URL", error.to_string()))?;
 
         let insecure_transport = flag(&get, "TESSERA_INSECURE_TRANSPORT")?;
-        let issuer_text = get("TESSERA_ISSUER").unwrap_or_else(|| format!("http://{bind}"));
+        let configured_issuer = get("TESSERA_ISSUER");
+        let issuer_from_bind = configured_issuer.is_none();
+        let issuer_text = configured_issuer.unwrap_or_else(|| format!("http://{bind}"));
         let issuer = validate_issuer(issuer_text.trim(), insecure_transport)?;
 
         let secret_key = match get("TESSERA_SECRET_KEY") {
@@ -164,6 +170,7 @@ impl Config {
             bind,
             database_url,
             issuer,
+            issuer_from_bind,
             secret_key,
             insecure_transport,
             bcrypt_cost,
@@ -175,7 +182,7 @@ impl Config {
 
     /// Whether cookies must carry `Secure` (the issuer is https).
     pub fn secure_cookies(&self) -> bool {
-        self.issuer.scheme() == "https"
+        self.issuer.starts_with("https://")
     }
 
     /// The secret key's bytes, if one was configured.
@@ -200,7 +207,7 @@ fn validate_bind(bind: &str) -> Result<String, ConfigError> {
     Ok(bind.to_owned())
 }
 
-fn validate_issuer(text: &str, insecure_transport: bool) -> Result<Url, ConfigError> {
+fn validate_issuer(text: &str, insecure_transport: bool) -> Result<String, ConfigError> {
     let issuer = Url::parse(text)
         .map_err(|error| ConfigError::new("TESSERA_ISSUER", format!("{text:?}: {error}")))?;
     match issuer.scheme() {
@@ -227,7 +234,7 @@ fn validate_issuer(text: &str, insecure_transport: bool) -> Result<Url, ConfigEr
             "must not have a query or fragment",
         ));
     }
-    Ok(issuer)
+    Ok(text.strip_suffix('/').unwrap_or(text).to_owned())
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -307,7 +314,7 @@ mod tests {
     fn defaults_listen_on_loopback_with_a_local_sqlite_file() {
         let config = config(&[]).unwrap();
         assert_eq!(config.bind, "127.0.0.1:5000");
-        assert_eq!(config.issuer.as_str(), "http://127.0.0.1:5000/");
+        assert_eq!(config.issuer, "http://127.0.0.1:5000");
         assert_eq!(config.bcrypt_cost, 12);
         assert!(!config.secure_cookies());
         assert!(config.secret_key.is_none());

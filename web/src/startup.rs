@@ -72,6 +72,7 @@ pub fn provider(config: &Config, database: Database) -> Provider<Database> {
             cost: config.bcrypt_cost,
         }),
         config.policy.clone(),
+        &config.issuer,
     )
 }
 
@@ -115,6 +116,13 @@ impl Application {
     /// Each failure names the setting at fault.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let templates = Templates::shared().map_err(anyhow::Error::msg)?;
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let mut config = config;
+        if config.issuer_from_bind {
+            config.issuer = format!("http://{}", listener.local_addr()?);
+        }
         let config = Arc::new(config);
         let (database, key) = {
             let config = Arc::clone(&config);
@@ -125,9 +133,6 @@ impl Application {
             })
             .await?
         };
-        let listener = TcpListener::bind(&config.bind)
-            .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?;
-        let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState {
             provider: Arc::new(provider(&config, database.clone())),
             database,

@@ -1,19 +1,21 @@
 //! The `authorization_codes` table. A code is used up by one conditional `UPDATE`; its row
 //! count decides which of any number of concurrent redemptions wins, and the same transaction
-//! stores the tokens minted for the winner.
+//! stores the tokens minted for the winner ([`claim_once`](super::claim_once)).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use tessera_domain::code::{AuthorizationCode, CodeRedemption};
-use tessera_domain::grant::GrantId;
+use tessera_domain::authorization::AuthorizationId;
+use tessera_domain::claim::Claim;
+use tessera_domain::code::AuthorizationCode;
 use tessera_domain::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_domain::secret::TokenDigest;
-use tessera_domain::store::{CodeStore, Mint};
+use tessera_domain::store::CodeStore;
+use tessera_domain::token::Token;
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::tokens::store_minted;
-use super::{digest, epoch, in_transaction, scope, time, uuid};
+use super::{claim_once, digest, epoch, optional_time, scope, time, uuid};
+use crate::connection::DbConnection;
 use crate::error::{corrupt, from_diesel};
 use crate::schema::authorization_codes as codes;
 use crate::Database;
@@ -25,14 +27,13 @@ const TABLE: &str = "authorization_codes";
 #[diesel(table_name = codes)]
 struct CodeRow {
     digest: String,
-    grant_id: String,
+    authorization_id: String,
     client_id: String,
     user_id: String,
     redirect_uri: Option<String>,
     scope: String,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
-    nonce: Option<String>,
     created_at: i64,
     expires_at: i64,
     used_at: Option<i64>,
@@ -42,7 +43,7 @@ impl From<&AuthorizationCode> for CodeRow {
     fn from(code: &AuthorizationCode) -> Self {
         Self {
             digest: code.digest.to_hex(),
-            grant_id: code.grant_id.0.to_string(),
+            authorization_id: code.authorization_id.0.to_string(),
             client_id: code.client_id.clone(),
             user_id: code.user_id.to_string(),
             redirect_uri: code.redirect_uri.clone(),
@@ -55,10 +56,9 @@ impl From<&AuthorizationCode> for CodeRow {
                 .challenge
                 .as_ref()
                 .map(|challenge| challenge.method.as_str().to_owned()),
-            nonce: code.nonce.clone(),
             created_at: epoch(code.created_at),
             expires_at: epoch(code.expires_at),
-            used_at: None,
+            used_at: code.used_at.map(epoch),
         }
     }
 }
@@ -84,15 +84,15 @@ impl TryFrom<CodeRow> for AuthorizationCode {
         };
         Ok(Self {
             digest: digest(TABLE, &row.digest)?,
-            grant_id: GrantId(uuid(TABLE, &row.grant_id)?),
+            authorization_id: AuthorizationId(uuid(TABLE, &row.authorization_id)?),
             client_id: row.client_id,
             user_id: UserId(uuid(TABLE, &row.user_id)?),
             redirect_uri: row.redirect_uri,
             scope: scope(TABLE, &row.scope)?,
             challenge,
-            nonce: row.nonce,
             created_at: time(TABLE, row.created_at)?,
             expires_at: time(TABLE, row.expires_at)?,
+            used_at: optional_time(TABLE, row.used_at)?,
         })
     }
 }
@@ -107,55 +107,53 @@ impl CodeStore for Database {
             .map_err(from_diesel)
     }
 
-    /// In one transaction: `UPDATE ... SET used_at = now WHERE digest, client_id match AND
-    /// used_at IS NULL AND expires_at > now`; one row means this call won, so the code is read
-    /// back, handed to `mint`, and the tokens it makes are stored (a refusal commits the mark
-    /// alone). Otherwise the row tells a reuse by the same client (even after expiry) from
-    /// everything else, which changes nothing. Any storage failure rolls it all back, so the
-    /// code can still be redeemed.
-    fn redeem_code(
+    fn find_code(&self, digest: &TokenDigest) -> Result<Option<AuthorizationCode>, StoreError> {
+        let mut connection = self.connection()?;
+        read_code(&mut connection, &digest.to_hex())
+    }
+
+    /// `UPDATE ... SET used_at = now WHERE digest matches AND used_at IS NULL AND expires_at >
+    /// now`, in the transaction that stores `tokens` when it wins.
+    fn claim_code(
         &self,
         digest: &TokenDigest,
-        client_id: &str,
         now: DateTime<Utc>,
-        mint: Mint<'_, AuthorizationCode>,
-    ) -> Result<CodeRedemption, StoreError> {
+        tokens: &[Token],
+    ) -> Result<Claim<AuthorizationCode>, StoreError> {
         let hex = digest.to_hex();
         let now = epoch(now);
         let mut connection = self.connection()?;
-        in_transaction(&mut connection, |connection| {
-            let updated = diesel::update(
-                codes::table
-                    .filter(codes::digest.eq(&hex))
-                    .filter(codes::client_id.eq(client_id))
-                    .filter(codes::used_at.is_null())
-                    .filter(codes::expires_at.gt(now)),
-            )
-            .set(codes::used_at.eq(now))
-            .execute(connection)
-            .map_err(from_diesel)?;
-            let row = codes::table
-                .find(&hex)
-                .select(CodeRow::as_select())
-                .first(connection)
-                .optional()
-                .map_err(from_diesel)?;
-            Ok(match row {
-                Some(row) if updated == 1 => {
-                    let code = AuthorizationCode::try_from(row)?;
-                    CodeRedemption::Redeemed(store_minted(connection, mint, &code)?)
-                }
-                None if updated == 1 => {
-                    return Err(StoreError::Other(
-                        "the redeemed code could not be read back".into(),
-                    ))
-                }
-                Some(row) if row.client_id == client_id && row.used_at.is_some() => {
-                    CodeRedemption::Reused(row.try_into()?)
-                }
-                // Unknown, expired, another client's, or deleted with its client just now.
-                _ => CodeRedemption::Unusable,
-            })
-        })
+        claim_once(
+            &mut connection,
+            |connection| {
+                diesel::update(
+                    codes::table
+                        .filter(codes::digest.eq(&hex))
+                        .filter(codes::used_at.is_null())
+                        .filter(codes::expires_at.gt(now)),
+                )
+                .set(codes::used_at.eq(now))
+                .execute(connection)
+                .map_err(from_diesel)
+            },
+            |connection| read_code(connection, &hex),
+            |code| code.used_at.is_some(),
+            tokens,
+        )
     }
+}
+
+/// The code with this digest (hex), used or not.
+fn read_code(
+    connection: &mut DbConnection,
+    hex: &str,
+) -> Result<Option<AuthorizationCode>, StoreError> {
+    codes::table
+        .find(hex)
+        .select(CodeRow::as_select())
+        .first(connection)
+        .optional()
+        .map_err(from_diesel)?
+        .map(AuthorizationCode::try_from)
+        .transpose()
 }

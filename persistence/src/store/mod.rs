@@ -3,20 +3,24 @@
 //!
 //! Every method checks out its own connection. Races are decided by the row count of one
 //! conditional `UPDATE` (no `RETURNING`, so the same SQL runs on both engines), then the row
-//! is read back. Redeeming a code and rotating a refresh token run in one transaction that
-//! also stores the tokens minted for the winner, with that `UPDATE` as its first statement.
+//! is read back. Claiming a code or a refresh token ([`claim_once`]) runs in one transaction
+//! that also stores the tokens minted for the winner, with that `UPDATE` as its first
+//! statement.
 
 mod authorization_codes;
+mod authorizations;
 mod clients;
-mod grants;
+mod consents;
 mod settings;
 mod tokens;
 mod users;
 
 use chrono::{DateTime, Utc};
 use diesel::Connection as _;
+use tessera_domain::claim::Claim;
 use tessera_domain::scope::Scope;
 use tessera_domain::secret::TokenDigest;
+use tessera_domain::token::Token;
 use tessera_domain::StoreError;
 use uuid::Uuid;
 
@@ -37,6 +41,31 @@ fn in_transaction<T>(
         .map_err(TransactionError::into_store)
 }
 
+/// Claims a single-use row in one transaction: `claim` is the conditional `UPDATE` whose row
+/// count decides the one winner; the winner stores `tokens` with it. `read` reads the row back
+/// and `taken` tells a row claimed before from one that cannot be claimed (expired, revoked).
+/// Any storage failure rolls everything back, so the row can still be claimed.
+fn claim_once<T>(
+    connection: &mut DbConnection,
+    claim: impl FnOnce(&mut DbConnection) -> Result<usize, StoreError>,
+    read: impl Fn(&mut DbConnection) -> Result<Option<T>, StoreError>,
+    taken: impl FnOnce(&T) -> bool,
+    tokens: &[Token],
+) -> Result<Claim<T>, StoreError> {
+    in_transaction(connection, |connection| {
+        if claim(connection)? == 1 {
+            tokens::insert_all(connection, tokens)?;
+            let claimed = read(connection)?
+                .ok_or_else(|| StoreError::Other("a claimed row could not be read back".into()))?;
+            return Ok(Claim::Won(claimed));
+        }
+        Ok(match read(connection)? {
+            Some(row) if taken(&row) => Claim::Taken(row),
+            _ => Claim::Unusable,
+        })
+    })
+}
+
 /// A time as stored: whole seconds since the Unix epoch (sub-second parts are dropped).
 fn epoch(time: DateTime<Utc>) -> i64 {
     time.timestamp()
@@ -53,7 +82,7 @@ fn optional_time(table: &str, seconds: Option<i64>) -> Result<Option<DateTime<Ut
     seconds.map(|seconds| time(table, seconds)).transpose()
 }
 
-/// A stored UUID (users and grants).
+/// A stored UUID (users and authorizations).
 fn uuid(table: &str, text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(|_| corrupt(table, format_args!("id {text:?} is not a UUID")))
 }

@@ -1,20 +1,21 @@
-//! The `tokens` table. A token is revoked when it or its grant is; a refresh token is used up
+//! The `tokens` table. A token is revoked when it or its authorization is; a refresh token is used up
 //! by one conditional `UPDATE` whose row count decides which concurrent refresh wins, in the
 //! same transaction that stores the tokens minted for the winner.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use tessera_domain::grant::GrantId;
+use tessera_domain::authorization::AuthorizationId;
+use tessera_domain::claim::Claim;
 use tessera_domain::secret::TokenDigest;
-use tessera_domain::store::{Mint, TokenStore};
-use tessera_domain::token::{RefreshRotation, Token, TokenKind};
+use tessera_domain::store::TokenStore;
+use tessera_domain::token::{Token, TokenKind};
 use tessera_domain::user::UserId;
-use tessera_domain::{OAuthError, StoreError};
+use tessera_domain::StoreError;
 
-use super::{digest, epoch, in_transaction, optional_time, scope, time, uuid};
+use super::{claim_once, digest, epoch, in_transaction, optional_time, scope, time, uuid};
 use crate::connection::DbConnection;
 use crate::error::{corrupt, from_diesel};
-use crate::schema::{grants, tokens};
+use crate::schema::{authorizations, tokens};
 use crate::Database;
 
 const TABLE: &str = "tokens";
@@ -27,7 +28,7 @@ const REFRESH: &str = "refresh";
 struct TokenRow {
     digest: String,
     kind: String,
-    grant_id: String,
+    authorization_id: String,
     client_id: String,
     user_id: Option<String>,
     scope: String,
@@ -46,7 +47,7 @@ impl From<&Token> for TokenRow {
                 TokenKind::Refresh => REFRESH,
             }
             .to_owned(),
-            grant_id: token.grant_id.0.to_string(),
+            authorization_id: token.authorization_id.0.to_string(),
             client_id: token.client_id.clone(),
             user_id: token.user_id.map(|user| user.to_string()),
             scope: token.scope.to_string(),
@@ -69,7 +70,7 @@ impl TryFrom<TokenRow> for Token {
                 REFRESH => TokenKind::Refresh,
                 other => return Err(corrupt(TABLE, format_args!("unknown kind {other:?}"))),
             },
-            grant_id: GrantId(uuid(TABLE, &row.grant_id)?),
+            authorization_id: AuthorizationId(uuid(TABLE, &row.authorization_id)?),
             client_id: row.client_id,
             user_id: row
                 .user_id
@@ -85,12 +86,12 @@ impl TryFrom<TokenRow> for Token {
     }
 }
 
-/// A token row with its grant's revocation folded into `revoked_at`.
+/// A token row with its authorization's revocation folded into `revoked_at`.
 fn read_token(connection: &mut DbConnection, hex: &str) -> Result<Option<TokenRow>, StoreError> {
     let found = tokens::table
-        .inner_join(grants::table)
+        .inner_join(authorizations::table)
         .filter(tokens::digest.eq(hex))
-        .select((TokenRow::as_select(), grants::revoked_at))
+        .select((TokenRow::as_select(), authorizations::revoked_at))
         .first::<(TokenRow, Option<i64>)>(connection)
         .optional()
         .map_err(from_diesel)?;
@@ -114,19 +115,6 @@ pub(super) fn insert_all(
     Ok(())
 }
 
-/// Runs `mint` for a row this transaction just won and stores what it makes; a refusal is
-/// passed back with nothing stored (the won row stays marked).
-pub(super) fn store_minted<T>(
-    connection: &mut DbConnection,
-    mint: Mint<'_, T>,
-    won: &T,
-) -> Result<Result<(), OAuthError>, StoreError> {
-    match mint(won) {
-        Ok(minted) => Ok(Ok(insert_all(connection, &minted)?)),
-        Err(refused) => Ok(Err(refused)),
-    }
-}
-
 impl TokenStore for Database {
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError> {
         let mut connection = self.connection()?;
@@ -140,58 +128,45 @@ impl TokenStore for Database {
         row.map(Token::try_from).transpose()
     }
 
-    /// In one transaction: `UPDATE ... SET rotated_at = now` where the refresh token is this
-    /// client's, not rotated, not revoked, unexpired, and its grant is not revoked; one row
-    /// means this call won, so the token is read back, handed to `mint`, and the tokens it
-    /// makes are stored (a refusal commits the rotation alone). Otherwise a token of this
-    /// client that was rotated before is reported as such, and anything else changes nothing.
-    /// Any storage failure rolls it all back, so the token can still be rotated.
-    fn rotate_refresh_token(
+    /// `UPDATE ... SET rotated_at = now` where the refresh token is unrotated, unrevoked and
+    /// unexpired and its authorization unrevoked, in the transaction that stores `tokens` when
+    /// it wins.
+    fn claim_refresh_token(
         &self,
         digest: &TokenDigest,
-        client_id: &str,
         now: DateTime<Utc>,
-        mint: Mint<'_, Token>,
-    ) -> Result<RefreshRotation, StoreError> {
+        tokens: &[Token],
+    ) -> Result<Claim<Token>, StoreError> {
         let hex = digest.to_hex();
         let now = epoch(now);
         let mut connection = self.connection()?;
-        in_transaction(&mut connection, |connection| {
-            let live_grants = grants::table
-                .filter(grants::revoked_at.is_null())
-                .select(grants::id);
-            let updated = diesel::update(
-                tokens::table
-                    .filter(tokens::digest.eq(&hex))
-                    .filter(tokens::client_id.eq(client_id))
-                    .filter(tokens::kind.eq(REFRESH))
-                    .filter(tokens::rotated_at.is_null())
-                    .filter(tokens::revoked_at.is_null())
-                    .filter(tokens::expires_at.gt(now))
-                    .filter(tokens::grant_id.eq_any(live_grants)),
-            )
-            .set(tokens::rotated_at.eq(now))
-            .execute(connection)
-            .map_err(from_diesel)?;
-            let row = read_token(connection, &hex)?;
-            Ok(match row {
-                Some(row) if updated == 1 => {
-                    let token = Token::try_from(row)?;
-                    RefreshRotation::Rotated(store_minted(connection, mint, &token)?)
-                }
-                None if updated == 1 => {
-                    return Err(StoreError::Other(
-                        "the rotated refresh token could not be read back".into(),
-                    ))
-                }
-                Some(row) if row.client_id == client_id && row.rotated_at.is_some() => {
-                    RefreshRotation::AlreadyRotated(row.try_into()?)
-                }
-                // Unknown, expired, revoked, not a refresh token, another client's, or deleted
-                // with its client just now.
-                _ => RefreshRotation::Unusable,
-            })
-        })
+        claim_once(
+            &mut connection,
+            |connection| {
+                let live_authorizations = authorizations::table
+                    .filter(authorizations::revoked_at.is_null())
+                    .select(authorizations::id);
+                diesel::update(
+                    tokens::table
+                        .filter(tokens::digest.eq(&hex))
+                        .filter(tokens::kind.eq(REFRESH))
+                        .filter(tokens::rotated_at.is_null())
+                        .filter(tokens::revoked_at.is_null())
+                        .filter(tokens::expires_at.gt(now))
+                        .filter(tokens::authorization_id.eq_any(live_authorizations)),
+                )
+                .set(tokens::rotated_at.eq(now))
+                .execute(connection)
+                .map_err(from_diesel)
+            },
+            |connection| {
+                read_token(connection, &hex)?
+                    .map(Token::try_from)
+                    .transpose()
+            },
+            |token| token.kind == TokenKind::Refresh && token.rotated_at.is_some(),
+            tokens,
+        )
     }
 
     /// Keeps the first revocation time; an unknown token is no error.

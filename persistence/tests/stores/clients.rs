@@ -1,15 +1,14 @@
+use tessera_domain::claim::Claim;
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
-use tessera_domain::code::CodeRedemption;
 use tessera_domain::redirect_uri::RedirectUri;
-use tessera_domain::store::{ClientStore as _, TokenStore as _, UserStore as _};
+use tessera_domain::store::{ClientStore as _, CodeStore as _, TokenStore as _, UserStore as _};
 use tessera_domain::token::TokenKind;
 use tessera_domain::{Secret, StoreError};
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
 use crate::fixtures::{
-    assert_not_stored, at, client, must_not_mint, redeem, scope, seed, seeded_code_and_token, t0,
-    user,
+    assert_not_stored, at, claim, client, scope, seed, seeded_code_and_token, t0, user,
 };
 
 both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
@@ -107,14 +106,8 @@ both_backends!(
         assert!(db.delete_client(&seeded.client.id, seeded.user.id).unwrap());
         assert_eq!(db.find_client(&seeded.client.id).unwrap(), None);
         assert_not_stored(db, &access);
-        let redemption = redeem(
-            db,
-            &code.digest,
-            &seeded.client.id,
-            t0(),
-            &mut must_not_mint,
-        );
-        assert_eq!(redemption, CodeRedemption::Unusable);
+        assert_eq!(db.find_code(&code.digest).unwrap(), None);
+        assert_eq!(claim(db, &code.digest, t0(), &[]), Claim::Unusable);
         assert!(!db.delete_client(&seeded.client.id, seeded.user.id).unwrap());
     }
 );

@@ -1,178 +1,152 @@
-use tessera_domain::code::{AuthorizationCode, CodeRedemption};
-use tessera_domain::grant::{Grant, GrantId};
-use tessera_domain::store::{ClientStore as _, CodeStore as _};
+use tessera_domain::authorization::{Authorization, AuthorizationId};
+use tessera_domain::claim::Claim;
+use tessera_domain::code::AuthorizationCode;
+use tessera_domain::store::CodeStore as _;
 use tessera_domain::token::{Token, TokenKind};
-use tessera_domain::{OAuthError, Secret, StoreError};
+use tessera_domain::{Secret, StoreError};
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
 use crate::fixtures::{
-    assert_stored, at, client, code, count_tokens, failed_storage_then_retry, must_not_mint,
-    no_tokens, raw_execute, recording, redeem, seed, seeded_code, seeded_code_and_token, t0, token,
-    twenty_racers_one_winner,
+    assert_stored, at, claim, code, count_tokens, failed_storage_then_retry, raw_execute, seed,
+    seeded_code, seeded_code_and_token, t0, token, twenty_racers_one_winner, used,
 };
 
 both_backends!(
-    a_code_is_redeemed_once_then_reported_as_reused,
+    a_code_is_claimed_once_then_reported_as_taken,
     |db: TestDb| {
         let db = db.database();
-        let (seeded, code) = seeded_code(db);
-        let client = &seeded.client.id;
+        let (_, code) = seeded_code(db);
+        assert_eq!(db.find_code(&code.digest).unwrap(), Some(code.clone()));
 
-        let mut minted_for = None;
-        let first = redeem(
-            db,
-            &code.digest,
-            client,
-            at(10),
-            &mut recording(&mut minted_for),
+        let first = claim(db, &code.digest, at(10), &[]);
+        assert_eq!(first, Claim::Won(used(&code, at(10))));
+        let second = claim(db, &code.digest, at(11), &[]);
+        assert_eq!(second, Claim::Taken(used(&code, at(10))));
+        assert_eq!(
+            db.find_code(&code.digest).unwrap(),
+            Some(used(&code, at(10)))
         );
-        assert_eq!(first, CodeRedemption::Redeemed(Ok(())));
-        assert_eq!(minted_for, Some(code.clone()));
-        let second = redeem(db, &code.digest, client, at(11), &mut must_not_mint);
-        assert_eq!(second, CodeRedemption::Reused(code));
     }
 );
 
-both_backends!(a_code_without_pkce_or_nonce_round_trips, |db: TestDb| {
+both_backends!(a_code_without_pkce_round_trips, |db: TestDb| {
     let db = db.database();
     let seeded = seed(db);
     let plain = AuthorizationCode {
         redirect_uri: None,
         challenge: None,
-        nonce: None,
         ..code(&seeded.grant)
     };
     db.insert_code(&plain).unwrap();
-    let mut minted_for = None;
-    let client = &seeded.client.id;
-    let redeemed = redeem(
-        db,
-        &plain.digest,
-        client,
-        t0(),
-        &mut recording(&mut minted_for),
+    assert_eq!(db.find_code(&plain.digest).unwrap(), Some(plain.clone()));
+    assert_eq!(
+        claim(db, &plain.digest, t0(), &[]),
+        Claim::Won(used(&plain, t0()))
     );
-    assert_eq!(redeemed, CodeRedemption::Redeemed(Ok(())));
-    assert_eq!(minted_for, Some(plain));
 });
 
-both_backends!(
-    a_code_presented_by_another_client_is_unusable_and_not_burned,
-    |db: TestDb| {
-        let db = db.database();
-        let (seeded, code) = seeded_code(db);
-        db.insert_client(&client("client-b", None)).unwrap();
-
-        let stolen = redeem(db, &code.digest, "client-b", at(10), &mut must_not_mint);
-        assert_eq!(stolen, CodeRedemption::Unusable);
-        let owner = redeem(db, &code.digest, &seeded.client.id, at(11), &mut no_tokens);
-        assert_eq!(owner, CodeRedemption::Redeemed(Ok(())));
-        // Even once used, another client learns nothing from it.
-        let again = redeem(db, &code.digest, "client-b", at(12), &mut must_not_mint);
-        assert_eq!(again, CodeRedemption::Unusable);
-    }
-);
-
-both_backends!(an_expired_code_is_unusable, |db: TestDb| {
+both_backends!(a_duplicate_code_is_a_conflict, |db: TestDb| {
     let db = db.database();
-    let (seeded, code) = seeded_code(db);
+    let (_, code) = seeded_code(db);
+    let error = db.insert_code(&code).unwrap_err();
+    assert!(matches!(error, StoreError::Conflict), "{error:?}");
+});
+
+both_backends!(an_expired_code_cannot_be_claimed, |db: TestDb| {
+    let db = db.database();
+    let (_, code) = seeded_code(db);
     for now in [code.expires_at, at(301), at(100_000)] {
-        let late = redeem(db, &code.digest, &seeded.client.id, now, &mut must_not_mint);
-        assert_eq!(late, CodeRedemption::Unusable, "at {now}");
+        assert_eq!(
+            claim(db, &code.digest, now, &[]),
+            Claim::Unusable,
+            "at {now}"
+        );
+        assert_eq!(db.find_code(&code.digest).unwrap(), Some(code.clone()));
     }
 });
 
 both_backends!(
-    a_used_code_is_reported_as_reused_even_after_expiry,
+    a_used_code_is_reported_as_taken_even_after_expiry,
     |db: TestDb| {
         let db = db.database();
-        let (seeded, code) = seeded_code(db);
-        let client = &seeded.client.id;
-        redeem(db, &code.digest, client, at(1), &mut no_tokens);
-        let late = redeem(db, &code.digest, client, at(10_000), &mut must_not_mint);
-        assert_eq!(late, CodeRedemption::Reused(code));
+        let (_, code) = seeded_code(db);
+        claim(db, &code.digest, at(1), &[]);
+        let late = claim(db, &code.digest, at(10_000), &[]);
+        assert_eq!(late, Claim::Taken(used(&code, at(1))));
     }
 );
 
 both_backends!(an_unknown_code_is_unusable, |db: TestDb| {
     let db = db.database();
-    let seeded = seed(db);
+    seed(db);
     let unknown = Secret::generate().digest();
-    let redemption = redeem(db, &unknown, &seeded.client.id, t0(), &mut must_not_mint);
-    assert_eq!(redemption, CodeRedemption::Unusable);
-});
-
-both_backends!(a_code_of_an_unknown_grant_is_refused, |db: TestDb| {
-    let db = db.database();
-    let seeded = seed(db);
-    let orphan = AuthorizationCode {
-        grant_id: GrantId::generate(),
-        ..code(&seeded.grant)
-    };
-    let error = db.insert_code(&orphan).unwrap_err();
-    assert!(matches!(error, StoreError::Other(_)), "{error:?}");
+    assert_eq!(db.find_code(&unknown).unwrap(), None);
+    assert_eq!(claim(db, &unknown, t0(), &[]), Claim::Unusable);
 });
 
 both_backends!(
-    the_tokens_minted_for_a_redeemed_code_are_stored,
+    a_code_of_an_unknown_authorization_is_refused,
     |db: TestDb| {
         let db = db.database();
-        let (seeded, code) = seeded_code(db);
-        let access = token(TokenKind::Access, &seeded.grant);
-        let refresh = token(TokenKind::Refresh, &seeded.grant);
-
-        let redemption = redeem(db, &code.digest, &seeded.client.id, at(1), &mut |_| {
-            Ok(vec![access.clone(), refresh.clone()])
-        });
-        assert_eq!(redemption, CodeRedemption::Redeemed(Ok(())));
-        assert_stored(db, &access);
-        assert_stored(db, &refresh);
+        let seeded = seed(db);
+        let orphan = AuthorizationCode {
+            authorization_id: AuthorizationId::generate(),
+            ..code(&seeded.grant)
+        };
+        let error = db.insert_code(&orphan).unwrap_err();
+        assert!(matches!(error, StoreError::Other(_)), "{error:?}");
     }
 );
 
 both_backends!(
-    a_refused_mint_uses_the_code_up_and_stores_no_tokens,
+    the_tokens_of_a_won_claim_are_stored_and_a_lost_claim_stores_none,
     |db: TestDb| {
         let store = db.database();
         let (seeded, code) = seeded_code(store);
-        let client = &seeded.client.id;
-        let refusal = OAuthError::invalid_grant("The code verifier does not match.");
+        let access = token(TokenKind::Access, &seeded.grant);
+        let refresh = token(TokenKind::Refresh, &seeded.grant);
 
-        let redemption = redeem(store, &code.digest, client, at(1), &mut |_| {
-            Err(refusal.clone())
-        });
-        assert_eq!(redemption, CodeRedemption::Redeemed(Err(refusal)));
-        assert_eq!(count_tokens(&db), 0);
-        let retry = redeem(store, &code.digest, client, at(2), &mut must_not_mint);
-        assert_eq!(retry, CodeRedemption::Reused(code));
+        let won = claim(
+            store,
+            &code.digest,
+            at(1),
+            &[access.clone(), refresh.clone()],
+        );
+        assert_eq!(won, Claim::Won(used(&code, at(1))));
+        assert_stored(store, &access);
+        assert_stored(store, &refresh);
+
+        let late = token(TokenKind::Access, &seeded.grant);
+        let lost = claim(store, &code.digest, at(2), std::slice::from_ref(&late));
+        assert_eq!(lost, Claim::Taken(used(&code, at(1))));
+        assert_eq!(count_tokens(&db), 2);
     }
 );
 
-/// Redeems `code` with a mint that makes `minted`, which cannot be stored, and checks that
-/// the call fails with `expected` and leaves the code redeemable.
+/// Claims `code` with `minted`, which cannot be stored, and checks that the call fails with
+/// `expected` and leaves the code claimable.
 fn failed_storage_leaves_the_code_unused(
     db: &TestDb,
-    grant: &Grant,
+    grant: &Authorization,
     code: &AuthorizationCode,
     minted: &[Token],
     expected: fn(&StoreError) -> bool,
 ) {
     let access = token(TokenKind::Access, grant);
-    let retry = failed_storage_then_retry(db, minted, expected, &[], &access, |now, mint| {
-        db.database()
-            .redeem_code(&code.digest, &code.client_id, now, mint)
+    let retry = failed_storage_then_retry(db, minted, expected, &[], &access, |now, tokens| {
+        db.database().claim_code(&code.digest, now, tokens)
     });
-    assert_eq!(retry, CodeRedemption::Redeemed(Ok(())));
+    assert_eq!(retry, Claim::Won(used(code, at(2))));
 }
 
 both_backends!(
-    a_code_stays_redeemable_when_its_tokens_name_an_unknown_grant,
+    a_code_stays_claimable_when_its_tokens_name_an_unknown_authorization,
     |db: TestDb| {
         let (seeded, code) = seeded_code(db.database());
         let access = token(TokenKind::Access, &seeded.grant);
         let orphan = Token {
-            grant_id: GrantId::generate(),
+            authorization_id: AuthorizationId::generate(),
             ..token(TokenKind::Refresh, &seeded.grant)
         };
         failed_storage_leaves_the_code_unused(
@@ -186,7 +160,7 @@ both_backends!(
 );
 
 both_backends!(
-    a_code_stays_redeemable_when_its_tokens_repeat_a_stored_digest,
+    a_code_stays_claimable_when_its_tokens_repeat_a_stored_digest,
     |db: TestDb| {
         let (seeded, code, existing) = seeded_code_and_token(db.database(), TokenKind::Access);
         let fresh = token(TokenKind::Access, &seeded.grant);
@@ -201,7 +175,7 @@ both_backends!(
 );
 
 both_backends!(
-    twenty_threads_redeeming_one_code_produce_exactly_one_redemption_whose_tokens_are_stored,
+    twenty_threads_claiming_one_code_produce_exactly_one_winner_whose_tokens_are_stored,
     |db: TestDb| {
         let db = db.database();
         let (seeded, code) = seeded_code(db);
@@ -209,12 +183,12 @@ both_backends!(
             db,
             TokenKind::Access,
             &seeded.grant,
-            |mint| redeem(db, &code.digest, &seeded.client.id, at(1), mint),
-            |outcome| matches!(outcome, CodeRedemption::Redeemed(_)),
+            |tokens| claim(db, &code.digest, at(1), tokens),
+            |outcome| matches!(outcome, Claim::Won(_)),
         );
-        assert_eq!(winner, CodeRedemption::Redeemed(Ok(())));
+        assert_eq!(winner, Claim::Won(used(&code, at(1))));
         for outcome in losers {
-            assert_eq!(outcome, CodeRedemption::Reused(code.clone()));
+            assert_eq!(outcome, Claim::Taken(used(&code, at(1))));
         }
     }
 );
@@ -223,8 +197,7 @@ both_backends!(
     a_corrupt_row_is_a_store_error_that_leaves_the_code_unused,
     |db: TestDb| {
         let store = db.database();
-        let (seeded, code) = seeded_code(store);
-        let client = &seeded.client.id;
+        let (_, code) = seeded_code(store);
         let set_method = |method: &str| {
             raw_execute(
                 &db,
@@ -232,15 +205,13 @@ both_backends!(
             );
         };
         set_method("S512");
-        let error = store
-            .redeem_code(&code.digest, client, at(1), &mut must_not_mint)
-            .unwrap_err();
+        let error = store.claim_code(&code.digest, at(1), &[]).unwrap_err();
         assert!(
             matches!(&error, StoreError::Other(text) if text.contains("S512")),
             "{error:?}"
         );
         set_method("S256");
-        let repaired = redeem(store, &code.digest, client, at(2), &mut no_tokens);
-        assert_eq!(repaired, CodeRedemption::Redeemed(Ok(())));
+        let repaired = claim(store, &code.digest, at(2), &[]);
+        assert_eq!(repaired, Claim::Won(used(&code, at(2))));
     }
 );

@@ -6,21 +6,21 @@
 )]
 
 use std::fmt::Debug;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Barrier;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::{Connection as _, PgConnection, RunQueryDsl as _, SqliteConnection};
+use tessera_domain::authorization::Authorization;
+use tessera_domain::claim::Claim;
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
-use tessera_domain::code::{AuthorizationCode, CodeRedemption};
-use tessera_domain::grant::Grant;
+use tessera_domain::code::AuthorizationCode;
 use tessera_domain::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::store::{
-    ClientStore as _, CodeStore as _, GrantStore as _, Mint, TokenStore as _, UserStore as _,
+    AuthorizationStore as _, ClientStore as _, CodeStore as _, TokenStore as _, UserStore as _,
 };
-use tessera_domain::token::{RefreshRotation, Token, TokenKind};
-use tessera_domain::{OAuthError, Scope, Secret, StoreError, TokenDigest, User, UserId};
+use tessera_domain::token::{Token, TokenKind};
+use tessera_domain::{Scope, Secret, StoreError, TokenDigest, User, UserId};
 use tessera_persistence::test_db::TestDb;
 use tessera_persistence::{Backend, Database, DatabaseUrl, PoolOptions};
 
@@ -67,20 +67,25 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
     }
 }
 
-pub fn grant(client: &Client, user: Option<&User>) -> Grant {
-    Grant::new(
-        &client.id,
-        user.map(|user| user.id),
-        scope("profile email"),
-        t0(),
-    )
+/// An authorization with a sign-in time and a nonce.
+pub fn grant(client: &Client, user: Option<&User>) -> Authorization {
+    Authorization {
+        auth_time: Some(at(-60)),
+        nonce: Some("n-0S6_WzA2Mj".to_owned()),
+        ..Authorization::new(
+            &client.id,
+            user.map(|user| user.id),
+            scope("profile email"),
+            t0(),
+        )
+    }
 }
 
-/// A code with PKCE and a nonce, valid for five minutes from `t0`.
-pub fn code(grant: &Grant) -> AuthorizationCode {
+/// An unused code with PKCE, valid for five minutes from `t0`.
+pub fn code(grant: &Authorization) -> AuthorizationCode {
     AuthorizationCode {
         digest: Secret::generate().digest(),
-        grant_id: grant.id,
+        authorization_id: grant.id,
         client_id: grant.client_id.clone(),
         user_id: grant.user_id.unwrap(),
         redirect_uri: Some("https://app.example/cb".to_owned()),
@@ -89,18 +94,26 @@ pub fn code(grant: &Grant) -> AuthorizationCode {
             value: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned(),
             method: ChallengeMethod::S256,
         }),
-        nonce: Some("n-0S6_WzA2Mj".to_owned()),
         created_at: t0(),
         expires_at: at(300),
+        used_at: None,
+    }
+}
+
+/// `code` as it reads once used at `now`.
+pub fn used(code: &AuthorizationCode, now: DateTime<Utc>) -> AuthorizationCode {
+    AuthorizationCode {
+        used_at: Some(now),
+        ..code.clone()
     }
 }
 
 /// An active token of `kind`, issued at `t0`, expiring an hour later.
-pub fn token(kind: TokenKind, grant: &Grant) -> Token {
+pub fn token(kind: TokenKind, grant: &Authorization) -> Token {
     Token {
         digest: Secret::generate().digest(),
         kind,
-        grant_id: grant.id,
+        authorization_id: grant.id,
         client_id: grant.client_id.clone(),
         user_id: grant.user_id,
         scope: grant.scope.clone(),
@@ -119,57 +132,33 @@ pub fn rotated(token: &Token, now: DateTime<Utc>) -> Token {
     }
 }
 
-/// A mint that makes no tokens, for tests about the outcome alone.
-pub fn no_tokens<T>(_: &T) -> Result<Vec<Token>, OAuthError> {
-    Ok(Vec::new())
-}
-
-/// A mint for calls that must not win: the test fails if it is called.
-#[expect(
-    clippy::panic,
-    reason = "a mint called for a call that should lose fails the test"
-)]
-pub fn must_not_mint<T: std::fmt::Debug>(value: &T) -> Result<Vec<Token>, OAuthError> {
-    panic!("minted for {value:?}, but this call should not have won")
-}
-
-/// A mint that makes no tokens and keeps a copy of what it was called for in `minted_for`.
-pub fn recording<T: Clone>(
-    minted_for: &mut Option<T>,
-) -> impl FnMut(&T) -> Result<Vec<Token>, OAuthError> + '_ {
-    |used| {
-        *minted_for = Some(used.clone());
-        Ok(Vec::new())
-    }
-}
-
-/// Redeems the code with `digest` as `client` at `now`; the call itself must not fail.
-pub fn redeem(
+/// Claims the code with `digest` at `now`, storing `tokens` if it wins; the call itself must
+/// not fail.
+pub fn claim(
     db: &Database,
     digest: &TokenDigest,
-    client: &str,
     now: DateTime<Utc>,
-    mint: Mint<'_, AuthorizationCode>,
-) -> CodeRedemption {
-    db.redeem_code(digest, client, now, mint).unwrap()
+    tokens: &[Token],
+) -> Claim<AuthorizationCode> {
+    db.claim_code(digest, now, tokens).unwrap()
 }
 
-/// Rotates the refresh token with `digest` as `client` at `now`; the call itself must not fail.
-pub fn rotate(
+/// Claims the refresh token with `digest` at `now`, storing `tokens` if it wins; the call
+/// itself must not fail.
+pub fn claim_refresh(
     db: &Database,
     digest: &TokenDigest,
-    client: &str,
     now: DateTime<Utc>,
-    mint: Mint<'_, Token>,
-) -> RefreshRotation {
-    db.rotate_refresh_token(digest, client, now, mint).unwrap()
+    tokens: &[Token],
+) -> Claim<Token> {
+    db.claim_refresh_token(digest, now, tokens).unwrap()
 }
 
 /// A user, their client and a grant, stored.
 pub struct Seeded {
     pub user: User,
     pub client: Client,
-    pub grant: Grant,
+    pub grant: Authorization,
 }
 
 pub fn seed(db: &Database) -> Seeded {
@@ -178,7 +167,7 @@ pub fn seed(db: &Database) -> Seeded {
     let client = client("client-a", Some(user.id));
     db.insert_client(&client).unwrap();
     let grant = grant(&client, Some(&user));
-    db.insert_grant(&grant).unwrap();
+    db.insert_authorization(&grant).unwrap();
     Seeded {
         user,
         client,
@@ -216,7 +205,7 @@ pub fn seeded_code_and_token(db: &Database, kind: TokenKind) -> (Seeded, Authori
 }
 
 /// A token of `kind` for `grant`, stored.
-pub fn stored_token(db: &Database, kind: TokenKind, grant: &Grant) -> Token {
+pub fn stored_token(db: &Database, kind: TokenKind, grant: &Authorization) -> Token {
     let token = token(kind, grant);
     db.insert_tokens(std::slice::from_ref(&token)).unwrap();
     token
@@ -269,30 +258,24 @@ pub fn race<R: Sync, O: Send>(racers: &[R], attempt: impl Fn(&R) -> O + Sync) ->
     })
 }
 
-/// Twenty threads at once call `present`, which presents one code or refresh token, each
-/// handing it a mint that makes one fresh token of `kind` for `grant`. Checks that exactly one
-/// call `won`, that one mint alone ran, and that the winner's token is stored and no loser's;
-/// gives back the winner's outcome and the losers' outcomes.
-pub fn twenty_racers_one_winner<T, O: Clone + Debug + Send>(
+/// Twenty threads at once call `present`, which claims one code or refresh token, each
+/// with one fresh token of `kind` for `grant` to store if it wins. Checks that exactly one
+/// call `won`, and that the winner's token is stored and no loser's; gives back the winner's
+/// outcome and the losers' outcomes.
+pub fn twenty_racers_one_winner<O: Clone + Debug + Send>(
     db: &Database,
     kind: TokenKind,
-    grant: &Grant,
-    present: impl Fn(Mint<'_, T>) -> O + Sync,
+    grant: &Authorization,
+    present: impl Fn(&[Token]) -> O + Sync,
     won: impl Fn(&O) -> bool,
 ) -> (O, Vec<O>) {
     let minted: Vec<Token> = (0..20).map(|_| token(kind, grant)).collect();
-    let mints = AtomicUsize::new(0);
     let outcomes = race(&minted, |token| {
-        let outcome = present(&mut |_| {
-            mints.fetch_add(1, Ordering::SeqCst);
-            Ok(vec![token.clone()])
-        });
-        (outcome, token.clone())
+        (present(std::slice::from_ref(token)), token.clone())
     });
     let (winners, losers): (Vec<_>, Vec<_>) =
         outcomes.iter().partition(|(outcome, _)| won(outcome));
     assert_eq!((winners.len(), losers.len()), (1, 19), "{outcomes:?}");
-    assert_eq!(mints.load(Ordering::SeqCst), 1);
     let (winner, winners_token) = winners[0];
     assert_stored(db, winners_token);
     for (_, losers_token) in &losers {
@@ -302,27 +285,27 @@ pub fn twenty_racers_one_winner<T, O: Clone + Debug + Send>(
     (winner.clone(), losers.collect())
 }
 
-/// Presents a code or refresh token through `present` (at a time, with a mint). First at
-/// `at(1)` with a mint that makes `minted`, which cannot be stored: checks that the call fails
-/// with `expected`, stores no token and leaves `untouched` as they were. Then at `at(2)` with a
-/// mint that makes `fresh`: checks that `fresh` is stored, and gives back that outcome.
-pub fn failed_storage_then_retry<T, O: Debug>(
+/// Claims a code or refresh token through `present` (at a time, with tokens to store). First
+/// at `at(1)` with `minted`, which cannot be stored: checks that the call fails with
+/// `expected`, stores no token and leaves `untouched` as they were. Then at `at(2)` with
+/// `fresh`: checks that `fresh` is stored, and gives back that outcome.
+pub fn failed_storage_then_retry<O: Debug>(
     db: &TestDb,
     minted: &[Token],
     expected: fn(&StoreError) -> bool,
     untouched: &[&Token],
     fresh: &Token,
-    present: impl Fn(DateTime<Utc>, Mint<'_, T>) -> Result<O, StoreError>,
+    present: impl Fn(DateTime<Utc>, &[Token]) -> Result<O, StoreError>,
 ) -> O {
     let stored_before = count_tokens(db);
-    let error = present(at(1), &mut |_| Ok(minted.to_vec())).unwrap_err();
+    let error = present(at(1), minted).unwrap_err();
     assert!(expected(&error), "{error:?}");
     assert_eq!(count_tokens(db), stored_before);
     for token in untouched {
         assert_stored(db.database(), token);
     }
 
-    let retry = present(at(2), &mut |_| Ok(vec![fresh.clone()])).unwrap();
+    let retry = present(at(2), std::slice::from_ref(fresh)).unwrap();
     assert_stored(db.database(), fresh);
     retry
 }

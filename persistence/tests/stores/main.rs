@@ -1,11 +1,12 @@
 //! Contract tests of the stores, on SQLite and (with `--features postgres-tests`) on Postgres.
 //! One test binary; every test gets its own database from `TestDb`.
 
+mod authorizations;
 mod clients;
 mod codes;
+mod consents;
 mod database;
 mod fixtures;
-mod grants;
 mod settings;
 mod tokens;
 mod urls;
