@@ -3,7 +3,7 @@
 use crate::error::StoreError;
 use crate::provider::Provider;
 use crate::store::Store;
-use crate::user::{validate_password, validate_username, User, UserId};
+use crate::user::{validate_email, validate_password, validate_username, User, UserId};
 
 /// Why a sign-up was refused.
 #[derive(Debug, thiserror::Error)]
@@ -20,15 +20,24 @@ pub enum SignUpError {
 }
 
 impl<S: Store> Provider<S> {
-    /// Creates a user with a bcrypt-hashed password.
-    pub fn sign_up(&self, username: &str, password: &str) -> Result<User, SignUpError> {
+    /// Creates a user with a bcrypt-hashed password and, optionally, an email address.
+    pub fn sign_up(
+        &self,
+        username: &str,
+        password: &str,
+        email: Option<&str>,
+    ) -> Result<User, SignUpError> {
         validate_username(username).map_err(SignUpError::Invalid)?;
         validate_password(password).map_err(SignUpError::Invalid)?;
+        if let Some(email) = email {
+            validate_email(email).map_err(SignUpError::Invalid)?;
+        }
         let user = User {
             id: UserId::generate(),
             username: username.to_owned(),
             password_hash: self.passwords.hash(password)?,
             created_at: self.now(),
+            email: email.map(str::to_owned),
         };
         match self.store.insert_user(&user) {
             Ok(()) => Ok(user),

@@ -9,12 +9,12 @@ use crate::error::{ErrorCode, OAuthError, StoreError};
 use crate::issuer::Issue;
 use crate::params::Params;
 use crate::pkce::{ChallengeMethod, CodeChallenge};
+use crate::prompt::{Prompt, SignedIn};
 use crate::provider::Provider;
 use crate::redirect_uri::{self, RedirectUri};
 use crate::scope::Scope;
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::user::User;
 
 /// A validated authorization request, ready for the user's consent.
 #[derive(Debug, Clone)]
@@ -35,8 +35,14 @@ pub struct AuthorizationRequest {
     pub nonce: Option<String>,
     /// The PKCE challenge.
     pub challenge: Option<CodeChallenge>,
-    /// `prompt=none`: the user must not be asked anything.
-    pub prompt_none: bool,
+    /// The OpenID Connect `prompt`.
+    pub prompt: Prompt,
+    /// The OpenID Connect `max_age`: the oldest sign-in, in seconds, that may be used.
+    pub max_age: Option<i64>,
+    /// The OpenID Connect `login_hint`, which prefills the sign-in page.
+    pub login_hint: Option<String>,
+    /// This server's issuer, sent as `iss` with every response (RFC 9207).
+    pub issuer: String,
 }
 
 /// Why an authorization request was refused.
@@ -59,38 +65,24 @@ impl AuthorizationRequest {
         self.response_type == ResponseType::Token
     }
 
-    /// The redirect that carries `params` plus `state`.
+    /// The redirect that carries `params`, `state` and `iss` (RFC 9207).
     fn redirect_with(&self, params: &[(&str, &str)]) -> String {
         let mut params = params.to_vec();
         if let Some(state) = &self.state {
             params.push(("state", state));
         }
+        params.push(("iss", &self.issuer));
         self.redirect_uri.with_params(&params, self.uses_fragment())
+    }
+
+    /// The redirect that tells the client about an error.
+    pub fn error_redirect(&self, code: ErrorCode, description: &str) -> String {
+        self.redirect_with(&[("error", code.as_str()), ("error_description", description)])
     }
 
     /// The redirect that tells the client the user said no.
     pub fn deny(&self) -> String {
-        self.redirect_with(&[
-            ("error", ErrorCode::AccessDenied.as_str()),
-            ("error_description", "The user denied the request."),
-        ])
-    }
-
-    /// The redirect for `prompt=none` when nobody is signed in.
-    pub fn login_required(&self) -> String {
-        self.redirect_with(&[
-            ("error", ErrorCode::LoginRequired.as_str()),
-            ("error_description", "The user is not signed in."),
-        ])
-    }
-
-    /// The redirect for `prompt=none` when the user is signed in: Tessera asks for consent on
-    /// every authorization, so the user would have to be shown the consent page.
-    pub fn consent_required(&self) -> String {
-        self.redirect_with(&[
-            ("error", ErrorCode::ConsentRequired.as_str()),
-            ("error_description", "The user must approve this request."),
-        ])
+        self.error_redirect(ErrorCode::AccessDenied, "The user denied the request.")
     }
 }
 
@@ -135,13 +127,13 @@ impl<S: Store> Provider<S> {
             state,
             nonce: None,
             challenge: None,
-            prompt_none: false,
+            prompt: Prompt::default(),
+            max_age: None,
+            login_hint: None,
+            issuer: self.issuer().to_owned(),
         };
         let refuse = |request: &AuthorizationRequest, error: OAuthError| {
-            AuthorizeError::Redirect(request.redirect_with(&[
-                ("error", error.code.as_str()),
-                ("error_description", &error.description),
-            ]))
+            AuthorizeError::Redirect(request.error_redirect(error.code, &error.description))
         };
         if let Err(error) = self.check_request(params, &mut request) {
             return Err(refuse(&request, error));
@@ -155,6 +147,18 @@ impl<S: Store> Provider<S> {
         request: &mut AuthorizationRequest,
     ) -> Result<(), OAuthError> {
         params.single("state")?;
+        if params.single("request")?.is_some() {
+            return Err(OAuthError::new(
+                ErrorCode::RequestNotSupported,
+                "Request objects are not supported; send the parameters directly.",
+            ));
+        }
+        if params.single("request_uri")?.is_some() {
+            return Err(OAuthError::new(
+                ErrorCode::RequestUriNotSupported,
+                "request_uri is not supported; send the parameters directly.",
+            ));
+        }
         let response_type = params.required("response_type")?;
         request.response_type = ResponseType::parse(response_type).ok_or_else(|| {
             OAuthError::new(
@@ -170,9 +174,16 @@ impl<S: Store> Provider<S> {
         }
         request.scope = Scope::requested_within(params.single("scope")?, &request.client.scope)?;
         request.nonce = params.single("nonce")?.map(str::to_owned);
-        request.prompt_none = params
-            .single("prompt")?
-            .is_some_and(|prompt| prompt.split(' ').any(|value| value == "none"));
+        request.prompt = Prompt::parse(params.single("prompt")?)?;
+        request.max_age = params
+            .single("max_age")?
+            .map(|text| {
+                text.parse::<u32>().map(i64::from).map_err(|_| {
+                    OAuthError::invalid_request("max_age must be a number of seconds.")
+                })
+            })
+            .transpose()?;
+        request.login_hint = params.single("login_hint")?.map(str::to_owned);
         if request.response_type == ResponseType::Code {
             request.challenge = CodeChallenge::from_request(
                 params.single("code_challenge")?,
@@ -192,21 +203,35 @@ impl<S: Store> Provider<S> {
         Ok(())
     }
 
-    /// Records the user's approval and returns the redirect that carries the code (or, for
-    /// the implicit grant, the access token in the fragment).
-    pub fn approve(
+    /// The user chose Allow: remembers the consent, then answers as [`Self::approve`].
+    pub fn allow(
         &self,
         request: &AuthorizationRequest,
-        user: &User,
+        signed_in: SignedIn<'_>,
+    ) -> Result<String, AuthorizeError> {
+        self.remember_consent(signed_in.user.id, &request.client.id, &request.scope)?;
+        self.approve(request, signed_in)
+    }
+
+    /// Records an approved request and returns the redirect that carries the code (or, for
+    /// the implicit grant, the access token in the fragment).
+    pub(crate) fn approve(
+        &self,
+        request: &AuthorizationRequest,
+        signed_in: SignedIn<'_>,
     ) -> Result<String, AuthorizeError> {
         let now = self.now();
-        let mut authorization = Authorization::new(
-            &request.client.id,
-            Some(user.id),
-            request.scope.clone(),
-            now,
-        );
-        authorization.nonce = request.nonce.clone();
+        let user = signed_in.user;
+        let authorization = Authorization {
+            auth_time: Some(signed_in.auth_time),
+            nonce: request.nonce.clone(),
+            ..Authorization::new(
+                &request.client.id,
+                Some(user.id),
+                request.scope.clone(),
+                now,
+            )
+        };
         self.store.insert_authorization(&authorization)?;
         match request.response_type {
             ResponseType::Code => {

@@ -42,6 +42,7 @@ pub mod issuer;
 pub mod params;
 pub mod pkce;
 pub mod policy;
+pub mod prompt;
 pub mod provider;
 pub mod redirect_uri;
 pub mod revocation;

@@ -9,7 +9,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::authorize::{AuthorizationRequest, AuthorizeError};
 use crate::client_auth::ClientCredentials;
+use crate::clock::Clock as _;
 use crate::memory_store::{MemoryStore, PlainHasher};
+use crate::prompt::{AuthorizeOutcome, SignedIn};
 use crate::token_endpoint::TokenRequest;
 use crate::{
     Client, ClientRegistration, Error, ErrorCode, FixedClock, Params, Policy, Provider, Secret,
@@ -38,7 +40,7 @@ fn world_with(policy: Policy) -> World {
         policy,
         "https://tessera.example",
     );
-    let user = provider.sign_up("alice", "correct horse").unwrap();
+    let user = provider.sign_up("alice", "correct horse", None).unwrap();
     World {
         provider,
         clock,
@@ -86,7 +88,50 @@ fn oauth_code(result: Result<impl std::fmt::Debug, Error>) -> ErrorCode {
     }
 }
 
+/// A parameter of a redirect's query.
+fn param_of(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The `error` of an outcome that must be a redirect.
+fn redirect_error(outcome: &AuthorizeOutcome) -> String {
+    match outcome {
+        AuthorizeOutcome::Redirect(url) => error_of(url),
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
 impl World {
+    /// Alice, signed in just now.
+    fn signed_in(&self) -> SignedIn<'_> {
+        SignedIn {
+            user: &self.user,
+            auth_time: self.clock.now(),
+        }
+    }
+
+    /// What a request for `client` with `extra` parameters gets.
+    fn decide(
+        &self,
+        client: &Client,
+        extra: &[(&str, &str)],
+        signed_in: Option<SignedIn<'_>>,
+    ) -> AuthorizeOutcome {
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("state", "xyz"),
+        ];
+        pairs.extend_from_slice(extra);
+        let params = params(&pairs);
+        let request = self.provider.validate_authorization(&params).unwrap();
+        self.provider.decide(&request, &params, signed_in).unwrap()
+    }
+
     fn client(&self, auth_method: &str, grants: &str) -> (Client, Option<Secret>) {
         self.provider
             .register_client(
@@ -117,7 +162,7 @@ impl World {
 
     fn code_for(&self, client: &Client, extra: &[(&str, &str)]) -> String {
         let request = self.authorize(client, extra);
-        code_of(&self.provider.approve(&request, &self.user).unwrap())
+        code_of(&self.provider.allow(&request, self.signed_in()).unwrap())
     }
 
     fn exchange(
@@ -363,14 +408,168 @@ fn later_authorization_errors_go_back_to_the_client_with_state() {
 }
 
 #[test]
-fn deny_and_login_required_redirect_with_state() {
+fn deny_redirects_with_state_and_iss() {
     let w = world();
     let (client, _) = w.client("client_secret_basic", "authorization_code");
     let request = w.authorize(&client, &[]);
     assert_eq!(error_of(&request.deny()), "access_denied");
-    assert_eq!(error_of(&request.login_required()), "login_required");
-    assert_eq!(error_of(&request.consent_required()), "consent_required");
     assert!(request.deny().contains("state=xyz"));
+    assert_eq!(
+        param_of(&request.deny(), "iss").as_deref(),
+        Some("https://tessera.example")
+    );
+}
+
+#[test]
+fn a_signed_out_user_signs_in_and_prompt_none_gets_login_required() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let extra = [("login_hint", "alice")];
+    let outcome = w.decide(&client, &extra, None);
+    match outcome {
+        AuthorizeOutcome::SignIn { login_hint, resume } => {
+            assert_eq!(login_hint.as_deref(), Some("alice"));
+            assert_eq!(
+                resume.single("client_id").unwrap(),
+                Some(client.id.as_str())
+            );
+        }
+        other => panic!("expected SignIn, got {other:?}"),
+    }
+    let none = w.decide(&client, &[("prompt", "none")], None);
+    assert_eq!(redirect_error(&none), "login_required");
+}
+
+#[test]
+fn consent_is_asked_once_then_remembered_until_prompt_consent_or_a_wider_scope() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let profile = [("scope", "profile")];
+    let signed_in = Some(w.signed_in());
+    assert_eq!(
+        w.decide(&client, &profile, signed_in),
+        AuthorizeOutcome::AskConsent
+    );
+    let silent = [("scope", "profile"), ("prompt", "none")];
+    assert_eq!(
+        redirect_error(&w.decide(&client, &silent, signed_in)),
+        "consent_required"
+    );
+
+    w.code_for(&client, &profile);
+    let remembered = w.decide(&client, &silent, signed_in);
+    match &remembered {
+        AuthorizeOutcome::Redirect(url) => assert!(param_of(url, "code").is_some(), "{url}"),
+        other => panic!("expected a code, got {other:?}"),
+    }
+    let again = [("scope", "profile"), ("prompt", "consent")];
+    assert_eq!(
+        w.decide(&client, &again, signed_in),
+        AuthorizeOutcome::AskConsent
+    );
+    let wider = [("scope", "profile email")];
+    assert_eq!(
+        w.decide(&client, &wider, signed_in),
+        AuthorizeOutcome::AskConsent
+    );
+}
+
+#[test]
+fn prompt_login_and_an_old_sign_in_past_max_age_ask_to_sign_in_again() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    w.code_for(&client, &[("scope", "profile")]);
+    let an_hour_ago = SignedIn {
+        user: &w.user,
+        auth_time: w.clock.now() - Duration::hours(1),
+    };
+    let fresh = [("scope", "profile"), ("max_age", "7200")];
+    assert!(matches!(
+        w.decide(&client, &fresh, Some(an_hour_ago)),
+        AuthorizeOutcome::Redirect(_)
+    ));
+    let stale = [("scope", "profile"), ("max_age", "60")];
+    match w.decide(&client, &stale, Some(an_hour_ago)) {
+        AuthorizeOutcome::SignIn { resume, .. } => {
+            assert_eq!(resume.single("max_age").unwrap(), None);
+        }
+        other => panic!("expected SignIn, got {other:?}"),
+    }
+    let stale_silent = [("scope", "profile"), ("max_age", "60"), ("prompt", "none")];
+    assert_eq!(
+        redirect_error(&w.decide(&client, &stale_silent, Some(an_hour_ago))),
+        "login_required"
+    );
+    let login = [("scope", "profile"), ("prompt", "login")];
+    match w.decide(&client, &login, Some(w.signed_in())) {
+        AuthorizeOutcome::SignIn { resume, .. } => {
+            assert_eq!(resume.single("prompt").unwrap(), None);
+        }
+        other => panic!("expected SignIn, got {other:?}"),
+    }
+}
+
+#[test]
+fn request_objects_and_bad_prompt_or_max_age_are_redirected_errors() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    for (extra, expected) in [
+        (
+            ("request", "eyJhbGciOiJub25lIn0.e30."),
+            "request_not_supported",
+        ),
+        (
+            ("request_uri", "https://app.example/r"),
+            "request_uri_not_supported",
+        ),
+        (("prompt", "none login"), "invalid_request"),
+        (("max_age", "-1"), "invalid_request"),
+        (("max_age", "soon"), "invalid_request"),
+    ] {
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("state", "s1"),
+        ];
+        pairs.push(extra);
+        match w.provider.validate_authorization(&params(&pairs)) {
+            Err(AuthorizeError::Redirect(url)) => {
+                assert_eq!(error_of(&url), expected, "{extra:?}");
+                assert!(param_of(&url, "iss").is_some(), "{url}");
+            }
+            other => panic!("{extra:?}: expected a redirect, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn withdrawing_consent_revokes_the_clients_tokens_and_forgets_it() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "authorization_code");
+    let code = w.code_for(&client, &[("scope", "profile")]);
+    let tokens = w
+        .provider
+        .exchange(
+            &client,
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri: None,
+                code_verifier: None,
+            },
+        )
+        .unwrap();
+    let approved = w.provider.approved_clients(w.user.id).unwrap();
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0].client.id, client.id);
+    assert!(w.provider.withdraw_consent(w.user.id, &client.id).unwrap());
+    assert!(w.provider.approved_clients(w.user.id).unwrap().is_empty());
+    let introspected = w.provider.resource_owner(&tokens.access_token, "profile");
+    assert_eq!(oauth_code(introspected), ErrorCode::InvalidToken);
+    let silent = [("scope", "profile"), ("prompt", "none")];
+    assert_eq!(
+        redirect_error(&w.decide(&client, &silent, Some(w.signed_in()))),
+        "consent_required"
+    );
 }
 
 #[test]
@@ -398,7 +597,7 @@ fn the_implicit_grant_puts_the_token_in_the_fragment() {
             ("client_id", &client.id),
         ]))
         .unwrap();
-    let url = w.provider.approve(&request, &w.user).unwrap();
+    let url = w.provider.allow(&request, w.signed_in()).unwrap();
     let fragment = url::Url::parse(&url)
         .unwrap()
         .fragment()
@@ -681,7 +880,10 @@ fn client_authentication_accepts_only_the_registered_method() {
 #[test]
 fn only_the_owner_manages_a_client() {
     let w = world();
-    let intruder = w.provider.sign_up("mallory", "another password").unwrap();
+    let intruder = w
+        .provider
+        .sign_up("mallory", "another password", None)
+        .unwrap();
     let (client, secret) = w.client("client_secret_basic", "client_credentials");
     assert!(w
         .provider
@@ -729,7 +931,7 @@ fn sign_in_refuses_wrong_passwords_and_unknown_users() {
         .unwrap()
         .is_none());
     assert!(matches!(
-        w.provider.sign_up("alice", "whatever123"),
+        w.provider.sign_up("alice", "whatever123", None),
         Err(crate::accounts::SignUpError::UsernameTaken)
     ));
 }

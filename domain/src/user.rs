@@ -33,6 +33,8 @@ pub struct User {
     pub password_hash: String,
     /// When the account was made.
     pub created_at: DateTime<Utc>,
+    /// An email address the user gave, if any (the OpenID `email` claim; not verified).
+    pub email: Option<String>,
 }
 
 /// bcrypt reads at most 72 bytes; longer passwords are refused rather than truncated.
@@ -53,6 +55,27 @@ pub fn validate_username(username: &str) -> Result<(), String> {
         return Err("The username may contain only letters, digits, '.', '_' and '-'.".into());
     }
     Ok(())
+}
+
+/// Checks an email address given at sign-up: one `@` with text on both sides, a dot in the
+/// domain, no spaces or control characters, at most 254 bytes (RFC 5321 §4.5.3.1.3).
+pub fn validate_email(email: &str) -> Result<(), String> {
+    let invalid = || "The email address is not valid.".to_owned();
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    match email.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.') =>
+        {
+            Ok(())
+        }
+        _ => Err(invalid()),
+    }
 }
 
 /// Checks a new password: at least 8 characters and at most 72 bytes.

@@ -55,6 +55,9 @@ pub enum UserCommand {
         /// Read the password from standard input (one trailing newline is dropped).
         #[arg(long)]
         password_stdin: bool,
+        /// The user's email address (the OpenID `email` claim).
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -110,8 +113,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 UserCommand::Add {
                     username,
                     password_stdin,
+                    email,
                 },
-        } => add_user(&config, &username, password_stdin),
+        } => add_user(&config, &username, password_stdin, email.as_deref()),
         Command::Client {
             command:
                 ClientCommand::Add {
@@ -154,7 +158,12 @@ pub fn password_from(input: &str) -> &str {
     input.strip_suffix('\r').unwrap_or(input)
 }
 
-fn add_user(config: &Config, username: &str, password_stdin: bool) -> anyhow::Result<()> {
+fn add_user(
+    config: &Config,
+    username: &str,
+    password_stdin: bool,
+    email: Option<&str>,
+) -> anyhow::Result<()> {
     if !password_stdin {
         bail!("user add: pass --password-stdin and write the password to standard input");
     }
@@ -171,7 +180,7 @@ fn add_user(config: &Config, username: &str, password_stdin: bool) -> anyhow::Re
     }
     let database = open_database(config)?;
     let provider = provider(config, database);
-    match provider.sign_up(username, password) {
+    match provider.sign_up(username, password, email) {
         Ok(user) => {
             println!("created user {} ({})", user.username, user.id);
             Ok(())

@@ -11,7 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use futures_util::future::{ready, Ready};
 use rand::rngs::OsRng;
 use rand::RngCore as _;
@@ -54,6 +54,14 @@ impl TypedSession {
             return None;
         }
         Uuid::parse_str(&user).ok().map(UserId)
+    }
+
+    /// When the signed-in user entered their password (OpenID Connect `auth_time`); `None`
+    /// when nobody is signed in.
+    pub fn signed_in_at(&self) -> Option<DateTime<Utc>> {
+        self.user_id()?;
+        let at = self.session.get::<i64>(SIGNED_IN_AT).ok().flatten()?;
+        DateTime::from_timestamp(at, 0)
     }
 
     /// The session's CSRF token, created on first use.

@@ -18,6 +18,7 @@ struct UserRow {
     username: String,
     password_hash: String,
     created_at: i64,
+    email: Option<String>,
 }
 
 impl From<&User> for UserRow {
@@ -27,6 +28,7 @@ impl From<&User> for UserRow {
             username: user.username.clone(),
             password_hash: user.password_hash.clone(),
             created_at: epoch(user.created_at),
+            email: user.email.clone(),
         }
     }
 }
@@ -40,6 +42,7 @@ impl TryFrom<UserRow> for User {
             username: row.username,
             password_hash: row.password_hash,
             created_at: time("users", row.created_at)?,
+            email: row.email,
         })
     }
 }

@@ -1,14 +1,16 @@
-//! `GET,POST /oauth/authorize` (RFC 6749 §4.1.1, §4.2.1). The client and redirect URI are
-//! validated first, signed in or not: while either is in doubt the answer is an error page,
-//! never a redirect. Then a signed-out user is sent to sign in (or, with `prompt=none`, the
-//! client gets `login_required`); a signed-in user sees the consent page (or, with
-//! `prompt=none`, the client gets `consent_required`), whose form posts
-//! back here with `confirm=yes` or `confirm=no` and is answered with a 303.
+//! `GET,POST /oauth/authorize` (RFC 6749 §4.1.1, §4.2.1; OpenID Connect Core §3.1.2). The
+//! client and redirect URI are validated first, signed in or not: while either is in doubt the
+//! answer is an error page, never a redirect. Then the domain decides
+//! ([`Provider::decide`](tessera_domain::Provider::decide)): sign in (again), the consent
+//! page, or a redirect to the client (a code at once when a remembered consent covers the
+//! request, or an error for `prompt=none`). The consent form posts back here with
+//! `confirm=yes` or `confirm=no` and is answered with a 303.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde_json::json;
 use tessera_domain::authorize::AuthorizationRequest;
+use tessera_domain::prompt::{AuthorizeOutcome, SignedIn};
 use tessera_domain::{Params, User};
 
 use crate::error::{AuthorizeError, PageError};
@@ -32,6 +34,14 @@ fn request_params(params: &Params) -> Params {
     )
 }
 
+/// `/oauth/authorize?<params>`.
+fn authorize_url(params: &Params) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.pairs())
+        .finish();
+    format!("/oauth/authorize?{query}")
+}
+
 async fn validate(
     state: &web::Data<AppState>,
     params: Params,
@@ -44,6 +54,15 @@ async fn validate(
             .map_err(|error| AuthorizeError::from_domain(error, after_post))
     })
     .await
+}
+
+/// The signed-in user and their sign-in time.
+async fn signed_in(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+) -> Result<Option<(User, chrono::DateTime<chrono::Utc>)>, PageError> {
+    let user = current_user(state, session).await?;
+    Ok(user.zip(session.signed_in_at()))
 }
 
 fn found(location: &str) -> HttpResponse {
@@ -73,26 +92,51 @@ fn consent_page(
         .page(actix_web::http::StatusCode::OK, "consent.html", &context)?)
 }
 
-/// Validates the request, then asks the signed-in user for consent.
+/// The sign-in page, returning to the authorization request `resume` afterwards.
+fn sign_in_url(login_hint: Option<&str>, resume: &Params) -> String {
+    let mut url = login_url(&authorize_url(resume));
+    if let Some(hint) = login_hint {
+        url.push('&');
+        url.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("login_hint", hint)
+                .finish(),
+        );
+    }
+    url
+}
+
+/// Validates the request, then does what the domain decides.
 pub async fn get(
     state: web::Data<AppState>,
     session: TypedSession,
-    req: HttpRequest,
     query: PageForm,
 ) -> Result<HttpResponse, AuthorizeError> {
     let params = request_params(&query);
     let request = validate(&state, params.clone(), false).await?;
-    match current_user(&state, &session).await? {
-        Some(_) if request.prompt_none => Ok(found(&request.consent_required())),
-        Some(user) => Ok(consent_page(&state, &session, &user, &request, &params)?),
-        None if request.prompt_none => Ok(found(&request.login_required())),
-        None => {
-            let here = req
-                .uri()
-                .path_and_query()
-                .map_or("/oauth/authorize", |path| path.as_str());
-            Ok(found(&login_url(here)))
+    let signed_in = signed_in(&state, &session).await?;
+    let provider = state.provider.clone();
+    let (decided_request, decided_params, signed_in_user) =
+        (request.clone(), params.clone(), signed_in.clone());
+    let outcome = off_executor(move || {
+        let signed_in = signed_in_user.as_ref().map(|(user, auth_time)| SignedIn {
+            user,
+            auth_time: *auth_time,
+        });
+        provider
+            .decide(&decided_request, &decided_params, signed_in)
+            .map_err(|error| AuthorizeError::from_domain(error, false))
+    })
+    .await?;
+    match (outcome, signed_in) {
+        (AuthorizeOutcome::Redirect(location), _) => Ok(found(&location)),
+        (AuthorizeOutcome::SignIn { login_hint, resume }, _) => {
+            Ok(found(&sign_in_url(login_hint.as_deref(), &resume)))
         }
+        (AuthorizeOutcome::AskConsent, Some((user, _))) => {
+            Ok(consent_page(&state, &session, &user, &request, &params)?)
+        }
+        (AuthorizeOutcome::AskConsent, None) => Ok(found(&sign_in_url(None, &params))),
     }
 }
 
@@ -106,18 +150,21 @@ pub async fn post(
     let confirm = form.get("confirm").map(str::to_owned);
     let params = request_params(&form);
     let request = validate(&state, params.clone(), true).await?;
-    let Some(user) = current_user(&state, &session).await? else {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(params.pairs())
-            .finish();
-        return Ok(see_other(&login_url(&format!("/oauth/authorize?{query}"))));
+    let Some((user, auth_time)) = signed_in(&state, &session).await? else {
+        return Ok(see_other(&login_url(&authorize_url(&params))));
     };
     match confirm.as_deref() {
         Some("yes") => {
             let provider = state.provider.clone();
             let location = off_executor(move || {
                 provider
-                    .approve(&request, &user)
+                    .allow(
+                        &request,
+                        SignedIn {
+                            user: &user,
+                            auth_time,
+                        },
+                    )
                     .map_err(|error| AuthorizeError::from_domain(error, true))
             })
             .await?;

@@ -1,5 +1,6 @@
 //! `GET,POST /login`: sign in (`username`, `password`, `csrf_token`, optional `next`, which
-//! must be a path on this site).
+//! must be a path on this site). `GET /login?login_hint=...` prefills the username (OpenID
+//! Connect `login_hint`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -31,6 +32,8 @@ pub async fn get(
     let user = current_user(&state, &session).await?;
     let mut context = page_context(&session, user.as_ref())?;
     context.insert("next", &safe_next(query.get("next")));
+    let hint = query.get("login_hint").unwrap_or_default();
+    context.insert("form", &json!({ "username": hint }));
     Ok(state
         .templates
         .page(StatusCode::OK, "login.html", &context)?)

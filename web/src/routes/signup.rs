@@ -1,5 +1,5 @@
-//! `GET,POST /signup`: create an account (`username`, `password`, `csrf_token`); the new
-//! user is signed in and lands on `/`.
+//! `GET,POST /signup`: create an account (`username`, `password`, optional `email`,
+//! `csrf_token`); the new user is signed in and lands on `/`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -34,10 +34,17 @@ pub async fn post(
     session.verify_csrf(form.get("csrf_token"))?;
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default().to_owned();
+    let email = form
+        .get("email")
+        .map(str::trim)
+        .filter(|email| !email.is_empty())
+        .map(str::to_owned);
     let provider = state.provider.clone();
-    let name = username.clone();
-    let outcome =
-        off_executor(move || Ok::<_, PageError>(provider.sign_up(&name, &password))).await?;
+    let (name, address) = (username.clone(), email.clone());
+    let outcome = off_executor(move || {
+        Ok::<_, PageError>(provider.sign_up(&name, &password, address.as_deref()))
+    })
+    .await?;
     let message = match outcome {
         Ok(user) => {
             session.sign_in(user.id)?;
@@ -49,7 +56,10 @@ pub async fn post(
     };
     let mut context = page_context(&session, None)?;
     context.insert("error", &message);
-    context.insert("form", &json!({ "username": username }));
+    context.insert(
+        "form",
+        &json!({ "username": username, "email": email.unwrap_or_default() }),
+    );
     Ok(state
         .templates
         .page(StatusCode::BAD_REQUEST, "signup.html", &context)?)
