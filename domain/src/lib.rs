@@ -17,7 +17,8 @@
 //!   token presented twice revokes the whole grant.
 //! - [`token_endpoint`]: the grants `authorization_code`, `refresh_token`, `password` and
 //!   `client_credentials` (RFC 6749 §4, §6).
-//! - [`revocation`] (RFC 7009) and [`bearer`] (RFC 6750): ending and checking tokens.
+//! - [`revocation`] (RFC 7009), [`introspection`] (RFC 7662) and [`bearer`] (RFC 6750):
+//!   ending, describing and checking tokens.
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
 //! - [`error`]: the RFC error codes; [`clock`] and [`policy`]: time and lifetimes.
@@ -32,6 +33,7 @@ pub mod clock;
 pub mod code;
 pub mod error;
 pub mod grant;
+pub mod introspection;
 pub mod params;
 pub mod pkce;
 pub mod policy;

@@ -16,6 +16,7 @@ mod clients;
 mod concurrency;
 mod headers;
 mod health;
+mod introspect;
 mod lifetimes;
 mod outage;
 mod pages;

@@ -173,6 +173,13 @@ impl Config {
         })
     }
 
+    /// The issuer identifier as tokens and metadata name it (RFC 8414 §2): the issuer URL
+    /// without the trailing slash that URL parsing adds to a bare host.
+    pub fn issuer_identifier(&self) -> &str {
+        let issuer = self.issuer.as_str();
+        issuer.strip_suffix('/').unwrap_or(issuer)
+    }
+
     /// Whether cookies must carry `Secure` (the issuer is https).
     pub fn secure_cookies(&self) -> bool {
         self.issuer.scheme() == "https"
@@ -308,6 +315,7 @@ mod tests {
         let config = config(&[]).unwrap();
         assert_eq!(config.bind, "127.0.0.1:5000");
         assert_eq!(config.issuer.as_str(), "http://127.0.0.1:5000/");
+        assert_eq!(config.issuer_identifier(), "http://127.0.0.1:5000");
         assert_eq!(config.bcrypt_cost, 12);
         assert!(!config.secure_cookies());
         assert!(config.secret_key.is_none());
