@@ -20,7 +20,8 @@
 //! - [`issuer`]: the one place tokens and token responses are minted.
 //! - [`token_endpoint`]: the grants `authorization_code`, `refresh_token`, `password` and
 //!   `client_credentials` (RFC 6749 §4, §6).
-//! - [`revocation`] (RFC 7009) and [`bearer`] (RFC 6750): ending and checking tokens.
+//! - [`revocation`] (RFC 7009), [`introspection`] (RFC 7662) and [`bearer`] (RFC 6750):
+//!   ending, describing and checking tokens.
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
 //! - [`signing`]: the JWS algorithms and the [`Signer`](signing::Signer) that holds the keys.
@@ -38,6 +39,7 @@ pub mod clock;
 pub mod code;
 pub mod consent;
 pub mod error;
+pub mod introspection;
 pub mod issuer;
 pub mod params;
 pub mod pkce;

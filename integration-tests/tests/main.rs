@@ -16,6 +16,8 @@ mod clients;
 mod concurrency;
 mod headers;
 mod health;
+mod interop_oauth2;
+mod introspect;
 mod lifetimes;
 mod outage;
 mod pages;

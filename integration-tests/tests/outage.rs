@@ -12,7 +12,7 @@ use reqwest::header::{CACHE_CONTROL, RETRY_AFTER};
 use reqwest::{Response, StatusCode};
 
 use crate::helpers::fixtures::{app_with_user_and_client, assert_tokens};
-use crate::helpers::{assert_oauth_error, both_backends, Backend, TestClient};
+use crate::helpers::{assert_oauth_error, both_backends, json, Backend, TestClient};
 
 /// Asserts the token endpoint's 503: `temporarily_unavailable`, `Retry-After`, `no-store`.
 async fn assert_temporarily_unavailable(response: Response) {
@@ -87,5 +87,41 @@ both_backends!(
         let rotated = assert_tokens(client.refresh(&app, refresh, None).await).await;
         assert_ne!(rotated.refresh_token(), refresh);
         app.assert_api_me_ok(&rotated.access).await;
+    }
+);
+
+both_backends!(
+    introspection_and_revocation_answer_503_never_inactive_during_an_outage,
+    |backend| async move {
+        let (app, user, client) =
+            app_with_user_and_client(backend, TestClient::confidential(&["password"], "profile"))
+                .await;
+        let access = client.password_tokens(&app, &user, "profile").await.access;
+        let form = [("token", access.as_str())];
+
+        let outage = app.database().outage().expect("the outage begins");
+        let (introspection, revocation) = tokio::join!(
+            client.post_introspect(&app, &form),
+            client.post_revoke(&app, &form),
+        );
+        // Revoking writes, so it waits out the outage on both backends. Introspecting only
+        // reads: Postgres cannot answer (503), SQLite can (the token is active). A good
+        // token is never called inactive, which would make a resource server refuse it.
+        assert_temporarily_unavailable(revocation).await;
+        match backend {
+            Backend::Postgres => assert_temporarily_unavailable(introspection).await,
+            Backend::Sqlite => {
+                let (status, _, body) = json(introspection).await;
+                assert_eq!((status, &body["active"]), (StatusCode::OK, &true.into()));
+            }
+        }
+        drop(outage);
+
+        assert_eq!(client.introspect(&app, &access).await["active"], true);
+        assert_eq!(
+            client.post_revoke(&app, &form).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(client.introspect(&app, &access).await["active"], false);
     }
 );

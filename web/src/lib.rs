@@ -2,7 +2,8 @@
 //!
 //! This crate turns HTTP into calls of the domain's [`Provider`](tessera_domain::Provider)
 //! and back. It holds no OAuth rules and no SQL (it does not depend on Diesel). Its rules:
-//! - A handler extracts ([`params::FormParams`] for apps, [`params::PageForm`] for people's
+//! - A handler extracts ([`extract::ClientAuth`] for the endpoints apps call,
+//!   [`extract::BearerToken`] for protected resources, [`params::PageForm`] for people's
 //!   forms, [`session::TypedSession`]), calls the
 //!   provider through [`off_executor::off_executor`] — the only way blocking database and
 //!   bcrypt work runs — and maps the answer to a response.
@@ -20,6 +21,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod off_executor;
 pub mod params;
 pub mod password;

@@ -3,10 +3,10 @@
 use std::fmt;
 use std::ops::Index;
 
-use reqwest::Response;
+use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-use super::{assert_token, query_param, spawn_app, unique_name, Backend, Pkce, TestApp};
+use super::{assert_token, json, query_param, spawn_app, unique_name, Backend, Pkce, TestApp};
 
 /// The redirect URI every test client registers first.
 pub const REDIRECT_URI: &str = "https://client.example/cb";
@@ -239,6 +239,19 @@ impl RegisteredClient {
     pub async fn post_revoke(&self, app: &TestApp, form: &[(&str, &str)]) -> Response {
         let (full, basic) = self.authenticated(form);
         app.post_revoke(&full, basic).await
+    }
+
+    /// `POST /oauth/introspect` authenticated with the registered method.
+    pub async fn post_introspect(&self, app: &TestApp, form: &[(&str, &str)]) -> Response {
+        let (full, basic) = self.authenticated(form);
+        app.post_introspect(&full, basic).await
+    }
+
+    /// Introspects `token` (no hint), expecting 200; returns the JSON.
+    pub async fn introspect(&self, app: &TestApp, token: &str) -> Value {
+        let (status, _, body) = json(self.post_introspect(app, &[("token", token)]).await).await;
+        assert_eq!(status, StatusCode::OK, "introspection: {body}");
+        body
     }
 
     /// `POST /oauth/token` with `grant_type=password` for `user`.

@@ -330,6 +330,16 @@ impl TestApp {
             .await
     }
 
+    /// `POST /oauth/introspect` (urlencoded), with optional HTTP Basic `(client_id, secret)`.
+    pub async fn post_introspect(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Response {
+        self.post_client_endpoint("/oauth/introspect", form, basic)
+            .await
+    }
+
     async fn post_client_endpoint(
         &self,
         path: &str,

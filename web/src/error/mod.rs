@@ -1,5 +1,5 @@
 //! The error responses, one type per response family:
-//! - [`TokenError`]: RFC 6749 §5.2 JSON at the token and revocation endpoints;
+//! - [`TokenError`]: RFC 6749 §5.2 JSON at the token, revocation and introspection endpoints;
 //! - [`BearerError`]: RFC 6750 §3 challenges at protected resources;
 //! - [`PageError`]: HTML pages for people (including their malformed form posts);
 //! - [`AuthorizeError`]: the authorization endpoint's error page or redirect.

@@ -1,4 +1,6 @@
-//! [`TokenError`]: RFC 6749 §5.2 JSON at the endpoints apps call (token, revocation).
+//! [`TokenError`]: RFC 6749 §5.2 JSON at the endpoints apps call (token, revocation,
+//! introspection). Introspection (RFC 7662 §2.3) answers its errors exactly as the token
+//! endpoint does, so the three share this one type.
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;

@@ -1,0 +1,122 @@
+//! [`ClientAuth`]: the form body of a request from an app, and the client it authenticates.
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use tessera_domain::client_auth::ClientCredentials;
+use tessera_domain::{Client, OAuthError, Params};
+
+use super::authorization;
+use crate::error::{ServerFault, TokenError};
+use crate::off_executor::off_executor;
+use crate::params::FormParams;
+use crate::state::AppState;
+
+/// An authenticated client and the rest of its request (RFC 6749 §2.3), for the endpoints
+/// apps call. The body is read as [`FormParams`] reads it (same formats, limits and
+/// `invalid_request` answers); the credentials come from HTTP Basic and the body and are
+/// checked by [`Provider::authenticate_client`](tessera_domain::Provider::authenticate_client)
+/// off the executor. Bad credentials are 401 `invalid_client`; unavailable storage is 503.
+#[derive(Debug)]
+pub struct ClientAuth {
+    /// The client the credentials prove.
+    pub client: Client,
+    /// Every parameter of the body, `client_id` and `client_secret` included.
+    pub params: Params,
+}
+
+impl FromRequest for ClientAuth {
+    type Error = TokenError;
+    type Future = LocalBoxFuture<'static, Result<Self, TokenError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = FormParams::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let params = form.await?.into_params();
+            let credentials = presented_credentials(&req, &params)?;
+            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+                TokenError::Fault(ServerFault::Internal("AppState is not registered".into()))
+            })?;
+            let provider = state.provider.clone();
+            let client = off_executor(move || {
+                provider
+                    .authenticate_client(&credentials)
+                    .map_err(TokenError::from)
+            })
+            .await?;
+            Ok(Self { client, params })
+        })
+    }
+}
+
+/// The client credentials a request presents (HTTP Basic and body). Decoded Basic
+/// credentials holding a NUL character are malformed (`invalid_client`), like the body
+/// parameters [`FormParams`] refuses.
+fn presented_credentials(
+    req: &HttpRequest,
+    params: &Params,
+) -> Result<ClientCredentials, TokenError> {
+    let credentials = ClientCredentials::from_request(authorization(req), params)?;
+    if let Some((id, secret)) = &credentials.basic {
+        if id.contains('\0') || secret.contains('\0') {
+            return Err(OAuthError::invalid_client("malformed HTTP Basic credentials").into());
+        }
+    }
+    Ok(credentials)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header;
+    use actix_web::test::TestRequest;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use tessera_domain::ErrorCode;
+
+    use super::*;
+
+    fn oauth_code(result: Result<ClientCredentials, TokenError>) -> Option<ErrorCode> {
+        match result {
+            Err(TokenError::OAuth(error)) => Some(error.code),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn basic_credentials_with_a_nul_character_are_invalid_client() {
+        let encoded = STANDARD.encode("id%00:secret");
+        let req = TestRequest::post()
+            .insert_header((header::AUTHORIZATION, format!("Basic {encoded}")))
+            .to_http_request();
+        let result = presented_credentials(&req, &Params::default());
+        assert_eq!(oauth_code(result), Some(ErrorCode::InvalidClient));
+    }
+
+    #[actix_web::test]
+    async fn a_malformed_body_is_invalid_request_before_any_credential_check() {
+        let (req, mut payload) = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload("{}")
+            .to_http_parts();
+        let error = ClientAuth::from_request(&req, &mut payload)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, TokenError::OAuth(e) if e.code == ErrorCode::InvalidRequest),
+            "{error:?}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn without_app_state_the_extractor_is_a_server_fault_not_a_panic() {
+        let (req, mut payload) = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .set_payload("client_id=abc")
+            .to_http_parts();
+        let error = ClientAuth::from_request(&req, &mut payload)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, TokenError::Fault(_)), "{error:?}");
+    }
+}

@@ -1,0 +1,24 @@
+//! Extractors that turn a request into what a handler needs before it runs:
+//! - [`ClientAuth`]: the form body and the client it authenticates (RFC 6749 §2.3), for the
+//!   endpoints apps call (token, revocation, introspection); failures are [`TokenError`]s.
+//! - [`BearerToken`]: the token of an `Authorization: Bearer` header (RFC 6750 §2.1), for
+//!   protected resources; failures are [`BearerError`]s.
+//!
+//! [`TokenError`]: crate::error::TokenError
+//! [`BearerError`]: crate::error::BearerError
+
+mod bearer;
+mod client_auth;
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+
+pub use bearer::BearerToken;
+pub use client_auth::ClientAuth;
+
+/// The `Authorization` header's value, if it is readable text.
+fn authorization(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+}
