@@ -20,6 +20,8 @@
 //! - [`revocation`] (RFC 7009) and [`bearer`] (RFC 6750): ending and checking tokens.
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
+//! - [`signing`] and [`signing_key`]: the JWS algorithms, the [`signing::Signer`] that holds
+//!   the server's keys, and the rules of key rotation (which key signs, which are published).
 //! - [`error`]: the RFC error codes; [`clock`] and [`policy`]: time and lifetimes.
 
 pub mod accounts;
@@ -41,6 +43,7 @@ pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod signing;
+pub mod signing_key;
 pub mod store;
 pub mod token;
 pub mod token_endpoint;

@@ -10,7 +10,10 @@ use crate::code::{AuthorizationCode, CodeRedemption};
 use crate::error::StoreError;
 use crate::grant::{Grant, GrantId};
 use crate::secret::TokenDigest;
-use crate::store::{ClientStore, CodeStore, GrantStore, Mint, SettingStore, TokenStore, UserStore};
+use crate::signing_key::SigningKey;
+use crate::store::{
+    ClientStore, CodeStore, GrantStore, Mint, SettingStore, SigningKeyStore, TokenStore, UserStore,
+};
 use crate::token::{RefreshRotation, Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
 
@@ -22,6 +25,8 @@ struct Tables {
     codes: HashMap<TokenDigest, (AuthorizationCode, Option<DateTime<Utc>>)>,
     tokens: HashMap<TokenDigest, Token>,
     settings: HashMap<String, String>,
+    /// Each key, with whether it took the first-key slot of its algorithm.
+    signing_keys: Vec<(SigningKey, bool)>,
 }
 
 /// Every table behind one lock, which makes each method atomic like one SQL statement.
@@ -241,6 +246,39 @@ impl SettingStore for MemoryStore {
             .entry(name.to_owned())
             .or_insert_with(|| value.to_owned())
             .clone())
+    }
+}
+
+impl SigningKeyStore for MemoryStore {
+    fn insert_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.signing_keys.iter().any(|(k, _)| k.kid == key.kid) {
+            return Err(StoreError::Conflict);
+        }
+        tables.signing_keys.push((key.clone(), false));
+        Ok(())
+    }
+
+    fn insert_first_signing_key(&self, key: &SigningKey) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        if tables
+            .signing_keys
+            .iter()
+            .any(|(k, first)| k.kid == key.kid || (*first && k.alg == key.alg))
+        {
+            return Ok(false);
+        }
+        tables.signing_keys.push((key.clone(), true));
+        Ok(true)
+    }
+
+    fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        Ok(self
+            .tables()
+            .signing_keys
+            .iter()
+            .map(|(key, _)| key.clone())
+            .collect())
     }
 }
 

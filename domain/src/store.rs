@@ -8,6 +8,7 @@ use crate::code::{AuthorizationCode, CodeRedemption};
 use crate::error::{OAuthError, StoreError};
 use crate::grant::{Grant, GrantId};
 use crate::secret::TokenDigest;
+use crate::signing_key::SigningKey;
 use crate::token::{RefreshRotation, Token};
 use crate::user::{User, UserId};
 
@@ -98,13 +99,32 @@ pub trait SettingStore: Send + Sync {
     fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError>;
 }
 
+/// Where the server's signing keys live, shared by every process on the database. Keys are
+/// only added; which one signs and which are published follows from them
+/// ([`crate::signing_key`]).
+pub trait SigningKeyStore: Send + Sync {
+    /// Adds a key (a rotation); [`StoreError::Conflict`] if its `kid` is taken.
+    fn insert_signing_key(&self, key: &SigningKey) -> Result<(), StoreError>;
+    /// Adds `key` as the first key of its algorithm, unless one was added before: of any
+    /// number of processes racing, exactly one stores its key. True if this key was stored.
+    fn insert_first_signing_key(&self, key: &SigningKey) -> Result<bool, StoreError>;
+    /// Every key, oldest first.
+    fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
-    UserStore + ClientStore + GrantStore + CodeStore + TokenStore + SettingStore
+    UserStore + ClientStore + GrantStore + CodeStore + TokenStore + SettingStore + SigningKeyStore
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + ClientStore + GrantStore + CodeStore + TokenStore + SettingStore
+    T: UserStore
+        + ClientStore
+        + GrantStore
+        + CodeStore
+        + TokenStore
+        + SettingStore
+        + SigningKeyStore
 {
 }

@@ -10,6 +10,7 @@ mod authorization_codes;
 mod clients;
 mod grants;
 mod settings;
+mod signing_keys;
 mod tokens;
 mod users;
 

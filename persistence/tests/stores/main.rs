@@ -7,6 +7,7 @@ mod database;
 mod fixtures;
 mod grants;
 mod settings;
+mod signing_keys;
 mod tokens;
 mod urls;
 mod users;
