@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod keys;
 pub mod off_executor;
 pub mod params;
 pub mod password;
