@@ -16,6 +16,7 @@ mod clients;
 mod concurrency;
 mod headers;
 mod health;
+mod jwks;
 mod lifetimes;
 mod outage;
 mod pages;
