@@ -16,6 +16,13 @@
 
 pub mod at_rest;
 pub mod crypto;
+mod error;
+mod status;
+#[cfg(test)]
+mod tests;
+
+pub use error::KeyError;
+pub use status::{key_statuses, KeyStatus};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -25,7 +32,7 @@ use chrono::{DateTime, Duration, DurationRound as _, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
 use tessera_domain::signing::{Signer, SigningAlg};
-use tessera_domain::signing_key::{self, KeyState, SigningKey};
+use tessera_domain::signing_key::{self, SigningKey};
 use tessera_domain::store::SigningKeyStore;
 use tessera_domain::{Clock, StoreError};
 
@@ -46,44 +53,6 @@ pub const DEFAULT_ACTIVATION_DELAY: Duration = Duration::hours(1);
 /// The least real time between two reloads caused by unknown `kid`s, so that forged tokens
 /// cannot turn into a stream of database reads.
 const FORCED_RELOAD_SPACING: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Why the keys could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A key was sealed under a different secret.
-    #[error(
-        "the private signing key {kid} was encrypted under a different TESSERA_SECRET_KEY; \
-         start with the secret it was stored under"
-    )]
-    WrongSecretKey {
-        /// The key that does not open.
-        kid: String,
-    },
-    /// A key is sealed but no secret is configured.
-    #[error("the private signing key {kid} is encrypted; set TESSERA_SECRET_KEY to the secret it was stored under")]
-    SecretKeyMissing {
-        /// The key that cannot be opened.
-        kid: String,
-    },
-    /// A stored key does not read back.
-    #[error("corrupt signing key: {0}")]
-    Corrupt(String),
-    /// A cryptographic operation failed.
-    #[error("signing key failure: {0}")]
-    Crypto(String),
-}
-
-impl From<KeyError> for StoreError {
-    fn from(error: KeyError) -> Self {
-        match error {
-            KeyError::Store(error) => error,
-            other => StoreError::Other(other.to_string()),
-        }
-    }
-}
 
 /// The timing rules of a keyring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,35 +99,6 @@ impl std::fmt::Debug for Keyring {
             .field("at_rest", &self.at_rest)
             .finish_non_exhaustive()
     }
-}
-
-/// A key's place in the rotation, for `tessera keys list`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyStatus {
-    /// The key's record.
-    pub key: SigningKey,
-    /// Its state now.
-    pub state: KeyState,
-    /// When a newer key of its algorithm takes over, if one exists.
-    pub superseded_at: Option<DateTime<Utc>>,
-    /// When it leaves the JWK Set, if a newer key exists.
-    pub leaves_jwks_at: Option<DateTime<Utc>>,
-}
-
-/// Every key in `keys` with its state at `now` (oldest first; no private key is opened).
-pub fn key_statuses(
-    keys: &[SigningKey],
-    now: DateTime<Utc>,
-    token_ttl: Duration,
-) -> Vec<KeyStatus> {
-    keys.iter()
-        .map(|key| KeyStatus {
-            key: key.clone(),
-            state: signing_key::key_state(keys, key, now, token_ttl),
-            superseded_at: signing_key::superseded_at(keys, key),
-            leaves_jwks_at: signing_key::leaves_jwks_at(keys, key, token_ttl),
-        })
-        .collect()
 }
 
 impl Keyring {
