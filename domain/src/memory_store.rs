@@ -294,3 +294,49 @@ impl PasswordHasher for PlainHasher {
         hash.strip_prefix("plain:") == Some(password)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::signing::SigningAlg;
+    use crate::signing_key::KeyProtection;
+
+    fn key(kid: &str, alg: SigningAlg) -> SigningKey {
+        SigningKey {
+            kid: kid.to_owned(),
+            alg,
+            public_jwk: serde_json::json!({}),
+            private_key: String::new(),
+            protection: KeyProtection::Plain,
+            created_at: DateTime::UNIX_EPOCH,
+            signs_from: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_fake_keeps_one_first_key_per_algorithm_and_any_number_of_rotations() {
+        let store = MemoryStore::default();
+        assert!(store
+            .insert_first_signing_key(&key("a", SigningAlg::Rs256))
+            .unwrap());
+        assert!(!store
+            .insert_first_signing_key(&key("b", SigningAlg::Rs256))
+            .unwrap());
+        store
+            .insert_signing_key(&key("c", SigningAlg::Rs256))
+            .unwrap();
+        assert!(matches!(
+            store.insert_signing_key(&key("c", SigningAlg::Es256)),
+            Err(StoreError::Conflict)
+        ));
+        let kids: Vec<String> = store
+            .signing_keys()
+            .unwrap()
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        assert_eq!(kids, ["a", "c"]);
+    }
+}
