@@ -24,7 +24,8 @@
 //!   ending, describing and checking tokens.
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
-//! - [`signing`]: the JWS algorithms and the [`Signer`](signing::Signer) that holds the keys.
+//! - [`signing`] and [`signing_key`]: the JWS algorithms, the [`signing::Signer`] that holds
+//!   the server's keys, and the rules of key rotation (which key signs, which are published).
 //! - [`error`]: the RFC error codes; [`clock`] and [`policy`]: time and lifetimes.
 
 pub mod accounts;
@@ -51,6 +52,7 @@ pub mod revocation;
 pub mod scope;
 pub mod secret;
 pub mod signing;
+pub mod signing_key;
 pub mod store;
 pub mod token;
 pub mod token_endpoint;

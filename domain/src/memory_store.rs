@@ -12,8 +12,10 @@ use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
 use crate::secret::TokenDigest;
+use crate::signing_key::SigningKey;
 use crate::store::{
-    AuthorizationStore, ClientStore, CodeStore, ConsentStore, SettingStore, TokenStore, UserStore,
+    AuthorizationStore, ClientStore, CodeStore, ConsentStore, SettingStore, SigningKeyStore,
+    TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -27,6 +29,8 @@ struct Tables {
     tokens: HashMap<TokenDigest, Token>,
     consents: HashMap<(UserId, String), Consent>,
     settings: HashMap<String, String>,
+    /// Each key, with whether it took the first-key slot of its algorithm.
+    signing_keys: Vec<(SigningKey, bool)>,
 }
 
 /// Every table behind one lock, which makes each method atomic like one SQL statement.
@@ -353,6 +357,39 @@ impl SettingStore for MemoryStore {
     }
 }
 
+impl SigningKeyStore for MemoryStore {
+    fn insert_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.signing_keys.iter().any(|(k, _)| k.kid == key.kid) {
+            return Err(StoreError::Conflict);
+        }
+        tables.signing_keys.push((key.clone(), false));
+        Ok(())
+    }
+
+    fn insert_first_signing_key(&self, key: &SigningKey) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        if tables
+            .signing_keys
+            .iter()
+            .any(|(k, first)| k.kid == key.kid || (*first && k.alg == key.alg))
+        {
+            return Ok(false);
+        }
+        tables.signing_keys.push((key.clone(), true));
+        Ok(true)
+    }
+
+    fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        Ok(self
+            .tables()
+            .signing_keys
+            .iter()
+            .map(|(key, _)| key.clone())
+            .collect())
+    }
+}
+
 /// A stand-in for bcrypt: fast, and enough to tell passwords apart.
 pub struct PlainHasher;
 
@@ -363,5 +400,51 @@ impl PasswordHasher for PlainHasher {
 
     fn verify(&self, password: &str, hash: &str) -> bool {
         hash.strip_prefix("plain:") == Some(password)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::signing::SigningAlg;
+    use crate::signing_key::KeyProtection;
+
+    fn key(kid: &str, alg: SigningAlg) -> SigningKey {
+        SigningKey {
+            kid: kid.to_owned(),
+            alg,
+            public_jwk: serde_json::json!({}),
+            private_key: String::new(),
+            protection: KeyProtection::Plain,
+            created_at: DateTime::UNIX_EPOCH,
+            signs_from: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_fake_keeps_one_first_key_per_algorithm_and_any_number_of_rotations() {
+        let store = MemoryStore::default();
+        assert!(store
+            .insert_first_signing_key(&key("a", SigningAlg::Rs256))
+            .unwrap());
+        assert!(!store
+            .insert_first_signing_key(&key("b", SigningAlg::Rs256))
+            .unwrap());
+        store
+            .insert_signing_key(&key("c", SigningAlg::Rs256))
+            .unwrap();
+        assert!(matches!(
+            store.insert_signing_key(&key("c", SigningAlg::Es256)),
+            Err(StoreError::Conflict)
+        ));
+        let kids: Vec<String> = store
+            .signing_keys()
+            .unwrap()
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        assert_eq!(kids, ["a", "c"]);
     }
 }

@@ -10,6 +10,7 @@ use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
 use crate::secret::TokenDigest;
+use crate::signing_key::SigningKey;
 use crate::token::Token;
 use crate::user::{User, UserId};
 
@@ -122,9 +123,29 @@ pub trait SettingStore: Send + Sync {
     fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, StoreError>;
 }
 
+/// Where the server's signing keys live, shared by every process on the database. Keys are
+/// only added; which one signs and which are published follows from them
+/// ([`crate::signing_key`]).
+pub trait SigningKeyStore: Send + Sync {
+    /// Adds a key (a rotation); [`StoreError::Conflict`] if its `kid` is taken.
+    fn insert_signing_key(&self, key: &SigningKey) -> Result<(), StoreError>;
+    /// Adds `key` as the first key of its algorithm, unless one was added before: of any
+    /// number of processes racing, exactly one stores its key. True if this key was stored.
+    fn insert_first_signing_key(&self, key: &SigningKey) -> Result<bool, StoreError>;
+    /// Every key, oldest first.
+    fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
-    UserStore + ClientStore + AuthorizationStore + CodeStore + TokenStore + ConsentStore + SettingStore
+    UserStore
+    + ClientStore
+    + AuthorizationStore
+    + CodeStore
+    + TokenStore
+    + ConsentStore
+    + SettingStore
+    + SigningKeyStore
 {
 }
 
@@ -136,5 +157,6 @@ impl<T> Store for T where
         + TokenStore
         + ConsentStore
         + SettingStore
+        + SigningKeyStore
 {
 }

@@ -18,6 +18,7 @@ mod headers;
 mod health;
 mod interop_oauth2;
 mod introspect;
+mod jwks;
 mod lifetimes;
 mod outage;
 mod pages;

@@ -63,6 +63,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        public_jwk -> Text,
+        private_key -> Text,
+        protection -> Text,
+        first_for -> Nullable<Text>,
+        created_at -> BigInt,
+        signs_from -> BigInt,
+    }
+}
+
+diesel::table! {
     tokens (digest) {
         digest -> Text,
         kind -> Text,
@@ -100,6 +113,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     clients,
     authorizations,
     settings,
+    signing_keys,
     tokens,
     users,
 );

@@ -1,19 +1,25 @@
-//! The `tessera` command line: `serve` (the default), `migrate`, `user add` and `client add`.
+//! The `tessera` command line: `serve` (the default), `migrate`, `user add`, `client add`,
+//! `keys rotate` and `keys list`.
 //! Configuration comes from the environment (see [`crate::config`]); a failure is reported by
 //! `main` as one line naming the setting, with exit code 1.
 
 use std::io::Read as _;
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Parser, Subcommand};
 use tessera_domain::accounts::SignUpError;
+use tessera_domain::signing::SigningAlg;
+use tessera_domain::store::SigningKeyStore as _;
 use tessera_domain::user::MAX_PASSWORD_BYTES;
-use tessera_domain::ClientRegistration;
+use tessera_domain::{ClientRegistration, Clock as _, SystemClock};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
+use crate::keys::key_statuses;
 use crate::routes::clients::client_metadata;
-use crate::startup::{open_database, provider, Application};
+use crate::startup::{keyring, open_database, provider, Application};
 
 /// Tessera, an OAuth 2.0 authorization server.
 #[derive(Debug, Parser)]
@@ -43,6 +49,33 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Manage the signing keys.
+    Keys {
+        /// The keys command.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// `tessera keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a signing key: published at once, signing after TESSERA_KEY_ACTIVATION_DELAY.
+    Rotate {
+        /// The algorithm: RS256, ES256 or EdDSA.
+        #[arg(long, default_value = "RS256", value_parser = parse_alg)]
+        alg: SigningAlg,
+    },
+    /// Print one line per key: kid, alg, state and times.
+    List,
+}
+
+/// A `--alg` value, spelled as the JWS algorithm names are.
+fn parse_alg(text: &str) -> Result<SigningAlg, String> {
+    SigningAlg::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect();
+        format!("{text:?} is not one of {}", names.join(", "))
+    })
 }
 
 /// `tessera user ...`.
@@ -139,7 +172,57 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 auth_method,
             },
         ),
+        Command::Keys {
+            command: KeysCommand::Rotate { alg },
+        } => rotate_key(&config, alg),
+        Command::Keys {
+            command: KeysCommand::List,
+        } => list_keys(&config),
     }
+}
+
+/// A time as the key commands print it.
+fn shown(time: Option<DateTime<Utc>>) -> String {
+    time.map_or_else(
+        || "-".to_owned(),
+        |time| time.to_rfc3339_opts(SecondsFormat::Secs, true),
+    )
+}
+
+fn rotate_key(config: &Config, alg: SigningAlg) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let keyring = keyring(config, database, Arc::new(SystemClock))?;
+    let key = keyring
+        .rotate(alg)
+        .context("TESSERA_DATABASE_URL: cannot store the new signing key")?;
+    println!(
+        "added {} key {}: published now, signing from {}",
+        alg.as_str(),
+        key.kid,
+        shown(Some(key.signs_from))
+    );
+    Ok(())
+}
+
+fn list_keys(config: &Config) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let keys = database
+        .signing_keys()
+        .context("TESSERA_DATABASE_URL: cannot read the signing keys")?;
+    let now = SystemClock.now();
+    for status in key_statuses(&keys, now, config.policy.access_token_ttl) {
+        println!(
+            "{} {} {} created={} signs_from={} superseded={} leaves_jwks={}",
+            status.key.kid,
+            status.key.alg.as_str(),
+            status.state.as_str(),
+            shown(Some(status.key.created_at)),
+            shown(Some(status.key.signs_from)),
+            shown(status.superseded_at),
+            shown(status.leaves_jwks_at),
+        );
+    }
+    Ok(())
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
@@ -243,5 +326,28 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(cli.command, Some(Command::Client { .. })));
+    }
+
+    #[test]
+    fn keys_rotate_defaults_to_rs256_and_refuses_unknown_algorithms() {
+        let cli = Cli::try_parse_from(["tessera", "keys", "rotate"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Keys {
+                command: KeysCommand::Rotate {
+                    alg: SigningAlg::Rs256
+                }
+            })
+        ));
+        let cli = Cli::try_parse_from(["tessera", "keys", "rotate", "--alg", "EdDSA"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Keys {
+                command: KeysCommand::Rotate {
+                    alg: SigningAlg::EdDsa
+                }
+            })
+        ));
+        assert!(Cli::try_parse_from(["tessera", "keys", "rotate", "--alg", "HS256"]).is_err());
     }
 }

@@ -14,6 +14,7 @@
 //! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method from confidential clients (public clients always need `S256`) | `0` |
 //! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
 //! | `TESSERA_SESSION_TTL` | seconds a browser sign-in lasts; older sessions count as signed out | `43200` |
+//! | `TESSERA_KEY_ACTIVATION_DELAY` | seconds after `tessera keys rotate` before the new signing key signs (it is published at once); at least the JWK Set's cache lifetime, 3000 s, plus a minute | `3600` |
 //! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
 
 use std::net::IpAddr;
@@ -23,6 +24,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 use tessera_domain::Policy;
 use tessera_persistence::DatabaseUrl;
 use url::Url;
+
+use crate::keys::DEFAULT_ACTIVATION_DELAY;
 
 /// How long a browser sign-in lasts by default: 12 hours. Cookie sessions cannot be revoked
 /// on the server, so each one carries its sign-in time and expires on its own.
@@ -74,6 +77,9 @@ pub struct Config {
     pub policy: Policy,
     /// `TESSERA_SESSION_TTL`: how long a browser sign-in lasts.
     pub session_ttl: Duration,
+    /// `TESSERA_KEY_ACTIVATION_DELAY`: how long a rotated-in signing key is published
+    /// before it signs.
+    pub key_activation_delay: Duration,
     /// `RUST_LOG`.
     pub log_filter: String,
 }
@@ -92,6 +98,7 @@ impl std::fmt::Debug for Config {
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("policy", &self.policy)
             .field("session_ttl", &self.session_ttl)
+            .field("key_activation_delay", &self.key_activation_delay)
             .field("log_filter", &self.log_filter)
             .finish()
     }
@@ -165,6 +172,12 @@ impl Config {
         };
 
         let session_ttl = seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?;
+        let key_activation_delay = seconds(
+            &get,
+            "TESSERA_KEY_ACTIVATION_DELAY",
+            DEFAULT_ACTIVATION_DELAY,
+            true,
+        )?;
 
         Ok(Self {
             bind,
@@ -176,6 +189,7 @@ impl Config {
             bcrypt_cost,
             policy,
             session_ttl,
+            key_activation_delay,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         })
     }
@@ -319,6 +333,7 @@ mod tests {
         assert!(!config.secure_cookies());
         assert!(config.secret_key.is_none());
         assert_eq!(config.session_ttl, Duration::seconds(43_200));
+        assert_eq!(config.key_activation_delay, Duration::seconds(3600));
     }
 
     #[test]
@@ -342,6 +357,7 @@ mod tests {
             ("TESSERA_PKCE_ALLOW_PLAIN", "2"),
             ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "-1"),
             ("TESSERA_SESSION_TTL", "0"),
+            ("TESSERA_KEY_ACTIVATION_DELAY", "-1"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{value}");
@@ -373,6 +389,7 @@ mod tests {
             ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "0"),
             ("TESSERA_BCRYPT_COST", "4"),
             ("TESSERA_SESSION_TTL", "600"),
+            ("TESSERA_KEY_ACTIVATION_DELAY", "0"),
         ])
         .unwrap();
         assert_eq!(config.policy.code_ttl, Duration::seconds(60));
@@ -381,5 +398,6 @@ mod tests {
         assert!(config.policy.allow_plain_pkce);
         assert_eq!(config.bcrypt_cost, 4);
         assert_eq!(config.session_ttl, Duration::seconds(600));
+        assert_eq!(config.key_activation_delay, Duration::zero());
     }
 }

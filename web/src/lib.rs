@@ -15,6 +15,9 @@
 //! - Pages are Tera templates embedded in the binary ([`templates`]), auto-escaped and never
 //!   cached; every form carries a CSRF token bound to the encrypted cookie session, and a
 //!   sign-in expires after `TESSERA_SESSION_TTL`. Every response forbids framing and sniffing.
+//! - [`keys`] holds the server's signing keys: generated on first start, sealed at rest under
+//!   `TESSERA_SECRET_KEY`, rotated by `tessera keys rotate`, published at `/oauth/jwks`, and
+//!   shared by every process through the database.
 //! - [`startup`] builds the whole application in one place; [`routes`] has one module per
 //!   endpoint; [`cli`] is the `tessera` command line.
 
@@ -22,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod keys;
 pub mod off_executor;
 pub mod params;
 pub mod password;

@@ -26,12 +26,14 @@ use base64::Engine as _;
 use rand::rngs::OsRng;
 use rand::RngCore as _;
 use tessera_domain::store::SettingStore as _;
-use tessera_domain::{Provider, SystemClock};
+use tessera_domain::{Clock, Provider, SystemClock};
 use tessera_persistence::{Database, PoolOptions};
 use tracing::Instrument as _;
 
 use crate::config::Config;
 use crate::error::PageError;
+use crate::keys::at_rest::AtRest;
+use crate::keys::{KeySettings, Keyring, RELOAD_INTERVAL};
 use crate::off_executor::{blocking_threads, off_executor, workers, BLOCKING_THREADS_PER_WORKER};
 use crate::password::BcryptHasher;
 use crate::routes;
@@ -65,15 +67,42 @@ pub fn open_database(config: &Config) -> anyhow::Result<Database> {
 
 /// The provider over `database` with the configured bcrypt cost and policy.
 pub fn provider(config: &Config, database: Database) -> Provider<Database> {
+    provider_with_clock(config, database, Arc::new(SystemClock))
+}
+
+/// [`provider`], reading the time from `clock`.
+pub fn provider_with_clock(
+    config: &Config,
+    database: Database,
+    clock: Arc<dyn Clock>,
+) -> Provider<Database> {
     Provider::new(
         database,
-        Arc::new(SystemClock),
+        clock,
         Arc::new(BcryptHasher {
             cost: config.bcrypt_cost,
         }),
         config.policy.clone(),
         &config.issuer,
     )
+}
+
+/// The keyring over `database`: sealed under `TESSERA_SECRET_KEY` when set, signing keys
+/// generated for every algorithm that has none. Blocking.
+pub fn keyring(
+    config: &Config,
+    database: Database,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Keyring> {
+    let at_rest = AtRest::new(config.secret_key_bytes())
+        .context("TESSERA_SECRET_KEY: cannot derive the key-encryption key")?;
+    let settings = KeySettings {
+        activation_delay: config.key_activation_delay,
+        token_ttl: config.policy.access_token_ttl,
+        reload_interval: RELOAD_INTERVAL,
+    };
+    Keyring::open(Arc::new(database), clock, at_rest, settings)
+        .context("cannot load the signing keys")
 }
 
 /// The session cookie key: derived from `TESSERA_SECRET_KEY`, or else a random 64-byte key
@@ -109,12 +138,19 @@ fn security_headers() -> DefaultHeaders {
 pub struct Application {
     port: u16,
     server: Server,
+    keyring: Arc<Keyring>,
 }
 
 impl Application {
-    /// Opens and migrates the database, loads the session key, and binds `TESSERA_BIND`.
-    /// Each failure names the setting at fault.
+    /// Opens and migrates the database, loads the session key and the signing keys, and
+    /// binds `TESSERA_BIND`. Each failure names the setting at fault.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Self::build`], with the provider and the keyring reading the time from `clock`
+    /// (tests pass a `FixedClock`).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let templates = Templates::shared().map_err(anyhow::Error::msg)?;
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?;
@@ -124,18 +160,21 @@ impl Application {
             config.issuer = format!("http://{}", listener.local_addr()?);
         }
         let config = Arc::new(config);
-        let (database, key) = {
+        let (database, key, keyring) = {
             let config = Arc::clone(&config);
+            let clock = Arc::clone(&clock);
             off_executor(move || {
                 let database = open_database(&config)?;
                 let key = session_key(&config, &database)?;
-                Ok::<_, anyhow::Error>((database, key))
+                let keyring = keyring(&config, database.clone(), clock)?;
+                Ok::<_, anyhow::Error>((database, key, Arc::new(keyring)))
             })
             .await?
         };
         let state = web::Data::new(AppState {
-            provider: Arc::new(provider(&config, database.clone())),
+            provider: Arc::new(provider_with_clock(&config, database.clone(), clock)),
             database,
+            keyring: Arc::clone(&keyring),
             config: Arc::clone(&config),
             templates,
         });
@@ -184,7 +223,16 @@ impl Application {
         .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?
         .run();
         tracing::info!(port, issuer = %config.issuer, "listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            keyring,
+        })
+    }
+
+    /// The server's signing keys (the same keyring its handlers use).
+    pub fn keyring(&self) -> Arc<Keyring> {
+        Arc::clone(&self.keyring)
     }
 
     /// The port it listens on (useful with `TESSERA_BIND=127.0.0.1:0`).

@@ -7,6 +7,7 @@ use tessera_domain::Provider;
 use tessera_persistence::Database;
 
 use crate::config::Config;
+use crate::keys::Keyring;
 use crate::templates::Templates;
 
 /// What every handler shares, registered once as `web::Data<AppState>`.
@@ -17,6 +18,8 @@ pub struct AppState {
     pub database: Database,
     /// The configuration the server started with.
     pub config: Arc<Config>,
+    /// The server's signing keys (the JWK Set, and the [`Signer`](tessera_domain::signing::Signer) of JWTs).
+    pub keyring: Arc<Keyring>,
     /// The page templates.
     pub templates: &'static Templates,
 }

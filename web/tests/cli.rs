@@ -184,3 +184,107 @@ fn a_bad_setting_is_one_line_naming_it() {
         .unwrap();
     assert_one_clear_line(&output, "TESSERA_BCRYPT_COST");
 }
+
+fn stdout_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn keys_rotate_adds_a_pending_key_that_keys_list_shows_beside_the_signing_ones() {
+    let env = Env::new();
+    let rotated = env.run(&["keys", "rotate", "--alg", "ES256"], "");
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let said = stdout_lines(&rotated).join("\n");
+    assert!(said.starts_with("added ES256 key "), "{said}");
+    let new_kid = said
+        .trim_start_matches("added ES256 key ")
+        .split(':')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let listed = env.run(&["keys", "list"], "");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let lines = stdout_lines(&listed);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let fields =
+        |line: &str| -> Vec<String> { line.split_whitespace().map(str::to_owned).collect() };
+    let new = lines
+        .iter()
+        .map(|line| fields(line))
+        .find(|fields| fields[0] == new_kid)
+        .unwrap();
+    assert_eq!(new[1..3], ["ES256", "pending"], "{new:?}");
+    for alg in ["RS256", "ES256", "EdDSA"] {
+        let first: Vec<Vec<String>> = lines
+            .iter()
+            .map(|line| fields(line))
+            .filter(|fields| fields[0] != new_kid && fields[1] == alg)
+            .collect();
+        assert_eq!(first.len(), 1, "{lines:?}");
+        assert_eq!(first[0][2], "signing", "{lines:?}");
+        let superseded = first[0]
+            .iter()
+            .find(|f| f.starts_with("superseded="))
+            .unwrap();
+        assert_eq!(superseded == "superseded=-", alg != "ES256", "{lines:?}");
+    }
+}
+
+#[test]
+fn keys_rotate_twice_keeps_every_key_apart() {
+    let env = Env::new();
+    for _ in 0..2 {
+        let output = env.run(&["keys", "rotate"], "");
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let lines = stdout_lines(&env.run(&["keys", "list"], ""));
+    let mut kids: Vec<&str> = lines
+        .iter()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert_eq!(kids.len(), 5, "{lines:?}");
+    kids.sort_unstable();
+    kids.dedup();
+    assert_eq!(kids.len(), 5, "{lines:?}");
+    let rsa = lines.iter().filter(|line| line.contains(" RS256 ")).count();
+    assert_eq!(rsa, 3, "{lines:?}");
+}
+
+#[test]
+fn keys_sealed_under_another_secret_key_are_one_line_naming_it() {
+    let env = Env::new();
+    let first_secret = "first-secret-key-of-at-least-32-bytes!";
+    let output = env
+        .command(&["keys", "rotate"])
+        .env("TESSERA_SECRET_KEY", first_secret)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    for command in [&["keys", "rotate"][..], &["serve"][..]] {
+        let output = env
+            .command(command)
+            .env("TESSERA_BIND", "127.0.0.1:0")
+            .env(
+                "TESSERA_SECRET_KEY",
+                "another-secret-key-of-at-least-32-bytes",
+            )
+            .output()
+            .unwrap();
+        assert_one_clear_line(&output, "TESSERA_SECRET_KEY");
+        let output = env
+            .command(command)
+            .env("TESSERA_BIND", "127.0.0.1:0")
+            .output()
+            .unwrap();
+        assert_one_clear_line(&output, "TESSERA_SECRET_KEY");
+    }
+    // Listing opens no private key, so it still works.
+    let listed = env.run(&["keys", "list"], "");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert_eq!(stdout_lines(&listed).len(), 4);
+}

@@ -78,6 +78,7 @@ fn every_route_answers_a_signed_out_caller_without_a_server_error() {
         ("POST", "/oauth/revoke", 401),
         ("POST", "/oauth/introspect", 401),
         ("GET", "/api/me", 401),
+        ("GET", "/oauth/jwks", 200),
         ("GET", "/healthz", 200),
         ("GET", "/no/such/page", 404),
     ] {

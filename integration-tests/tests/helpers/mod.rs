@@ -10,8 +10,12 @@ use std::sync::Arc;
 use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
+use tessera_domain::signing::{Signer as _, SigningAlg};
+use tessera_domain::signing_key::SigningKey;
+use tessera_domain::{Clock, SystemClock};
 use tessera_persistence::test_db::TestDb;
 use tessera_web::config::Config;
+use tessera_web::keys::Keyring;
 use tessera_web::startup::Application;
 use url::Url;
 
@@ -62,10 +66,11 @@ pub enum Backend {
     Postgres,
 }
 
-/// Keeps the server task and its database alive; stops the server before dropping the database.
+/// Keeps the server task and its database alive; stops the server before dropping the
+/// database (which other servers on it may share).
 struct Running {
     server: tokio::task::JoinHandle<()>,
-    _db: TestDb,
+    db: Arc<TestDb>,
 }
 
 impl Drop for Running {
@@ -82,6 +87,10 @@ pub struct TestApp {
     /// Keeps cookies, never follows redirects.
     pub client: reqwest::Client,
     running: Arc<Running>,
+    /// The server's own keyring (as its handlers use it).
+    keyring: Arc<Keyring>,
+    /// The configuration it started with, for more servers on the same database.
+    config: Arc<Config>,
 }
 
 /// Starts Tessera on a fresh database, port 0, bcrypt cost 4.
@@ -91,10 +100,42 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like [`spawn_app`], with extra `TESSERA_*` settings (short lifetimes...).
 pub async fn spawn_app_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
-    let db = match backend {
+    spawn_app_with_clock(backend, env, Arc::new(SystemClock)).await
+}
+
+/// Like [`spawn_app_with`], the server reading the time from `clock` (a `FixedClock` that
+/// the test moves).
+pub async fn spawn_app_with_clock(
+    backend: Backend,
+    env: &[(&str, &str)],
+    clock: Arc<dyn Clock>,
+) -> TestApp {
+    let db = Arc::new(test_db(backend));
+    start(Arc::new(test_config(&db, env)), db, clock).await
+}
+
+/// `count` servers started at the same moment on one fresh, empty-keyed database, as
+/// processes of one deployment starting together would be.
+pub async fn spawn_apps_together(
+    backend: Backend,
+    count: usize,
+    clock: Arc<dyn Clock>,
+) -> Vec<TestApp> {
+    let db = Arc::new(test_db(backend));
+    let config = Arc::new(test_config(&db, &[]));
+    let starts =
+        (0..count).map(|_| start(Arc::clone(&config), Arc::clone(&db), Arc::clone(&clock)));
+    futures_util::future::join_all(starts).await
+}
+
+fn test_db(backend: Backend) -> TestDb {
+    match backend {
         Backend::Sqlite => TestDb::sqlite(),
         Backend::Postgres => TestDb::postgres(),
-    };
+    }
+}
+
+fn test_config(db: &TestDb, env: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("TESSERA_BIND".into(), "127.0.0.1:0".into());
     vars.insert("TESSERA_DATABASE_URL".into(), db.url());
@@ -102,19 +143,25 @@ pub async fn spawn_app_with(backend: Backend, env: &[(&str, &str)]) -> TestApp {
     for (key, value) in env {
         vars.insert((*key).to_owned(), (*value).to_owned());
     }
-    let config = Config::from_lookup(|key: &str| vars.get(key).cloned())
-        .expect("the test configuration is valid");
-    let application = Application::build(config)
+    Config::from_lookup(|key: &str| vars.get(key).cloned())
+        .expect("the test configuration is valid")
+}
+
+async fn start(config: Arc<Config>, db: Arc<TestDb>, clock: Arc<dyn Clock>) -> TestApp {
+    let application = Application::build_with_clock((*config).clone(), clock)
         .await
         .expect("the application builds");
     let port = application.port();
+    let keyring = application.keyring();
     let server = tokio::spawn(async move {
         let _ = application.run_until_stopped().await;
     });
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         client: browser(),
-        running: Arc::new(Running { server, _db: db }),
+        running: Arc::new(Running { server, db }),
+        keyring,
+        config,
     }
 }
 
@@ -139,7 +186,55 @@ impl TestApp {
             address: self.address.clone(),
             client: browser(),
             running: Arc::clone(&self.running),
+            keyring: Arc::clone(&self.keyring),
+            config: Arc::clone(&self.config),
         }
+    }
+
+    /// A second server process on this server's database, with the same settings and the
+    /// time from `clock`.
+    pub async fn another_process(&self, clock: Arc<dyn Clock>) -> TestApp {
+        start(
+            Arc::clone(&self.config),
+            Arc::clone(&self.running.db),
+            clock,
+        )
+        .await
+    }
+
+    /// `GET /oauth/jwks`, expecting 200: the headers and the JWK Set.
+    pub async fn get_jwks(&self) -> (HeaderMap, Value) {
+        let (status, headers, body) = json(self.get_page("/oauth/jwks").await).await;
+        assert_eq!(status, StatusCode::OK, "/oauth/jwks: {body}");
+        (headers, body)
+    }
+
+    /// The server's keyring signs `claims` for `alg` (off the test's executor).
+    pub async fn sign(&self, alg: SigningAlg, claims: Value) -> String {
+        let keyring = Arc::clone(&self.keyring);
+        tokio::task::spawn_blocking(move || keyring.sign(alg, &claims))
+            .await
+            .expect("the signing task ends")
+            .expect("the keyring signs")
+    }
+
+    /// The claims of `jws` if the server's keyring verifies it.
+    pub async fn verify(&self, jws: &str) -> Option<Value> {
+        let keyring = Arc::clone(&self.keyring);
+        let jws = jws.to_owned();
+        tokio::task::spawn_blocking(move || keyring.verify(&jws))
+            .await
+            .expect("the verifying task ends")
+            .expect("the keyring verifies")
+    }
+
+    /// Rotates the key of `alg`, as `tessera keys rotate` does; returns the new key.
+    pub async fn rotate_key(&self, alg: SigningAlg) -> SigningKey {
+        let keyring = Arc::clone(&self.keyring);
+        tokio::task::spawn_blocking(move || keyring.rotate(alg))
+            .await
+            .expect("the rotating task ends")
+            .expect("the key rotates")
     }
 
     /// Absolute URL of `path`.
@@ -479,6 +574,6 @@ pub fn redirect_param(url: &Url, name: &str) -> Option<String> {
 impl TestApp {
     /// The database the server runs on, e.g. to cut it off with `app.database().outage()`.
     pub fn database(&self) -> &TestDb {
-        &self.running._db
+        &self.running.db
     }
 }

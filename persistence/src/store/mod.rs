@@ -12,6 +12,7 @@ mod authorizations;
 mod clients;
 mod consents;
 mod settings;
+mod signing_keys;
 mod tokens;
 mod users;
 

@@ -8,6 +8,7 @@ mod consents;
 mod database;
 mod fixtures;
 mod settings;
+mod signing_keys;
 mod tokens;
 mod urls;
 mod users;

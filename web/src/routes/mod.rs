@@ -19,6 +19,7 @@ pub mod create_client;
 pub mod healthz;
 pub mod home;
 pub mod introspect;
+pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod revoke;
@@ -61,6 +62,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource("/oauth/token").route(web::post().to(token::post)))
         .service(web::resource("/oauth/revoke").route(web::post().to(revoke::post)))
         .service(web::resource("/oauth/introspect").route(web::post().to(introspect::post)))
+        .service(web::resource("/oauth/jwks").route(web::get().to(jwks::get)))
         .service(web::resource("/api/me").route(web::get().to(api_me::get)))
         .service(web::resource("/healthz").route(web::get().to(healthz::get)));
 }

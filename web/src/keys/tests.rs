@@ -1,0 +1,162 @@
+//! The keyring over an in-memory store, on a fixed clock.
+
+use std::sync::Mutex;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use tessera_domain::signing_key::{KeyProtection, KeyState};
+use tessera_domain::FixedClock;
+
+use super::*;
+
+/// Keys in a vector; the first-key slot is the first key of each algorithm.
+#[derive(Default)]
+struct VecStore(Mutex<Vec<SigningKey>>);
+
+impl VecStore {
+    fn keys(&self) -> std::sync::MutexGuard<'_, Vec<SigningKey>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl SigningKeyStore for VecStore {
+    fn insert_signing_key(&self, key: &SigningKey) -> Result<(), StoreError> {
+        self.keys().push(key.clone());
+        Ok(())
+    }
+
+    fn insert_first_signing_key(&self, key: &SigningKey) -> Result<bool, StoreError> {
+        let mut keys = self.keys();
+        if keys.iter().any(|stored| stored.alg == key.alg) {
+            return Ok(false);
+        }
+        keys.push(key.clone());
+        Ok(true)
+    }
+
+    fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
+        Ok(self.keys().clone())
+    }
+}
+
+const SECRET: &[u8] = b"a test secret key of at least 32 bytes";
+
+fn settings() -> KeySettings {
+    KeySettings {
+        activation_delay: Duration::hours(1),
+        token_ttl: Duration::minutes(10),
+        reload_interval: RELOAD_INTERVAL,
+    }
+}
+
+fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::at(
+        DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
+    ))
+}
+
+fn open(store: &Arc<VecStore>, secret: Option<&[u8]>) -> Result<Keyring, KeyError> {
+    Keyring::open(
+        Arc::clone(store) as Arc<dyn SigningKeyStore>,
+        clock(),
+        AtRest::new(secret).unwrap(),
+        settings(),
+    )
+}
+
+#[test]
+fn a_second_keyring_on_the_same_store_uses_the_keys_already_there() {
+    let store = Arc::new(VecStore::default());
+    let first = open(&store, Some(SECRET)).unwrap();
+    let stored = store.signing_keys().unwrap();
+    assert_eq!(stored.len(), 3);
+    assert!(stored
+        .iter()
+        .all(|key| key.protection == KeyProtection::Aes256Gcm));
+    let second = open(&store, Some(SECRET)).unwrap();
+    assert_eq!(store.signing_keys().unwrap(), stored);
+    assert_eq!(first.jwks().unwrap(), second.jwks().unwrap());
+    let jws = first.sign(SigningAlg::Es256, &json!({"sub": "a"})).unwrap();
+    assert_eq!(second.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+}
+
+#[test]
+fn a_keyring_under_another_secret_refuses_to_open() {
+    let store = Arc::new(VecStore::default());
+    open(&store, Some(SECRET)).unwrap();
+    let error = open(&store, Some(b"another secret key of at least 32 bytes")).unwrap_err();
+    assert!(
+        matches!(error, KeyError::WrongSecretKey { .. }),
+        "{error:?}"
+    );
+    let error = open(&store, None).unwrap_err();
+    assert!(
+        matches!(error, KeyError::SecretKeyMissing { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_stored_public_key_that_is_not_its_private_keys_is_refused() {
+    let store = Arc::new(VecStore::default());
+    open(&store, None).unwrap();
+    let other = PrivateKey::generate(SigningAlg::EdDsa)
+        .unwrap()
+        .public_jwk()
+        .unwrap();
+    for key in store.keys().iter_mut() {
+        if key.alg == SigningAlg::EdDsa {
+            key.public_jwk = other.clone();
+        }
+    }
+    assert!(matches!(open(&store, None), Err(KeyError::Corrupt(_))));
+}
+
+#[test]
+fn a_signature_under_another_header_alg_or_kid_does_not_verify() {
+    let store = Arc::new(VecStore::default());
+    let keyring = open(&store, None).unwrap();
+    let jws = keyring
+        .sign(SigningAlg::Rs256, &json!({"sub": "a"}))
+        .unwrap();
+    let parts: Vec<&str> = jws.split('.').collect();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let kid = header["kid"].as_str().unwrap();
+    for changed in [
+        json!({"alg": "HS256", "kid": kid, "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": "unknown", "typ": "JWT"}),
+        json!({"alg": "RS256", "typ": "JWT"}),
+    ] {
+        let header = URL_SAFE_NO_PAD.encode(changed.to_string());
+        let forged = format!("{header}.{}.{}", parts[1], parts[2]);
+        assert_eq!(keyring.verify(&forged).unwrap(), None, "{changed}");
+    }
+    assert_eq!(keyring.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+}
+
+#[test]
+fn rotating_adds_a_pending_key_without_changing_the_signer() {
+    let store = Arc::new(VecStore::default());
+    let keyring = open(&store, None).unwrap();
+    let before = keyring.sign(SigningAlg::EdDsa, &json!({})).unwrap();
+    let new = keyring.rotate(SigningAlg::EdDsa).unwrap();
+    let statuses = keyring.statuses().unwrap();
+    let state = |kid: &str| {
+        statuses
+            .iter()
+            .find(|status| status.key.kid == kid)
+            .map(|status| status.state)
+    };
+    assert_eq!(state(&new.kid), Some(KeyState::Pending));
+    let after = keyring.sign(SigningAlg::EdDsa, &json!({})).unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&before).unwrap().kid,
+        jsonwebtoken::decode_header(&after).unwrap().kid
+    );
+    assert_eq!(
+        keyring.jwks().unwrap()["keys"].as_array().map(Vec::len),
+        Some(4)
+    );
+}
