@@ -43,12 +43,24 @@ impl<S: Store> Provider<S> {
     /// The user an access token acts for, if it carries `required_scope`. A token with no
     /// user (client credentials) is `insufficient_scope`: it cannot speak for anyone.
     pub fn resource_owner(&self, access_token: &str, required_scope: &str) -> Result<User, Error> {
+        self.token_and_owner(access_token, required_scope)
+            .map(|(_, user)| user)
+    }
+
+    /// The active access token behind `access_token` and its user, as
+    /// [`Self::resource_owner`] checks them.
+    pub fn token_and_owner(
+        &self,
+        access_token: &str,
+        required_scope: &str,
+    ) -> Result<(Token, User), Error> {
         let token = self.authenticate_bearer(access_token, required_scope)?;
         let user = match token.user_id {
             Some(id) => self.store.find_user(id)?,
             None => None,
         };
-        Ok(user.ok_or_else(|| insufficient_scope(required_scope))?)
+        let user = user.ok_or_else(|| insufficient_scope(required_scope))?;
+        Ok((token, user))
     }
 }
 

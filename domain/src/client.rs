@@ -7,6 +7,7 @@ use crate::error::{ErrorCode, OAuthError};
 use crate::redirect_uri::RedirectUri;
 use crate::scope::Scope;
 use crate::secret::{Secret, TokenDigest};
+use crate::signing::SigningAlg;
 use crate::user::UserId;
 
 /// How a client authenticates at the token endpoint (RFC 7591 §2).
@@ -133,6 +134,9 @@ pub struct Client {
     pub auth_method: AuthMethod,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
+    /// How its ID tokens are signed (`id_token_signed_response_alg`, OpenID Connect Dynamic
+    /// Client Registration §2).
+    pub id_token_alg: SigningAlg,
 }
 
 impl Client {
@@ -179,6 +183,8 @@ pub struct ClientRegistration {
     pub scope: String,
     /// `token_endpoint_auth_method`; empty means `client_secret_basic`.
     pub auth_method: String,
+    /// `id_token_signed_response_alg`; empty means `RS256`.
+    pub id_token_signed_response_alg: String,
 }
 
 impl ClientRegistration {
@@ -227,6 +233,12 @@ impl ClientRegistration {
             parse_list(&self.response_types, ResponseType::parse, "response type")?
                 .unwrap_or(default_response_types);
         check_consistency(&grant_types, &response_types, auth_method)?;
+        let id_token_alg = match self.id_token_signed_response_alg.trim() {
+            "" => SigningAlg::default(),
+            text => SigningAlg::parse(text).ok_or_else(|| {
+                metadata_error(format!("unknown id_token_signed_response_alg {text:?}"))
+            })?,
+        };
         let redirect_uris = self
             .redirect_uris
             .iter()
@@ -258,6 +270,7 @@ impl ClientRegistration {
             scope,
             auth_method,
             created_at: now,
+            id_token_alg,
         };
         Ok((client, secret))
     }

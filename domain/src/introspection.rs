@@ -151,7 +151,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::memory_store::{MemoryStore, PlainHasher};
+    use crate::memory_store::{ClearSigner, MemoryStore, PlainHasher};
     use crate::token_endpoint::TokenRequest;
     use crate::{ClientRegistration, ErrorCode, FixedClock, Policy, User};
 
@@ -181,6 +181,7 @@ mod tests {
             Arc::new(PlainHasher),
             Policy::default(),
             ISSUER,
+            Arc::new(ClearSigner),
         );
         let user = provider.sign_up("alice", "correct horse", None).unwrap();
         World {

@@ -3,13 +3,18 @@
 //! response to send; storing them (inside the claim of a code or refresh token, or alone) is
 //! the caller's business.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::authorization::AuthorizationId;
 use crate::client::Client;
+use crate::error::StoreError;
+use crate::id_token::{IdTokenClaims, IdTokenSubject};
 use crate::policy::Policy;
 use crate::scope::Scope;
 use crate::secret::Secret;
+use crate::signing::Signer;
 use crate::token::{Token, TokenKind, TokenResponse};
 use crate::user::UserId;
 
@@ -23,13 +28,13 @@ pub enum AccessTokenFormat {
 }
 
 /// Mints tokens for one server.
-#[derive(Debug, Clone)]
 pub struct TokenIssuer {
     /// The issuer identifier (`TESSERA_ISSUER`): `iss` of everything it signs.
     pub issuer: String,
     /// How access tokens look.
     pub format: AccessTokenFormat,
     policy: Policy,
+    signer: Arc<dyn Signer>,
 }
 
 /// What a set of new tokens is issued for.
@@ -59,13 +64,32 @@ pub struct Minted {
 }
 
 impl TokenIssuer {
-    /// An issuer named `issuer` with the lifetimes of `policy`.
-    pub fn new(issuer: impl Into<String>, policy: Policy) -> Self {
+    /// An issuer named `issuer` with the lifetimes of `policy`, signing with `signer`.
+    pub fn new(issuer: impl Into<String>, policy: Policy, signer: Arc<dyn Signer>) -> Self {
         Self {
             issuer: issuer.into(),
             format: AccessTokenFormat::default(),
             policy,
+            signer,
         }
+    }
+
+    /// A signed ID token for `subject`, issued at `now`, living as long as an access token.
+    /// Signing happens outside any storage transaction.
+    pub fn id_token(
+        &self,
+        subject: &IdTokenSubject<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let claims = IdTokenClaims::new(
+            &self.issuer,
+            subject,
+            now,
+            now + self.policy.access_token_ttl,
+        );
+        let claims = serde_json::to_value(claims)
+            .map_err(|error| StoreError::Other(format!("ID token claims: {error}")))?;
+        self.signer.sign(subject.client.id_token_alg, &claims)
     }
 
     /// Makes new tokens for `issue` at `now`, storing nothing.

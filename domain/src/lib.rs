@@ -22,6 +22,10 @@
 //!   `client_credentials` (RFC 6749 §4, §6).
 //! - [`revocation`] (RFC 7009), [`introspection`] (RFC 7662) and [`bearer`] (RFC 6750):
 //!   ending, describing and checking tokens.
+//! - [`id_token`] and [`userinfo`]: what OpenID Connect tells a client about its user.
+//! - [`prompt`]: what the authorization endpoint does with a valid request (sign in, consent
+//!   page, or straight back to the client).
+//! - [`metadata`]: what the server supports, as discovery documents list it.
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
 //! - [`signing`] and [`signing_key`]: the JWS algorithms, the [`signing::Signer`] that holds
@@ -40,8 +44,10 @@ pub mod clock;
 pub mod code;
 pub mod consent;
 pub mod error;
+pub mod id_token;
 pub mod introspection;
 pub mod issuer;
+pub mod metadata;
 pub mod params;
 pub mod pkce;
 pub mod policy;
@@ -57,6 +63,7 @@ pub mod store;
 pub mod token;
 pub mod token_endpoint;
 pub mod user;
+pub mod userinfo;
 
 #[cfg(test)]
 mod memory_store;

@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::error::StoreError;
 use crate::issuer::TokenIssuer;
 use crate::policy::Policy;
+use crate::signing::Signer;
 use crate::store::Store;
 use crate::user::PasswordHasher;
 
@@ -23,19 +24,21 @@ pub struct Provider<S> {
 }
 
 impl<S: Store> Provider<S> {
-    /// A provider over `store` that names itself `issuer` (`TESSERA_ISSUER`).
+    /// A provider over `store` that names itself `issuer` (`TESSERA_ISSUER`) and signs ID
+    /// tokens with `signer`.
     pub fn new(
         store: S,
         clock: Arc<dyn Clock>,
         passwords: Arc<dyn PasswordHasher>,
         policy: Policy,
         issuer: &str,
+        signer: Arc<dyn Signer>,
     ) -> Self {
         Self {
             store,
             clock,
             passwords,
-            issuer: TokenIssuer::new(issuer, policy.clone()),
+            issuer: TokenIssuer::new(issuer, policy.clone(), signer),
             policy,
             dummy_hash: OnceLock::new(),
         }

@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 use crate::authorize::{AuthorizationRequest, AuthorizeError};
 use crate::client_auth::ClientCredentials;
 use crate::clock::Clock as _;
-use crate::memory_store::{MemoryStore, PlainHasher};
+use crate::memory_store::{ClearSigner, MemoryStore, PlainHasher};
 use crate::prompt::{AuthorizeOutcome, SignedIn};
 use crate::token_endpoint::TokenRequest;
 use crate::{
@@ -39,6 +39,7 @@ fn world_with(policy: Policy) -> World {
         Arc::new(PlainHasher),
         policy,
         "https://tessera.example",
+        Arc::new(ClearSigner),
     );
     let user = provider.sign_up("alice", "correct horse", None).unwrap();
     World {
@@ -964,4 +965,124 @@ fn public_clients_must_use_s256_even_when_plain_is_allowed() {
         ],
     );
     assert!(tokens.is_ok());
+}
+
+/// A confidential OpenID client that may refresh and use the password grant.
+fn openid_client(w: &World, id_token_alg: &str) -> Client {
+    w.provider
+        .register_client(
+            Some(w.user.id),
+            ClientRegistration {
+                name: "RP".into(),
+                redirect_uris: vec![REDIRECT.into()],
+                grant_types: vec![
+                    "authorization_code".into(),
+                    "refresh_token".into(),
+                    "password".into(),
+                    "client_credentials".into(),
+                ],
+                scope: "openid profile email".into(),
+                auth_method: "client_secret_basic".into(),
+                id_token_signed_response_alg: id_token_alg.into(),
+                ..ClientRegistration::default()
+            },
+        )
+        .unwrap()
+        .0
+}
+
+fn id_claims(response: &crate::token::TokenResponse) -> serde_json::Value {
+    ClearSigner::claims(response.id_token.as_deref().expect("an id_token")).unwrap()
+}
+
+#[test]
+fn the_code_exchange_with_openid_gives_an_id_token_with_the_nonce_and_at_hash() {
+    let w = world();
+    let client = openid_client(&w, "");
+    let code = w.code_for(
+        &client,
+        &[
+            ("scope", "openid profile"),
+            ("nonce", "n-0S6_WzA2Mj"),
+            ("redirect_uri", REDIRECT),
+        ],
+    );
+    let response = w
+        .exchange(
+            &client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .unwrap();
+    let claims = id_claims(&response);
+    let now = w.clock.now().timestamp();
+    assert_eq!(claims["iss"], "https://tessera.example");
+    assert_eq!(claims["sub"], w.user.id.to_string());
+    assert_eq!(claims["aud"], client.id);
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["auth_time"], now);
+    assert_eq!(claims["iat"], now);
+    assert_eq!(claims["exp"], now + 3600);
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    let full = Sha256::digest(response.access_token.as_bytes());
+    assert_eq!(claims["at_hash"], URL_SAFE_NO_PAD.encode(&full[..16]));
+
+    // Refresh: the same subject and sign-in time, no nonce, a fresh at_hash.
+    w.clock.advance(Duration::minutes(10));
+    let refreshed = w
+        .exchange(
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", response.refresh_token.as_deref().unwrap()),
+            ],
+        )
+        .unwrap();
+    let again = id_claims(&refreshed);
+    assert_eq!(again["sub"], claims["sub"]);
+    assert_eq!(again["auth_time"], claims["auth_time"]);
+    assert_eq!(again["iat"], now + 600);
+    assert!(again.get("nonce").is_none(), "{again}");
+    assert_ne!(again["at_hash"], claims["at_hash"]);
+}
+
+#[test]
+fn id_tokens_follow_the_clients_algorithm_and_only_come_with_openid_and_a_user() {
+    let w = world();
+    let client = openid_client(&w, "EdDSA");
+    let password = |scope: &str| {
+        w.exchange(
+            &client,
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", "correct horse"),
+                ("scope", scope),
+            ],
+        )
+        .unwrap()
+    };
+    let with_openid = password("openid");
+    let token = with_openid.id_token.as_deref().unwrap();
+    let header = URL_SAFE_NO_PAD
+        .decode(token.split('.').next().unwrap())
+        .unwrap();
+    let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
+    assert_eq!(header["alg"], "EdDSA");
+    let claims = id_claims(&with_openid);
+    assert_eq!(claims["auth_time"], w.clock.now().timestamp());
+    let full = sha2::Sha512::digest(with_openid.access_token.as_bytes());
+    assert_eq!(claims["at_hash"], URL_SAFE_NO_PAD.encode(&full[..32]));
+
+    assert_eq!(password("profile").id_token, None);
+    let machine = w
+        .exchange(
+            &client,
+            &[("grant_type", "client_credentials"), ("scope", "openid")],
+        )
+        .unwrap();
+    assert_eq!(machine.id_token, None);
 }

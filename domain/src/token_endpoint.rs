@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::authorization::Authorization;
+use crate::authorization::{Authorization, AuthorizationId};
 use crate::claim::Claim;
 use crate::client::{Client, GrantType};
 use crate::code::{AuthorizationCode, CodeStatus};
 use crate::error::{Error, ErrorCode, OAuthError};
+use crate::id_token::{IdTokenSubject, OPENID_SCOPE};
 use crate::issuer::Issue;
 use crate::params::Params;
 use crate::provider::Provider;
@@ -49,6 +50,15 @@ pub enum TokenRequest {
         scope: Option<String>,
     },
 }
+
+/// The grants the token endpoint answers, in the order metadata lists them (the implicit
+/// grant is a response type of the authorization endpoint, not a token request).
+pub const TOKEN_GRANTS: [GrantType; 4] = [
+    GrantType::AuthorizationCode,
+    GrantType::RefreshToken,
+    GrantType::ClientCredentials,
+    GrantType::Password,
+];
 
 impl TokenRequest {
     /// Reads a token request; `unsupported_grant_type` for grants Tessera does not know.
@@ -174,10 +184,45 @@ impl<S: Store> Provider<S> {
             now,
         );
         match self.store.claim_code(&digest, now, &minted.tokens)? {
-            Claim::Won(_) => Ok(minted.response),
+            Claim::Won(_) => {
+                self.with_id_token(minted.response, client, stored.authorization_id, true, now)
+            }
             Claim::Taken(code) => self.replayed_code(&code, now),
             Claim::Unusable => Err(unusable().into()),
         }
+    }
+
+    /// Adds an ID token to `response` when its scope holds `openid` and a user is behind it,
+    /// with the family's `auth_time` (and its `nonce`, on the code exchange).
+    fn with_id_token(
+        &self,
+        mut response: TokenResponse,
+        client: &Client,
+        family: AuthorizationId,
+        with_nonce: bool,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, Error> {
+        if !response.scope.split(' ').any(|scope| scope == OPENID_SCOPE) {
+            return Ok(response);
+        }
+        let Some(authorization) = self.store.find_authorization(family)? else {
+            return Ok(response);
+        };
+        let Some(user_id) = authorization.user_id else {
+            return Ok(response);
+        };
+        let nonce = authorization.nonce.as_deref().filter(|_| with_nonce);
+        response.id_token = Some(self.issuer.id_token(
+            &IdTokenSubject {
+                client,
+                user_id,
+                auth_time: authorization.auth_time,
+                nonce,
+                access_token: &response.access_token,
+            },
+            now,
+        )?);
+        Ok(response)
     }
 
     /// RFC 6749 §4.1.2: a code used twice revokes every token issued from it.
@@ -237,7 +282,13 @@ impl<S: Store> Provider<S> {
             .store
             .claim_refresh_token(&digest, now, &minted.tokens)?
         {
-            Claim::Won(_) => Ok(minted.response),
+            Claim::Won(_) => self.with_id_token(
+                minted.response,
+                client,
+                current.authorization_id,
+                false,
+                now,
+            ),
             Claim::Taken(token) => self.reused_refresh_token(&token, &issue, now),
             Claim::Unusable => Err(invalid().into()),
         }
@@ -252,7 +303,8 @@ impl<S: Store> Provider<S> {
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
         if self.within_reuse_grace(token, now) {
-            return self.issue(retry, now);
+            let response = self.issue(retry, now)?;
+            return self.with_id_token(response, retry.client, token.authorization_id, false, now);
         }
         self.store
             .revoke_authorization(token.authorization_id, now)?;
@@ -284,13 +336,17 @@ impl<S: Store> Provider<S> {
         let user = self
             .sign_in(username, password)?
             .ok_or_else(|| OAuthError::invalid_grant("The username or password is incorrect."))?;
-        let authorization = Authorization::new(&client.id, Some(user.id), scope, now);
+        let authorization = Authorization {
+            auth_time: Some(now),
+            ..Authorization::new(&client.id, Some(user.id), scope, now)
+        };
         self.store.insert_authorization(&authorization)?;
         let with_refresh_token = client.allows_grant(GrantType::RefreshToken);
-        self.issue(
+        let response = self.issue(
             &self.fresh_family(&authorization, client, with_refresh_token),
             now,
-        )
+        )?;
+        self.with_id_token(response, client, authorization.id, false, now)
     }
 
     /// The first tokens of a new family: the whole scope.
@@ -347,5 +403,29 @@ fn check_code_binding(
             "A code_verifier was sent but the authorization request had no code_challenge.",
         )),
         (None, None) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_endpoint_parses_exactly_the_grants_it_advertises() {
+        for grant in GrantType::ALL {
+            let params = Params::new(vec![
+                ("grant_type".to_owned(), grant.as_str().to_owned()),
+                ("code".to_owned(), "c".to_owned()),
+                ("refresh_token".to_owned(), "r".to_owned()),
+                ("username".to_owned(), "u".to_owned()),
+                ("password".to_owned(), "p".to_owned()),
+            ]);
+            let parsed = TokenRequest::parse(&params).map(|request| request.grant_type());
+            assert_eq!(
+                parsed.ok(),
+                TOKEN_GRANTS.contains(&grant).then_some(grant),
+                "{grant:?}"
+            );
+        }
     }
 }

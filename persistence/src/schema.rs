@@ -30,6 +30,7 @@ diesel::table! {
         scope -> Text,
         auth_method -> Text,
         created_at -> BigInt,
+        id_token_signed_response_alg -> Text,
     }
 }
 

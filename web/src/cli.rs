@@ -120,6 +120,9 @@ pub enum ClientCommand {
         /// `client_secret_basic` (default), `client_secret_post` or `none`.
         #[arg(long = "auth-method", default_value = "")]
         auth_method: String,
+        /// How its ID tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
+        #[arg(long = "id-token-alg", default_value = "")]
+        id_token_alg: String,
     },
 }
 
@@ -159,6 +162,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     response_types,
                     scope,
                     auth_method,
+                    id_token_alg,
                 },
         } => add_client(
             &config,
@@ -170,6 +174,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 response_types,
                 scope,
                 auth_method,
+                id_token_signed_response_alg: id_token_alg,
             },
         ),
         Command::Keys {
@@ -262,7 +267,7 @@ fn add_user(
         );
     }
     let database = open_database(config)?;
-    let provider = provider(config, database);
+    let provider = provider(config, database)?;
     match provider.sign_up(username, password, email) {
         Ok(user) => {
             println!("created user {} ({})", user.username, user.id);
@@ -278,7 +283,7 @@ fn add_user(
 
 fn add_client(config: &Config, registration: ClientRegistration) -> anyhow::Result<()> {
     let database = open_database(config)?;
-    let provider = provider(config, database);
+    let provider = provider(config, database)?;
     let (client, secret) = match provider.register_client(None, registration) {
         Ok(registered) => registered,
         Err(tessera_domain::Error::OAuth(error)) => {

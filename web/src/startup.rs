@@ -25,6 +25,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use rand::rngs::OsRng;
 use rand::RngCore as _;
+use tessera_domain::signing::Signer;
 use tessera_domain::store::SettingStore as _;
 use tessera_domain::{Clock, Provider, SystemClock};
 use tessera_persistence::{Database, PoolOptions};
@@ -65,16 +66,20 @@ pub fn open_database(config: &Config) -> anyhow::Result<Database> {
     Ok(database)
 }
 
-/// The provider over `database` with the configured bcrypt cost and policy.
-pub fn provider(config: &Config, database: Database) -> Provider<Database> {
-    provider_with_clock(config, database, Arc::new(SystemClock))
+/// The provider over `database` with the configured bcrypt cost and policy, on the system
+/// clock, signing with the database's keys (generated when there are none). Blocking.
+pub fn provider(config: &Config, database: Database) -> anyhow::Result<Provider<Database>> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let signer = keyring(config, database.clone(), Arc::clone(&clock))?;
+    Ok(provider_with(config, database, clock, Arc::new(signer)))
 }
 
-/// [`provider`], reading the time from `clock`.
-pub fn provider_with_clock(
+/// The provider over `database`, reading the time from `clock` and signing with `signer`.
+pub fn provider_with(
     config: &Config,
     database: Database,
     clock: Arc<dyn Clock>,
+    signer: Arc<dyn Signer>,
 ) -> Provider<Database> {
     Provider::new(
         database,
@@ -84,6 +89,7 @@ pub fn provider_with_clock(
         }),
         config.policy.clone(),
         &config.issuer,
+        signer,
     )
 }
 
@@ -172,7 +178,12 @@ impl Application {
             .await?
         };
         let state = web::Data::new(AppState {
-            provider: Arc::new(provider_with_clock(&config, database.clone(), clock)),
+            provider: Arc::new(provider_with(
+                &config,
+                database.clone(),
+                clock,
+                Arc::clone(&keyring) as Arc<dyn Signer>,
+            )),
             database,
             keyring: Arc::clone(&keyring),
             config: Arc::clone(&config),

@@ -79,6 +79,10 @@ fn every_route_answers_a_signed_out_caller_without_a_server_error() {
         ("POST", "/oauth/introspect", 401),
         ("GET", "/api/me", 401),
         ("GET", "/oauth/jwks", 200),
+        ("GET", "/oauth/userinfo", 401),
+        ("POST", "/oauth/userinfo", 401),
+        ("GET", "/.well-known/openid-configuration", 200),
+        ("GET", "/.well-known/oauth-authorization-server", 200),
         ("GET", "/healthz", 200),
         ("GET", "/no/such/page", 404),
     ] {

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
 use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::secret::TokenDigest;
+use tessera_domain::signing::SigningAlg;
 use tessera_domain::store::ClientStore;
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
@@ -29,6 +30,7 @@ struct ClientRow {
     scope: String,
     auth_method: String,
     created_at: i64,
+    id_token_signed_response_alg: String,
 }
 
 impl TryFrom<&Client> for ClientRow {
@@ -57,6 +59,7 @@ impl TryFrom<&Client> for ClientRow {
             scope: client.scope.to_string(),
             auth_method: client.auth_method.as_str().to_owned(),
             created_at: epoch(client.created_at),
+            id_token_signed_response_alg: client.id_token_alg.as_str().to_owned(),
         })
     }
 }
@@ -92,6 +95,17 @@ impl TryFrom<ClientRow> for Client {
                 )
             })?,
             created_at: time("clients", row.created_at)?,
+            id_token_alg: SigningAlg::parse(&row.id_token_signed_response_alg).ok_or_else(
+                || {
+                    corrupt(
+                        "clients",
+                        format_args!(
+                            "unknown ID token algorithm {:?}",
+                            row.id_token_signed_response_alg
+                        ),
+                    )
+                },
+            )?,
             id: row.id,
             name: row.name,
             uri: row.uri,

@@ -1,6 +1,7 @@
 use tessera_domain::claim::Claim;
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
 use tessera_domain::redirect_uri::RedirectUri;
+use tessera_domain::signing::SigningAlg;
 use tessera_domain::store::{ClientStore as _, CodeStore as _, TokenStore as _, UserStore as _};
 use tessera_domain::token::TokenKind;
 use tessera_domain::{Secret, StoreError};
@@ -28,6 +29,7 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         scope: scope(""),
         auth_method: AuthMethod::None,
         created_at: t0(),
+        id_token_alg: SigningAlg::EdDsa,
     };
     let machine = Client {
         id: "machine".into(),

@@ -16,6 +16,7 @@ use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
 use tessera_domain::code::AuthorizationCode;
 use tessera_domain::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_domain::redirect_uri::RedirectUri;
+use tessera_domain::signing::SigningAlg;
 use tessera_domain::store::{
     AuthorizationStore as _, ClientStore as _, CodeStore as _, TokenStore as _, UserStore as _,
 };
@@ -65,6 +66,7 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
         scope: scope("profile email openid"),
         auth_method: AuthMethod::ClientSecretBasic,
         created_at: t0(),
+        id_token_alg: SigningAlg::Es256,
     }
 }
 

@@ -29,6 +29,7 @@ pub fn client_metadata(client: &Client) -> Value {
         "response_types": client.response_types.iter().map(|response| response.as_str()).collect::<Vec<_>>(),
         "scope": client.scope.to_string(),
         "token_endpoint_auth_method": client.auth_method.as_str(),
+        "id_token_signed_response_alg": client.id_token_alg.as_str(),
         "public": client.is_public(),
     })
 }

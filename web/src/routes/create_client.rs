@@ -39,6 +39,7 @@ fn registration(form: &PageForm) -> ClientRegistration {
         response_types: lines(form, &["response_types", "response_type"]),
         scope: text("scope"),
         auth_method: text("token_endpoint_auth_method"),
+        id_token_signed_response_alg: text("id_token_signed_response_alg"),
     }
 }
 
@@ -52,6 +53,7 @@ fn form_values(registration: &ClientRegistration) -> Value {
         "response_types": registration.response_types.join("\n"),
         "scope": registration.scope,
         "token_endpoint_auth_method": registration.auth_method,
+        "id_token_signed_response_alg": registration.id_token_signed_response_alg,
     })
 }
 

@@ -16,15 +16,18 @@ pub mod api_me;
 pub mod authorize;
 pub mod clients;
 pub mod create_client;
+pub mod discovery;
 pub mod healthz;
 pub mod home;
 pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod logout;
+pub mod paths;
 pub mod revoke;
 pub mod signup;
 pub mod token;
+pub mod userinfo;
 
 /// Registers every route.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -55,14 +58,21 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(clients::rotate_secret)),
         )
         .service(
-            web::resource("/oauth/authorize")
+            web::resource(paths::AUTHORIZE)
                 .route(web::get().to(authorize::get))
                 .route(web::post().to(authorize::post)),
         )
-        .service(web::resource("/oauth/token").route(web::post().to(token::post)))
-        .service(web::resource("/oauth/revoke").route(web::post().to(revoke::post)))
-        .service(web::resource("/oauth/introspect").route(web::post().to(introspect::post)))
-        .service(web::resource("/oauth/jwks").route(web::get().to(jwks::get)))
+        .service(web::resource(paths::TOKEN).route(web::post().to(token::post)))
+        .service(web::resource(paths::REVOKE).route(web::post().to(revoke::post)))
+        .service(web::resource(paths::INTROSPECT).route(web::post().to(introspect::post)))
+        .service(web::resource(paths::JWKS).route(web::get().to(jwks::get)))
+        .service(
+            web::resource(paths::USERINFO)
+                .route(web::get().to(userinfo::handle))
+                .route(web::post().to(userinfo::handle)),
+        )
+        .service(web::resource(paths::OPENID_CONFIGURATION).route(web::get().to(discovery::get)))
+        .service(web::resource(paths::OAUTH_METADATA).route(web::get().to(discovery::get)))
         .service(web::resource("/api/me").route(web::get().to(api_me::get)))
         .service(web::resource("/healthz").route(web::get().to(healthz::get)));
 }

@@ -1,0 +1,19 @@
+//! The paths of the OAuth and OpenID endpoints, shared by the router and the discovery
+//! documents so that metadata always names the routes that exist.
+
+/// The authorization endpoint (RFC 6749 §3.1).
+pub const AUTHORIZE: &str = "/oauth/authorize";
+/// The token endpoint (RFC 6749 §3.2).
+pub const TOKEN: &str = "/oauth/token";
+/// Token revocation (RFC 7009).
+pub const REVOKE: &str = "/oauth/revoke";
+/// Token introspection (RFC 7662).
+pub const INTROSPECT: &str = "/oauth/introspect";
+/// The JWK Set (RFC 7517).
+pub const JWKS: &str = "/oauth/jwks";
+/// OpenID Connect UserInfo (Core §5.3).
+pub const USERINFO: &str = "/oauth/userinfo";
+/// RFC 8414 authorization server metadata.
+pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
+/// OpenID Connect Discovery 1.0.
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
