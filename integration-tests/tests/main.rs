@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod account;
 mod api_me;
 mod authorize;
 mod client_auth;

@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -22,6 +22,7 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("client.html", include_str!("../../templates/client.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("account.html", include_str!("../../templates/account.html")),
 ];
 
 /// The parsed templates.
@@ -150,6 +151,16 @@ mod tests {
         context.insert("reason", "Bad Request");
         context.insert("code", &Some("invalid_client"));
         context.insert("message", "<m>");
+        context.insert("email", &Some("<e>@example.com"));
+        context.insert(
+            "apps",
+            &vec![serde_json::json!({
+                "client_id": "id<script>",
+                "client_name": "<b>App</b>",
+                "scopes": ["openid", "<oops>"],
+                "granted_at": "2026-12-02 10:00 UTC",
+            })],
+        );
         for (name, _) in TEMPLATES {
             if name == "base.html" {
                 continue;
@@ -159,7 +170,10 @@ mod tests {
             assert!(!html.contains("<b>App</b>"), "{name}");
             assert!(!html.contains("\"><x"), "{name}");
             assert!(!html.contains("<oops>"), "{name}");
+            assert!(!html.contains("<e>"), "{name}");
         }
+        let account = templates.render("account.html", &context).unwrap();
+        assert!(account.contains("action=\"/account/apps/id%3Cscript%3E/revoke\""));
         let page = templates.render("client.html", &context).unwrap();
         assert!(page.contains("id=\"client_id\""));
         assert!(page.contains("id=\"client_secret\">s3cret<"));

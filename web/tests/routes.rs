@@ -79,6 +79,8 @@ fn every_route_answers_a_signed_out_caller_without_a_server_error() {
         ("POST", "/oauth/introspect", 401),
         ("GET", "/api/me", 401),
         ("GET", "/oauth/jwks", 200),
+        ("GET", "/account", 303),
+        ("POST", "/account/apps/x/revoke", 403),
         ("GET", "/oauth/userinfo", 401),
         ("POST", "/oauth/userinfo", 401),
         ("GET", "/.well-known/openid-configuration", 200),

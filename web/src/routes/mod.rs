@@ -12,6 +12,7 @@ use crate::off_executor::off_executor;
 use crate::session::TypedSession;
 use crate::state::AppState;
 
+pub mod account;
 pub mod api_me;
 pub mod authorize;
 pub mod clients;
@@ -44,6 +45,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(login::post)),
         )
         .service(web::resource("/logout").route(web::post().to(logout::post)))
+        .service(web::resource(account::PATH).route(web::get().to(account::get)))
+        .service(
+            web::resource("/account/apps/{client_id}/revoke")
+                .route(web::post().to(account::revoke)),
+        )
         .service(
             web::resource("/create_client")
                 .route(web::get().to(create_client::get))
