@@ -3,18 +3,22 @@
 //!   endpoints apps call (token, revocation, introspection); failures are [`TokenError`]s.
 //! - [`BearerToken`]: the token of an `Authorization: Bearer` header (RFC 6750 §2.1), for
 //!   protected resources; failures are [`BearerError`]s.
+//! - [`CsrfForm`]: a form people submitted, its CSRF token checked against the session;
+//!   failures are HTML pages.
 //!
 //! [`TokenError`]: crate::error::TokenError
 //! [`BearerError`]: crate::error::BearerError
 
 mod bearer;
 mod client_auth;
+mod csrf_form;
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
 
 pub use bearer::BearerToken;
 pub use client_auth::ClientAuth;
+pub use csrf_form::CsrfForm;
 
 /// The `Authorization` header's value, if it is readable text.
 fn authorization(req: &HttpRequest) -> Option<&str> {

@@ -8,8 +8,8 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::error::PageError;
+use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
-use crate::params::PageForm;
 use crate::routes::clients::ClientPath;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
@@ -52,11 +52,9 @@ pub async fn get(
 /// Withdraws the consent given to one app.
 pub async fn revoke(
     state: web::Data<AppState>,
-    session: TypedSession,
     ClientPath(client_id): ClientPath,
-    form: PageForm,
+    CsrfForm { session, .. }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
-    session.verify_csrf(form.get("csrf_token"))?;
     let Some(user) = current_user(&state, &session).await? else {
         return Ok(see_other(&login_url(PATH)));
     };

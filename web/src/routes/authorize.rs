@@ -14,6 +14,7 @@ use tessera_domain::prompt::{AuthorizeOutcome, SignedIn};
 use tessera_domain::{Params, User};
 
 use crate::error::{AuthorizeError, PageError};
+use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::{current_user, login_url, page_context, see_other};
@@ -143,10 +144,8 @@ pub async fn get(
 /// Records the user's answer and sends them back to the client.
 pub async fn post(
     state: web::Data<AppState>,
-    session: TypedSession,
-    form: PageForm,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<HttpResponse, AuthorizeError> {
-    session.verify_csrf(form.get("csrf_token"))?;
     let confirm = form.get("confirm").map(str::to_owned);
     let params = request_params(&form);
     let request = validate(&state, params.clone(), true).await?;

@@ -11,8 +11,8 @@ use tessera_domain::{Client, Provider, StoreError, User, UserId};
 use tessera_persistence::Database;
 
 use crate::error::PageError;
+use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
-use crate::params::PageForm;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
@@ -113,11 +113,9 @@ pub async fn get(
 /// Deletes the client with everything issued to it.
 pub async fn delete(
     state: web::Data<AppState>,
-    session: TypedSession,
     path: ClientPath,
-    form: PageForm,
+    CsrfForm { session, .. }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
-    session.verify_csrf(form.get("csrf_token"))?;
     manage(
         &state,
         &session,
@@ -131,11 +129,9 @@ pub async fn delete(
 /// Gives a confidential client a new secret and shows it, this once.
 pub async fn rotate_secret(
     state: web::Data<AppState>,
-    session: TypedSession,
     path: ClientPath,
-    form: PageForm,
+    CsrfForm { session, .. }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
-    session.verify_csrf(form.get("csrf_token"))?;
     manage(
         &state,
         &session,

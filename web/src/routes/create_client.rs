@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tessera_domain::{ClientRegistration, Error, Params};
 
 use crate::error::PageError;
+use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::clients::show_client;
@@ -74,10 +75,8 @@ pub async fn get(
 /// Registers the client and shows it with its secret.
 pub async fn post(
     state: web::Data<AppState>,
-    session: TypedSession,
-    form: PageForm,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
-    session.verify_csrf(form.get("csrf_token"))?;
     let Some(user) = current_user(&state, &session).await? else {
         return Ok(see_other(&login_url("/create_client")));
     };

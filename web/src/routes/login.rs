@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::error::PageError;
+use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
@@ -42,10 +43,8 @@ pub async fn get(
 /// Checks the password and signs the user in under a fresh session.
 pub async fn post(
     state: web::Data<AppState>,
-    session: TypedSession,
-    form: PageForm,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
-    session.verify_csrf(form.get("csrf_token"))?;
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default().to_owned();
     let next = safe_next(form.get("next")).map(str::to_owned);

@@ -7,8 +7,8 @@ use serde_json::json;
 use tessera_domain::accounts::SignUpError;
 
 use crate::error::PageError;
+use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
-use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
@@ -28,10 +28,8 @@ pub async fn get(
 /// Creates the account and signs it in.
 pub async fn post(
     state: web::Data<AppState>,
-    session: TypedSession,
-    form: PageForm,
+    CsrfForm { session, form }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
-    session.verify_csrf(form.get("csrf_token"))?;
     let username = form.get("username").unwrap_or_default().trim().to_owned();
     let password = form.get("password").unwrap_or_default().to_owned();
     let email = form
