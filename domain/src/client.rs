@@ -137,6 +137,9 @@ pub struct Client {
     /// How its ID tokens are signed (`id_token_signed_response_alg`, OpenID Connect Dynamic
     /// Client Registration §2).
     pub id_token_alg: SigningAlg,
+    /// Where RP-initiated logout may send the user afterwards, matched exactly
+    /// (`post_logout_redirect_uris`, OpenID Connect RP-Initiated Logout 1.0 §3.1).
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
 }
 
 impl Client {
@@ -185,6 +188,8 @@ pub struct ClientRegistration {
     pub auth_method: String,
     /// `id_token_signed_response_alg`; empty means `RS256`.
     pub id_token_signed_response_alg: String,
+    /// `post_logout_redirect_uris`.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl ClientRegistration {
@@ -239,16 +244,8 @@ impl ClientRegistration {
                 metadata_error(format!("unknown id_token_signed_response_alg {text:?}"))
             })?,
         };
-        let redirect_uris = self
-            .redirect_uris
-            .iter()
-            .map(|uri| uri.trim())
-            .filter(|uri| !uri.is_empty())
-            .map(|uri| {
-                RedirectUri::parse(uri)
-                    .map_err(|reason| OAuthError::new(ErrorCode::InvalidRedirectUri, reason))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let redirect_uris = parse_uris(&self.redirect_uris)?;
+        let post_logout_redirect_uris = parse_uris(&self.post_logout_redirect_uris)?;
         if redirect_uris.is_empty() && !response_types.is_empty() {
             return Err(OAuthError::new(
                 ErrorCode::InvalidRedirectUri,
@@ -271,6 +268,7 @@ impl ClientRegistration {
             auth_method,
             created_at: now,
             id_token_alg,
+            post_logout_redirect_uris,
         };
         Ok((client, secret))
     }
@@ -278,6 +276,18 @@ impl ClientRegistration {
 
 fn metadata_error(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidClientMetadata, description)
+}
+
+/// Parses redirect URIs, dropping blank lines.
+fn parse_uris(uris: &[String]) -> Result<Vec<RedirectUri>, OAuthError> {
+    uris.iter()
+        .map(|uri| uri.trim())
+        .filter(|uri| !uri.is_empty())
+        .map(|uri| {
+            RedirectUri::parse(uri)
+                .map_err(|reason| OAuthError::new(ErrorCode::InvalidRedirectUri, reason))
+        })
+        .collect()
 }
 
 /// Parses a list of wire names, dropping blanks and repeats; `None` when nothing was given.

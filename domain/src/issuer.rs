@@ -74,6 +74,11 @@ impl TokenIssuer {
         }
     }
 
+    /// The claims of a JWT this server signed with a key it still publishes (expired or not).
+    pub fn verify(&self, jws: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.signer.verify(jws)
+    }
+
     /// A signed ID token for `subject`, issued at `now`, living as long as an access token.
     /// Signing happens outside any storage transaction.
     pub fn id_token(

@@ -47,6 +47,7 @@ pub mod error;
 pub mod id_token;
 pub mod introspection;
 pub mod issuer;
+pub mod logout;
 pub mod metadata;
 pub mod params;
 pub mod pkce;

@@ -39,8 +39,12 @@ impl RedirectUri {
         &self.0
     }
 
-    /// This URI with `params` added to its query (`fragment == false`) or as its fragment.
+    /// This URI with `params` added to its query (`fragment == false`) or as its fragment;
+    /// with no params, the URI exactly as registered.
     pub fn with_params(&self, params: &[(&str, &str)], fragment: bool) -> String {
+        if params.is_empty() {
+            return self.0.clone();
+        }
         let Ok(mut url) = Url::parse(&self.0) else {
             return self.0.clone();
         };
@@ -143,5 +147,7 @@ mod tests {
             uri.with_params(&[("access_token", "t")], true),
             "https://app.example/cb?keep=1#access_token=t"
         );
+        let bare = RedirectUri::parse("https://app.example/bye").unwrap();
+        assert_eq!(bare.with_params(&[], false), "https://app.example/bye");
     }
 }

@@ -15,6 +15,7 @@ mod client_auth;
 mod client_credentials;
 mod clients;
 mod concurrency;
+mod end_session;
 mod headers;
 mod health;
 mod interop_oauth2;

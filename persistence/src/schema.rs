@@ -31,6 +31,7 @@ diesel::table! {
         auth_method -> Text,
         created_at -> BigInt,
         id_token_signed_response_alg -> Text,
+        post_logout_redirect_uris -> Text,
     }
 }
 

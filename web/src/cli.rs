@@ -120,6 +120,9 @@ pub enum ClientCommand {
         /// `client_secret_basic` (default), `client_secret_post` or `none`.
         #[arg(long = "auth-method", default_value = "")]
         auth_method: String,
+        /// Where RP-initiated logout may return (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
         /// How its ID tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
         #[arg(long = "id-token-alg", default_value = "")]
         id_token_alg: String,
@@ -163,6 +166,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     scope,
                     auth_method,
                     id_token_alg,
+                    post_logout_redirect_uris,
                 },
         } => add_client(
             &config,
@@ -175,6 +179,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 scope,
                 auth_method,
                 id_token_signed_response_alg: id_token_alg,
+                post_logout_redirect_uris,
             },
         ),
         Command::Keys {

@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -23,6 +23,7 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("consent.html", include_str!("../../templates/consent.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("account.html", include_str!("../../templates/account.html")),
+    ("logout.html", include_str!("../../templates/logout.html")),
 ];
 
 /// The parsed templates.
@@ -161,6 +162,7 @@ mod tests {
                 "granted_at": "2026-12-02 10:00 UTC",
             })],
         );
+        context.insert("confirm", &true);
         for (name, _) in TEMPLATES {
             if name == "base.html" {
                 continue;

@@ -80,6 +80,13 @@ fn every_route_answers_a_signed_out_caller_without_a_server_error() {
         ("GET", "/api/me", 401),
         ("GET", "/oauth/jwks", 200),
         ("GET", "/account", 303),
+        ("GET", "/oauth/logout", 200),
+        (
+            "GET",
+            "/oauth/logout?post_logout_redirect_uri=https://evil.example/",
+            400,
+        ),
+        ("POST", "/oauth/logout", 403),
         ("POST", "/account/apps/x/revoke", 403),
         ("GET", "/oauth/userinfo", 401),
         ("POST", "/oauth/userinfo", 401),

@@ -51,6 +51,8 @@ pub struct TestClient {
     pub scope: String,
     /// `token_endpoint_auth_method`.
     pub auth_method: String,
+    /// `post_logout_redirect_uris`, one per line.
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 /// A client as registered: its credentials and metadata.
@@ -85,6 +87,7 @@ impl TestClient {
                 .collect(),
             scope: scope.to_owned(),
             auth_method: auth_method.to_owned(),
+            post_logout_redirect_uris: Vec::new(),
         }
     }
 
@@ -116,6 +119,12 @@ impl TestClient {
         self
     }
 
+    /// Adds a post-logout redirect URI.
+    pub fn post_logout_redirect_uri(mut self, uri: &str) -> Self {
+        self.post_logout_redirect_uris.push(uri.to_owned());
+        self
+    }
+
     /// The `/create_client` form fields (without `csrf_token`).
     pub fn form(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -126,6 +135,10 @@ impl TestClient {
             ("response_types", self.response_types.join("\n")),
             ("scope", self.scope.clone()),
             ("token_endpoint_auth_method", self.auth_method.clone()),
+            (
+                "post_logout_redirect_uris",
+                self.post_logout_redirect_uris.join("\n"),
+            ),
         ]
     }
 

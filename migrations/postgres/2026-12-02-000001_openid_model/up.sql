@@ -1,6 +1,7 @@
 -- OpenID Connect: grants become authorizations (the family of tokens one sign-in and consent
 -- issued, with the sign-in time and nonce an ID token repeats); consents are remembered per
--- user and client; users may have an email address; clients choose how ID tokens are signed.
+-- user and client; users may have an email address; clients choose how ID tokens are signed and
+-- where RP-initiated logout may return.
 -- Keep in step with ../../sqlite/ (same version name, same columns) and persistence/src/schema.rs.
 
 ALTER TABLE grants RENAME TO authorizations;
@@ -28,6 +29,7 @@ ALTER TABLE authorization_codes DROP COLUMN nonce;
 ALTER TABLE users ADD COLUMN email TEXT;
 
 ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT NOT NULL DEFAULT 'RS256';
+ALTER TABLE clients ADD COLUMN post_logout_redirect_uris TEXT NOT NULL DEFAULT ''; -- one URI per line
 
 CREATE TABLE consents (
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,

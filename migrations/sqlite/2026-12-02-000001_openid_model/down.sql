@@ -1,6 +1,7 @@
 DROP TABLE consents;
 ALTER TABLE users DROP COLUMN email;
 ALTER TABLE clients DROP COLUMN id_token_signed_response_alg;
+ALTER TABLE clients DROP COLUMN post_logout_redirect_uris;
 
 ALTER TABLE authorization_codes ADD COLUMN nonce TEXT;
 UPDATE authorization_codes SET nonce = (

@@ -31,6 +31,7 @@ struct ClientRow {
     auth_method: String,
     created_at: i64,
     id_token_signed_response_alg: String,
+    post_logout_redirect_uris: String,
 }
 
 impl TryFrom<&Client> for ClientRow {
@@ -41,6 +42,7 @@ impl TryFrom<&Client> for ClientRow {
         if let Some(bad) = client
             .redirect_uris
             .iter()
+            .chain(&client.post_logout_redirect_uris)
             .find(|uri| uri.as_str().is_empty() || uri.as_str().contains(['\n', '\r']))
         {
             return Err(StoreError::Other(format!(
@@ -60,6 +62,13 @@ impl TryFrom<&Client> for ClientRow {
             auth_method: client.auth_method.as_str().to_owned(),
             created_at: epoch(client.created_at),
             id_token_signed_response_alg: client.id_token_alg.as_str().to_owned(),
+            post_logout_redirect_uris: join(
+                client
+                    .post_logout_redirect_uris
+                    .iter()
+                    .map(RedirectUri::as_str),
+                "\n",
+            ),
         })
     }
 }
@@ -79,12 +88,8 @@ impl TryFrom<ClientRow> for Client {
                 .as_deref()
                 .map(|hex| digest("clients", hex))
                 .transpose()?,
-            redirect_uris: row
-                .redirect_uris
-                .split('\n')
-                .filter(|uri| !uri.is_empty())
-                .map(|uri| RedirectUri::from_stored(uri.to_owned()))
-                .collect(),
+            redirect_uris: uri_lines(&row.redirect_uris),
+            post_logout_redirect_uris: uri_lines(&row.post_logout_redirect_uris),
             grant_types: parse_words(&row.grant_types, GrantType::parse, "grant type")?,
             response_types: parse_words(&row.response_types, ResponseType::parse, "response type")?,
             scope: scope("clients", &row.scope)?,
@@ -195,4 +200,12 @@ impl ClientStore for Database {
         .map_err(from_diesel)?;
         Ok(updated == 1)
     }
+}
+
+/// Stored URIs, one per line.
+fn uri_lines(text: &str) -> Vec<RedirectUri> {
+    text.split('\n')
+        .filter(|uri| !uri.is_empty())
+        .map(|uri| RedirectUri::from_stored(uri.to_owned()))
+        .collect()
 }

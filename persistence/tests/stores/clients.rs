@@ -30,6 +30,7 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         auth_method: AuthMethod::None,
         created_at: t0(),
         id_token_alg: SigningAlg::EdDsa,
+        post_logout_redirect_uris: vec![],
     };
     let machine = Client {
         id: "machine".into(),

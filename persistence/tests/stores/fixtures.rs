@@ -67,6 +67,10 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
         auth_method: AuthMethod::ClientSecretBasic,
         created_at: t0(),
         id_token_alg: SigningAlg::Es256,
+        post_logout_redirect_uris: vec![
+            RedirectUri::parse("https://app.example/bye").unwrap(),
+            RedirectUri::parse("https://app.example/bye?then=home").unwrap(),
+        ],
     }
 }
 

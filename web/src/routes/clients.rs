@@ -30,6 +30,7 @@ pub fn client_metadata(client: &Client) -> Value {
         "scope": client.scope.to_string(),
         "token_endpoint_auth_method": client.auth_method.as_str(),
         "id_token_signed_response_alg": client.id_token_alg.as_str(),
+        "post_logout_redirect_uris": client.post_logout_redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
         "public": client.is_public(),
     })
 }

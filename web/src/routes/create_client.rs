@@ -41,6 +41,7 @@ fn registration(form: &PageForm) -> ClientRegistration {
         scope: text("scope"),
         auth_method: text("token_endpoint_auth_method"),
         id_token_signed_response_alg: text("id_token_signed_response_alg"),
+        post_logout_redirect_uris: lines(form, &["post_logout_redirect_uris"]),
     }
 }
 
@@ -55,6 +56,7 @@ fn form_values(registration: &ClientRegistration) -> Value {
         "scope": registration.scope,
         "token_endpoint_auth_method": registration.auth_method,
         "id_token_signed_response_alg": registration.id_token_signed_response_alg,
+        "post_logout_redirect_uris": registration.post_logout_redirect_uris.join("\n"),
     })
 }
 

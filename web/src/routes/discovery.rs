@@ -26,6 +26,7 @@ pub fn document(issuer: &str, capabilities: &Capabilities) -> Value {
         "introspection_endpoint": url(paths::INTROSPECT),
         "userinfo_endpoint": url(paths::USERINFO),
         "jwks_uri": url(paths::JWKS),
+        "end_session_endpoint": url(paths::END_SESSION),
         "scopes_supported": STANDARD_SCOPES,
         "response_types_supported": capabilities.response_types,
         "response_modes_supported": capabilities.response_modes,

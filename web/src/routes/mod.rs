@@ -18,6 +18,7 @@ pub mod authorize;
 pub mod clients;
 pub mod create_client;
 pub mod discovery;
+pub mod end_session;
 pub mod healthz;
 pub mod home;
 pub mod introspect;
@@ -76,6 +77,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::resource(paths::USERINFO)
                 .route(web::get().to(userinfo::handle))
                 .route(web::post().to(userinfo::handle)),
+        )
+        .service(
+            web::resource(paths::END_SESSION)
+                .route(web::get().to(end_session::get))
+                .route(web::post().to(end_session::post)),
         )
         .service(web::resource(paths::OPENID_CONFIGURATION).route(web::get().to(discovery::get)))
         .service(web::resource(paths::OAUTH_METADATA).route(web::get().to(discovery::get)))

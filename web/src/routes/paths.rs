@@ -13,6 +13,8 @@ pub const INTROSPECT: &str = "/oauth/introspect";
 pub const JWKS: &str = "/oauth/jwks";
 /// OpenID Connect UserInfo (Core §5.3).
 pub const USERINFO: &str = "/oauth/userinfo";
+/// OpenID Connect RP-Initiated Logout 1.0 (`end_session_endpoint`).
+pub const END_SESSION: &str = "/oauth/logout";
 /// RFC 8414 authorization server metadata.
 pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
 /// OpenID Connect Discovery 1.0.
