@@ -61,6 +61,8 @@ pub mod secret;
 pub mod signing;
 pub mod signing_key;
 pub mod store;
+#[cfg(any(test, feature = "testing"))]
+pub mod store_contract;
 pub mod token;
 pub mod token_endpoint;
 pub mod user;

@@ -444,6 +444,16 @@ impl Signer for ClearSigner {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_fake_keeps_the_store_contract() {
+        for (name, check) in crate::store_contract::CHECKS {
+            let store = MemoryStore::default();
+            if let Err(error) = check(&store) {
+                panic!("{name}: {error}");
+            }
+        }
+    }
+
     use chrono::DateTime;
 
     use super::*;

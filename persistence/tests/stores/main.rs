@@ -5,6 +5,7 @@ mod authorizations;
 mod clients;
 mod codes;
 mod consents;
+mod contract;
 mod database;
 mod fixtures;
 mod settings;

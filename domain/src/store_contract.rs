@@ -1,0 +1,266 @@
+//! The contract every [`Store`] keeps, as checks any implementation can run: the in-memory
+//! fake of the domain's tests and the database (on SQLite and Postgres) run the same ones, so
+//! the fake cannot drift looser than the real stores. Each check takes a fresh, empty store
+//! and fails (panics) when the contract is broken; storage failures come back as errors.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::authorization::Authorization;
+use crate::claim::Claim;
+use crate::client::{AuthMethod, Client, GrantType, ResponseType};
+use crate::code::AuthorizationCode;
+use crate::consent::Consent;
+use crate::error::StoreError;
+use crate::redirect_uri::RedirectUri;
+use crate::scope::Scope;
+use crate::secret::Secret;
+use crate::signing::SigningAlg;
+use crate::store::Store;
+use crate::token::{Token, TokenKind};
+use crate::user::{User, UserId};
+
+/// Every check, by name, for a runner that wants them all.
+pub const CHECKS: [(&str, Check); 6] = [
+    ("duplicates_are_conflicts", duplicates_are_conflicts),
+    (
+        "tokens_are_stored_all_or_none",
+        tokens_are_stored_all_or_none,
+    ),
+    ("a_code_is_claimed_once", a_code_is_claimed_once),
+    (
+        "a_refresh_token_is_claimed_once",
+        a_refresh_token_is_claimed_once,
+    ),
+    (
+        "a_deleted_client_takes_what_it_was_issued",
+        a_deleted_client_takes_what_it_was_issued,
+    ),
+    (
+        "withdrawing_consent_revokes_that_users_tokens_only",
+        withdrawing_consent_revokes_that_users_tokens_only,
+    ),
+];
+
+/// One check: run on a fresh, empty store.
+pub type Check = fn(&dyn Store) -> Result<(), StoreError>;
+
+fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_900_000_000, 0).unwrap_or_default()
+}
+
+fn scope(text: &str) -> Scope {
+    Scope::parse(text).unwrap_or_default()
+}
+
+fn user(name: &str) -> User {
+    User {
+        id: UserId::generate(),
+        username: name.to_owned(),
+        password_hash: "hash".to_owned(),
+        created_at: t0(),
+        email: None,
+    }
+}
+
+fn client(id: &str, owner: &User) -> Client {
+    Client {
+        id: id.to_owned(),
+        owner_id: Some(owner.id),
+        secret_digest: Some(Secret::generate().digest()),
+        name: id.to_owned(),
+        uri: None,
+        redirect_uris: RedirectUri::parse("https://app.example/cb")
+            .into_iter()
+            .collect(),
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        response_types: vec![ResponseType::Code],
+        scope: scope("openid profile"),
+        auth_method: AuthMethod::ClientSecretBasic,
+        created_at: t0(),
+        id_token_alg: SigningAlg::Rs256,
+        post_logout_redirect_uris: Vec::new(),
+    }
+}
+
+fn token(kind: TokenKind, family: &Authorization) -> Token {
+    Token {
+        digest: Secret::generate().digest(),
+        kind,
+        authorization_id: family.id,
+        client_id: family.client_id.clone(),
+        user_id: family.user_id,
+        scope: family.scope.clone(),
+        issued_at: t0(),
+        expires_at: t0() + Duration::hours(1),
+        revoked_at: None,
+        rotated_at: None,
+    }
+}
+
+/// A user, their client and an authorization, stored.
+fn seed(store: &dyn Store, name: &str) -> Result<(User, Client, Authorization), StoreError> {
+    let user = user(name);
+    store.insert_user(&user)?;
+    let client = client(&format!("{name}-client"), &user);
+    store.insert_client(&client)?;
+    let family = Authorization::new(&client.id, Some(user.id), scope("openid"), t0());
+    store.insert_authorization(&family)?;
+    Ok((user, client, family))
+}
+
+/// A second user or client with a taken name or id is [`StoreError::Conflict`].
+pub fn duplicates_are_conflicts(store: &dyn Store) -> Result<(), StoreError> {
+    let (user, client, _) = seed(store, "alice")?;
+    let twin = User {
+        id: UserId::generate(),
+        ..user
+    };
+    assert!(matches!(
+        store.insert_user(&twin),
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store.insert_client(&client),
+        Err(StoreError::Conflict)
+    ));
+    Ok(())
+}
+
+/// A batch with a taken digest stores nothing of the batch.
+pub fn tokens_are_stored_all_or_none(store: &dyn Store) -> Result<(), StoreError> {
+    let (_, _, family) = seed(store, "alice")?;
+    let existing = token(TokenKind::Access, &family);
+    store.insert_tokens(std::slice::from_ref(&existing))?;
+    let fresh = token(TokenKind::Refresh, &family);
+    assert!(store.insert_tokens(&[fresh.clone(), existing]).is_err());
+    assert_eq!(store.find_token(&fresh.digest)?, None);
+    Ok(())
+}
+
+/// A code is won once with its tokens; later claims are taken and store nothing; an expired
+/// code cannot be claimed.
+pub fn a_code_is_claimed_once(store: &dyn Store) -> Result<(), StoreError> {
+    let (user, client, family) = seed(store, "alice")?;
+    let code = |expires_in| AuthorizationCode {
+        digest: Secret::generate().digest(),
+        authorization_id: family.id,
+        client_id: client.id.clone(),
+        user_id: user.id,
+        redirect_uri: None,
+        scope: family.scope.clone(),
+        challenge: None,
+        created_at: t0(),
+        expires_at: t0() + Duration::seconds(expires_in),
+        used_at: None,
+    };
+    let live = code(300);
+    store.insert_code(&live)?;
+    let (first, second) = (
+        token(TokenKind::Access, &family),
+        token(TokenKind::Access, &family),
+    );
+    let at = t0() + Duration::seconds(1);
+    let used = AuthorizationCode {
+        used_at: Some(at),
+        ..live.clone()
+    };
+    assert_eq!(
+        store.claim_code(&live.digest, at, std::slice::from_ref(&first))?,
+        Claim::Won(used.clone())
+    );
+    assert_eq!(
+        store.claim_code(&live.digest, at, std::slice::from_ref(&second))?,
+        Claim::Taken(used)
+    );
+    assert!(store.find_token(&first.digest)?.is_some());
+    assert_eq!(store.find_token(&second.digest)?, None);
+    let expired = code(0);
+    store.insert_code(&expired)?;
+    assert_eq!(
+        store.claim_code(&expired.digest, t0(), &[])?,
+        Claim::Unusable
+    );
+    Ok(())
+}
+
+/// A refresh token is won once; a token of a revoked family cannot be claimed.
+pub fn a_refresh_token_is_claimed_once(store: &dyn Store) -> Result<(), StoreError> {
+    let (_, _, family) = seed(store, "alice")?;
+    let refresh = token(TokenKind::Refresh, &family);
+    let other = token(TokenKind::Refresh, &family);
+    store.insert_tokens(&[refresh.clone(), other.clone()])?;
+    let at = t0() + Duration::seconds(1);
+    let rotated = Token {
+        rotated_at: Some(at),
+        ..refresh.clone()
+    };
+    assert_eq!(
+        store.claim_refresh_token(&refresh.digest, at, &[])?,
+        Claim::Won(rotated.clone())
+    );
+    assert_eq!(
+        store.claim_refresh_token(&refresh.digest, at, &[])?,
+        Claim::Taken(rotated)
+    );
+    store.revoke_authorization(family.id, at)?;
+    assert_eq!(
+        store.claim_refresh_token(&other.digest, at, &[])?,
+        Claim::Unusable
+    );
+    Ok(())
+}
+
+/// Deleting a client deletes its codes, tokens and consents.
+pub fn a_deleted_client_takes_what_it_was_issued(store: &dyn Store) -> Result<(), StoreError> {
+    let (user, client, family) = seed(store, "alice")?;
+    let access = token(TokenKind::Access, &family);
+    store.insert_tokens(std::slice::from_ref(&access))?;
+    store.record_consent(&Consent {
+        user_id: user.id,
+        client_id: client.id.clone(),
+        scope: family.scope.clone(),
+        granted_at: t0(),
+    })?;
+    assert!(store.delete_client(&client.id, user.id)?);
+    assert_eq!(store.find_token(&access.digest)?, None);
+    assert_eq!(store.find_authorization(family.id)?, None);
+    assert_eq!(store.consents_of(user.id)?, Vec::new());
+    Ok(())
+}
+
+/// Withdrawing a consent revokes that user's tokens of that client, and nobody else's.
+pub fn withdrawing_consent_revokes_that_users_tokens_only(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let (alice, client, family) = seed(store, "alice")?;
+    let bob = user("bob");
+    store.insert_user(&bob)?;
+    let bobs = Authorization::new(&client.id, Some(bob.id), scope("openid"), t0());
+    store.insert_authorization(&bobs)?;
+    let (hers, his) = (
+        token(TokenKind::Access, &family),
+        token(TokenKind::Access, &bobs),
+    );
+    store.insert_tokens(&[hers.clone(), his.clone()])?;
+    for user in [alice.id, bob.id] {
+        store.record_consent(&Consent {
+            user_id: user,
+            client_id: client.id.clone(),
+            scope: scope("openid"),
+            granted_at: t0(),
+        })?;
+    }
+    let at = t0() + Duration::seconds(5);
+    assert!(store.withdraw_consent(alice.id, &client.id, at)?);
+    assert!(!store.withdraw_consent(alice.id, &client.id, at)?);
+    assert_eq!(
+        store.find_token(&hers.digest)?.and_then(|t| t.revoked_at),
+        Some(at)
+    );
+    assert_eq!(
+        store.find_token(&his.digest)?.and_then(|t| t.revoked_at),
+        None
+    );
+    assert!(store.find_consent(bob.id, &client.id)?.is_some());
+    Ok(())
+}

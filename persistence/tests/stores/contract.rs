@@ -1,0 +1,32 @@
+//! The domain's store contract (`tessera_domain::store_contract`), on both databases: the same
+//! checks the in-memory fake passes.
+
+use tessera_domain::store_contract::{self, CHECKS};
+use tessera_persistence::both_backends;
+use tessera_persistence::test_db::TestDb;
+
+macro_rules! contract {
+    ($($check:ident),* $(,)?) => {
+        $(
+            both_backends!($check, |db: TestDb| {
+                store_contract::$check(db.database()).unwrap();
+            });
+        )*
+
+        #[test]
+        fn every_check_of_the_contract_runs_here() {
+            let here = [$(stringify!($check)),*];
+            let all: Vec<&str> = CHECKS.iter().map(|(name, _)| *name).collect();
+            assert_eq!(here.to_vec(), all);
+        }
+    };
+}
+
+contract!(
+    duplicates_are_conflicts,
+    tokens_are_stored_all_or_none,
+    a_code_is_claimed_once,
+    a_refresh_token_is_claimed_once,
+    a_deleted_client_takes_what_it_was_issued,
+    withdrawing_consent_revokes_that_users_tokens_only,
+);
