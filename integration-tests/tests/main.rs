@@ -22,6 +22,7 @@ mod interop_oauth2;
 mod introspect;
 mod jwks;
 mod lifetimes;
+mod max_age;
 mod outage;
 mod pages;
 mod refresh;

@@ -40,6 +40,8 @@ pub fn is_fresh(signed_in_at: i64, now: i64, ttl: Duration) -> bool {
 pub struct TypedSession {
     session: Session,
     ttl: Duration,
+    /// The server's time when the request arrived (its clock, fixed in tests).
+    now: DateTime<Utc>,
 }
 
 impl TypedSession {
@@ -48,7 +50,7 @@ impl TypedSession {
     pub fn user_id(&self) -> Option<UserId> {
         let user = self.session.get::<String>(USER_ID).ok().flatten()?;
         let signed_in_at = self.session.get::<i64>(SIGNED_IN_AT).ok().flatten();
-        let now = SystemClock.now().timestamp();
+        let now = self.now.timestamp();
         if !signed_in_at.is_some_and(|at| is_fresh(at, now, self.ttl)) {
             self.forget_user();
             return None;
@@ -100,8 +102,7 @@ impl TypedSession {
     pub fn sign_in(&self, user: UserId) -> Result<(), PageError> {
         self.session.renew();
         self.session.insert(USER_ID, user.0.to_string())?;
-        self.session
-            .insert(SIGNED_IN_AT, SystemClock.now().timestamp())?;
+        self.session.insert(SIGNED_IN_AT, self.now.timestamp())?;
         self.session.insert(CSRF_TOKEN, random_token())?;
         Ok(())
     }
@@ -124,12 +125,13 @@ impl FromRequest for TypedSession {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ttl = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(DEFAULT_SESSION_TTL, |state| state.config.session_ttl);
+        let state = req.app_data::<web::Data<AppState>>();
+        let ttl = state.map_or(DEFAULT_SESSION_TTL, |state| state.config.session_ttl);
+        let now = state.map_or_else(|| SystemClock.now(), |state| state.provider.now());
         ready(Ok(Self {
             session: req.get_session(),
             ttl,
+            now,
         }))
     }
 }
