@@ -148,6 +148,66 @@ fn client_add_prints_the_client_as_json_with_its_secret() {
     assert!(public.status.success(), "{}", stderr(&public));
     let json: serde_json::Value = serde_json::from_slice(&public.stdout).unwrap();
     assert!(json.get("client_secret").is_none());
+    assert_eq!(json["id_token_signed_response_alg"], "RS256");
+}
+
+#[test]
+fn client_add_takes_openid_metadata_and_refuses_an_unknown_algorithm() {
+    let env = Env::new();
+    let base = [
+        "client",
+        "add",
+        "--name",
+        "RP",
+        "--redirect-uri",
+        "https://rp.example/cb",
+        "--scope",
+        "openid profile",
+        "--post-logout-redirect-uri",
+        "https://rp.example/bye",
+    ];
+    let output = env.run(&[&base[..], &["--id-token-alg", "EdDSA"]].concat(), "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["id_token_signed_response_alg"], "EdDSA");
+    assert_eq!(
+        json["post_logout_redirect_uris"][0],
+        "https://rp.example/bye"
+    );
+
+    let refused = env.run(&[&base[..], &["--id-token-alg", "HS256"]].concat(), "");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("HS256"), "{}", stderr(&refused));
+}
+
+#[test]
+fn user_add_takes_an_email_and_refuses_a_malformed_one() {
+    let env = Env::new();
+    let added = env.run(
+        &[
+            "user",
+            "add",
+            "carol",
+            "--password-stdin",
+            "--email",
+            "carol@example.com",
+        ],
+        "password123\n",
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    let refused = env.run(
+        &[
+            "user",
+            "add",
+            "dave",
+            "--password-stdin",
+            "--email",
+            "not an address",
+        ],
+        "password123\n",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("email"), "{}", stderr(&refused));
 }
 
 #[test]
