@@ -6,10 +6,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tessera_domain::authorization::{Authorization, AuthorizationId};
 use tessera_domain::store::AuthorizationStore;
-use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::{epoch, optional_time, scope, time, uuid};
+use super::{epoch, optional_time, optional_user, scope, time, uuid};
 use crate::error::from_diesel;
 use crate::schema::authorizations;
 use crate::Database;
@@ -50,11 +49,7 @@ impl TryFrom<AuthorizationRow> for Authorization {
         Ok(Self {
             id: AuthorizationId(uuid(TABLE, &row.id)?),
             client_id: row.client_id,
-            user_id: row
-                .user_id
-                .as_deref()
-                .map(|user| uuid(TABLE, user).map(UserId))
-                .transpose()?,
+            user_id: optional_user(TABLE, row.user_id.as_deref())?,
             scope: scope(TABLE, &row.scope)?,
             auth_time: optional_time(TABLE, row.auth_time)?,
             nonce: row.nonce,

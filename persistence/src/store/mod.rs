@@ -22,6 +22,7 @@ use tessera_domain::claim::Claim;
 use tessera_domain::scope::Scope;
 use tessera_domain::secret::TokenDigest;
 use tessera_domain::token::Token;
+use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 use uuid::Uuid;
 
@@ -86,6 +87,11 @@ fn optional_time(table: &str, seconds: Option<i64>) -> Result<Option<DateTime<Ut
 /// A stored UUID (users and authorizations).
 fn uuid(table: &str, text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(|_| corrupt(table, format_args!("id {text:?} is not a UUID")))
+}
+
+/// A stored optional user id (tokens and authorizations of client credentials have none).
+fn optional_user(table: &str, text: Option<&str>) -> Result<Option<UserId>, StoreError> {
+    text.map(|user| uuid(table, user).map(UserId)).transpose()
 }
 
 /// A stored digest (codes, tokens, client secrets).

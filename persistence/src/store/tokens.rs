@@ -9,10 +9,11 @@ use tessera_domain::claim::Claim;
 use tessera_domain::secret::TokenDigest;
 use tessera_domain::store::TokenStore;
 use tessera_domain::token::{Token, TokenKind};
-use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::{claim_once, digest, epoch, in_transaction, optional_time, scope, time, uuid};
+use super::{
+    claim_once, digest, epoch, in_transaction, optional_time, optional_user, scope, time, uuid,
+};
 use crate::connection::DbConnection;
 use crate::error::{corrupt, from_diesel};
 use crate::schema::{authorizations, tokens};
@@ -72,11 +73,7 @@ impl TryFrom<TokenRow> for Token {
             },
             authorization_id: AuthorizationId(uuid(TABLE, &row.authorization_id)?),
             client_id: row.client_id,
-            user_id: row
-                .user_id
-                .as_deref()
-                .map(|user| uuid(TABLE, user).map(UserId))
-                .transpose()?,
+            user_id: optional_user(TABLE, row.user_id.as_deref())?,
             scope: scope(TABLE, &row.scope)?,
             issued_at: time(TABLE, row.issued_at)?,
             expires_at: time(TABLE, row.expires_at)?,
