@@ -36,12 +36,14 @@ pub struct Authorization {
     pub auth_time: Option<DateTime<Utc>>,
     /// The OpenID Connect `nonce` of the authorization request, repeated in its first ID token.
     pub nonce: Option<String>,
+    /// The browser session that approved it (none for grants without a browser).
+    pub session_id: Option<String>,
     /// When it was given.
     pub created_at: DateTime<Utc>,
 }
 
 impl Authorization {
-    /// A new authorization given now, with no sign-in time or nonce.
+    /// A new authorization given now, with no sign-in time, nonce or session.
     pub fn new(client_id: &str, user_id: Option<UserId>, scope: Scope, now: DateTime<Utc>) -> Self {
         Self {
             id: AuthorizationId::generate(),
@@ -50,6 +52,7 @@ impl Authorization {
             scope,
             auth_time: None,
             nonce: None,
+            session_id: None,
             created_at: now,
         }
     }

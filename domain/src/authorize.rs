@@ -225,6 +225,7 @@ impl<S: Store> Provider<S> {
         let authorization = Authorization {
             auth_time: Some(signed_in.auth_time),
             nonce: request.nonce.clone(),
+            session_id: signed_in.session_id.map(str::to_owned),
             ..Authorization::new(
                 &request.client.id,
                 Some(user.id),

@@ -66,6 +66,8 @@ pub struct SignedIn<'a> {
     pub user: &'a User,
     /// When they last entered their password (OpenID Connect `auth_time`).
     pub auth_time: DateTime<Utc>,
+    /// The browser session they signed in with.
+    pub session_id: Option<&'a str>,
 }
 
 /// What to do with a valid authorization request.

@@ -12,6 +12,7 @@ use crate::client_auth::ClientCredentials;
 use crate::clock::Clock as _;
 use crate::memory_store::{ClearSigner, MemoryStore, PlainHasher};
 use crate::prompt::{AuthorizeOutcome, SignedIn};
+use crate::store::{AuthorizationStore as _, TokenStore as _};
 use crate::token_endpoint::TokenRequest;
 use crate::{
     Client, ClientRegistration, Error, ErrorCode, FixedClock, Params, Policy, Provider, Secret,
@@ -112,6 +113,7 @@ impl World {
         SignedIn {
             user: &self.user,
             auth_time: self.clock.now(),
+            session_id: Some("browser-session"),
         }
     }
 
@@ -481,8 +483,8 @@ fn prompt_login_and_an_old_sign_in_past_max_age_ask_to_sign_in_again() {
     let (client, _) = w.client("client_secret_basic", "authorization_code");
     w.code_for(&client, &[("scope", "profile")]);
     let an_hour_ago = SignedIn {
-        user: &w.user,
         auth_time: w.clock.now() - Duration::hours(1),
+        ..w.signed_in()
     };
     let fresh = [("scope", "profile"), ("max_age", "7200")];
     assert!(matches!(
@@ -1029,6 +1031,18 @@ fn the_code_exchange_with_openid_gives_an_id_token_with_the_nonce_and_at_hash() 
     assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
     let full = Sha256::digest(response.access_token.as_bytes());
     assert_eq!(claims["at_hash"], URL_SAFE_NO_PAD.encode(&full[..16]));
+    // The family remembers the sign-in it came from.
+    let store = &w.provider.store;
+    let access = store
+        .find_token(&crate::TokenDigest::of(&response.access_token))
+        .unwrap()
+        .unwrap();
+    let family = store
+        .find_authorization(access.authorization_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(family.session_id.as_deref(), Some("browser-session"));
+    assert_eq!(family.auth_time, Some(w.clock.now()));
 
     // Refresh: the same subject and sign-in time, no nonce, a fresh at_hash.
     w.clock.advance(Duration::minutes(10));

@@ -45,6 +45,7 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         auth_time -> Nullable<BigInt>,
         nonce -> Nullable<Text>,
+        session_id -> Nullable<Text>,
     }
 }
 

@@ -25,6 +25,7 @@ use crate::state::AppState;
 
 const USER_ID: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
+const SESSION_ID: &str = "session_id";
 const CSRF_TOKEN: &str = "csrf_token";
 
 /// Whether a sign-in at `signed_in_at` is still valid at `now` (both epoch seconds) for a
@@ -64,6 +65,13 @@ impl TypedSession {
         self.user_id()?;
         let at = self.session.get::<i64>(SIGNED_IN_AT).ok().flatten()?;
         DateTime::from_timestamp(at, 0)
+    }
+
+    /// The id this sign-in got (recorded on the authorizations it approves); `None` when
+    /// nobody is signed in.
+    pub fn session_id(&self) -> Option<String> {
+        self.user_id()?;
+        self.session.get::<String>(SESSION_ID).ok().flatten()
     }
 
     /// The session's CSRF token, created on first use.
@@ -112,6 +120,7 @@ impl TypedSession {
     pub fn forget_user(&self) {
         self.session.remove(USER_ID);
         self.session.remove(SIGNED_IN_AT);
+        self.session.remove(SESSION_ID);
     }
 
     /// Forgets everything; the cookie is removed.

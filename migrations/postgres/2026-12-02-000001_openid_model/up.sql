@@ -7,6 +7,7 @@
 ALTER TABLE grants RENAME TO authorizations;
 ALTER TABLE authorizations ADD COLUMN auth_time BIGINT;
 ALTER TABLE authorizations ADD COLUMN nonce TEXT;
+ALTER TABLE authorizations ADD COLUMN session_id TEXT; -- the browser session that approved it
 DROP INDEX grants_client_id;
 DROP INDEX grants_user_id;
 CREATE INDEX authorizations_client_id ON authorizations (client_id);

@@ -18,6 +18,7 @@ CREATE INDEX tokens_grant_id ON tokens (grant_id);
 
 DROP INDEX authorizations_client_id;
 DROP INDEX authorizations_user_id;
+ALTER TABLE authorizations DROP COLUMN session_id;
 ALTER TABLE authorizations DROP COLUMN nonce;
 ALTER TABLE authorizations DROP COLUMN auth_time;
 ALTER TABLE authorizations RENAME TO grants;

@@ -26,6 +26,7 @@ struct AuthorizationRow {
     created_at: i64,
     auth_time: Option<i64>,
     nonce: Option<String>,
+    session_id: Option<String>,
 }
 
 impl From<&Authorization> for AuthorizationRow {
@@ -38,6 +39,7 @@ impl From<&Authorization> for AuthorizationRow {
             created_at: epoch(authorization.created_at),
             auth_time: authorization.auth_time.map(epoch),
             nonce: authorization.nonce.clone(),
+            session_id: authorization.session_id.clone(),
         }
     }
 }
@@ -53,6 +55,7 @@ impl TryFrom<AuthorizationRow> for Authorization {
             scope: scope(TABLE, &row.scope)?,
             auth_time: optional_time(TABLE, row.auth_time)?,
             nonce: row.nonce,
+            session_id: row.session_id,
             created_at: time(TABLE, row.created_at)?,
         })
     }

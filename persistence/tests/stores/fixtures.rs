@@ -79,6 +79,7 @@ pub fn grant(client: &Client, user: Option<&User>) -> Authorization {
     Authorization {
         auth_time: Some(at(-60)),
         nonce: Some("n-0S6_WzA2Mj".to_owned()),
+        session_id: Some("session-1".to_owned()),
         ..Authorization::new(
             &client.id,
             user.map(|user| user.id),

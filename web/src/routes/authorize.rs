@@ -57,13 +57,37 @@ async fn validate(
     .await
 }
 
-/// The signed-in user and their sign-in time.
+/// The signed-in user as the authorization endpoint needs them.
+#[derive(Clone)]
+struct Browser {
+    user: User,
+    auth_time: chrono::DateTime<chrono::Utc>,
+    session_id: Option<String>,
+}
+
+impl Browser {
+    fn signed_in(&self) -> SignedIn<'_> {
+        SignedIn {
+            user: &self.user,
+            auth_time: self.auth_time,
+            session_id: self.session_id.as_deref(),
+        }
+    }
+}
+
+/// The signed-in user, their sign-in time and session.
 async fn signed_in(
     state: &web::Data<AppState>,
     session: &TypedSession,
-) -> Result<Option<(User, chrono::DateTime<chrono::Utc>)>, PageError> {
+) -> Result<Option<Browser>, PageError> {
     let user = current_user(state, session).await?;
-    Ok(user.zip(session.signed_in_at()))
+    Ok(user
+        .zip(session.signed_in_at())
+        .map(|(user, auth_time)| Browser {
+            user,
+            auth_time,
+            session_id: session.session_id(),
+        }))
 }
 
 fn found(location: &str) -> HttpResponse {
@@ -120,12 +144,12 @@ pub async fn get(
     let (decided_request, decided_params, signed_in_user) =
         (request.clone(), params.clone(), signed_in.clone());
     let outcome = off_executor(move || {
-        let signed_in = signed_in_user.as_ref().map(|(user, auth_time)| SignedIn {
-            user,
-            auth_time: *auth_time,
-        });
         provider
-            .decide(&decided_request, &decided_params, signed_in)
+            .decide(
+                &decided_request,
+                &decided_params,
+                signed_in_user.as_ref().map(Browser::signed_in),
+            )
             .map_err(|error| AuthorizeError::from_domain(error, false))
     })
     .await?;
@@ -134,9 +158,13 @@ pub async fn get(
         (AuthorizeOutcome::SignIn { login_hint, resume }, _) => {
             Ok(found(&sign_in_url(login_hint.as_deref(), &resume)))
         }
-        (AuthorizeOutcome::AskConsent, Some((user, _))) => {
-            Ok(consent_page(&state, &session, &user, &request, &params)?)
-        }
+        (AuthorizeOutcome::AskConsent, Some(browser)) => Ok(consent_page(
+            &state,
+            &session,
+            &browser.user,
+            &request,
+            &params,
+        )?),
         (AuthorizeOutcome::AskConsent, None) => Ok(found(&sign_in_url(None, &params))),
     }
 }
@@ -149,7 +177,7 @@ pub async fn post(
     let confirm = form.get("confirm").map(str::to_owned);
     let params = request_params(&form);
     let request = validate(&state, params.clone(), true).await?;
-    let Some((user, auth_time)) = signed_in(&state, &session).await? else {
+    let Some(browser) = signed_in(&state, &session).await? else {
         return Ok(see_other(&login_url(&authorize_url(&params))));
     };
     match confirm.as_deref() {
@@ -157,13 +185,7 @@ pub async fn post(
             let provider = state.provider.clone();
             let location = off_executor(move || {
                 provider
-                    .allow(
-                        &request,
-                        SignedIn {
-                            user: &user,
-                            auth_time,
-                        },
-                    )
+                    .allow(&request, browser.signed_in())
                     .map_err(|error| AuthorizeError::from_domain(error, true))
             })
             .await?;
