@@ -203,7 +203,7 @@ impl<S: Store> Provider<S> {
         Ok(())
     }
 
-    /// The user chose Allow: remembers the consent, then answers as [`Self::approve`].
+    /// The user chose Allow: remembers the consent, then records the approval and answers with the redirect that carries the code or token.
     pub fn allow(
         &self,
         request: &AuthorizationRequest,

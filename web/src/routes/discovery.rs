@@ -1,7 +1,7 @@
 //! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4) and
 //! `GET /.well-known/oauth-authorization-server` (RFC 8414 §3): one document, built from the
-//! domain's [`Capabilities`](tessera_domain::metadata::Capabilities) and the router's
-//! [`paths`](super::paths), with the issuer exactly as configured.
+//! domain's [`Capabilities`] and the router's
+//! [`paths`], with the issuer exactly as configured.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
