@@ -24,6 +24,8 @@ pub struct TestUser {
     pub username: String,
     /// Plain password.
     pub password: String,
+    /// The optional `email` of the sign-up form.
+    pub email: Option<String>,
 }
 
 impl TestUser {
@@ -32,7 +34,14 @@ impl TestUser {
         Self {
             username: unique_name("user"),
             password: "correct horse battery staple".to_owned(),
+            email: None,
         }
+    }
+
+    /// These credentials with an email address (`<username>@example.com`).
+    pub fn with_email(mut self) -> Self {
+        self.email = Some(format!("{}@example.com", self.username));
+        self
     }
 }
 
@@ -51,6 +60,8 @@ pub struct TestClient {
     pub scope: String,
     /// `token_endpoint_auth_method`.
     pub auth_method: String,
+    /// `id_token_signed_response_alg`; not sent when `None` (the server's default, RS256).
+    pub id_token_alg: Option<String>,
 }
 
 /// A client as registered: its credentials and metadata.
@@ -85,6 +96,7 @@ impl TestClient {
                 .collect(),
             scope: scope.to_owned(),
             auth_method: auth_method.to_owned(),
+            id_token_alg: None,
         }
     }
 
@@ -110,6 +122,12 @@ impl TestClient {
         self
     }
 
+    /// Registers `id_token_signed_response_alg` (`RS256`, `ES256` or `EdDSA`).
+    pub fn id_token_alg(mut self, alg: &str) -> Self {
+        self.id_token_alg = Some(alg.to_owned());
+        self
+    }
+
     /// Adds a redirect URI.
     pub fn extra_redirect_uri(mut self, uri: &str) -> Self {
         self.redirect_uris.push(uri.to_owned());
@@ -118,7 +136,7 @@ impl TestClient {
 
     /// The `/create_client` form fields (without `csrf_token`).
     pub fn form(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut form = vec![
             ("client_name", self.name.clone()),
             ("client_uri", "https://client.example".to_owned()),
             ("redirect_uris", self.redirect_uris.join("\n")),
@@ -126,7 +144,11 @@ impl TestClient {
             ("response_types", self.response_types.join("\n")),
             ("scope", self.scope.clone()),
             ("token_endpoint_auth_method", self.auth_method.clone()),
-        ]
+        ];
+        if let Some(alg) = &self.id_token_alg {
+            form.push(("id_token_signed_response_alg", alg.clone()));
+        }
+        form
     }
 
     /// `POST /create_client` of this client from `owner`, a signed-in browser (the raw answer).
@@ -335,9 +357,14 @@ impl RegisteredClient {
         scope: &str,
         pkce: Option<&Pkce>,
     ) -> String {
-        let location = app
-            .consent_redirect(&self.code_query(scope, pkce), true)
-            .await;
+        self.authorization_code_for(app, &self.code_query(scope, pkce))
+            .await
+    }
+
+    /// Runs /authorize with `query` (a code-flow query with [`STATE`]) + Allow in `app`'s
+    /// (signed-in) browser and returns the code.
+    pub async fn authorization_code_for(&self, app: &TestApp, query: &[(&str, &str)]) -> String {
+        let location = app.consent_redirect(query, true).await;
         assert_eq!(
             query_param(&location, "error"),
             None,
