@@ -530,6 +530,16 @@ both_backends!(
             .await;
         assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
         let challenge = www_authenticate(anonymous.headers());
+        let in_query = app
+            .userinfo_with(reqwest::Method::GET, |request| {
+                request.query(&[("access_token", machine)])
+            })
+            .await;
+        assert_eq!(
+            in_query.status(),
+            StatusCode::UNAUTHORIZED,
+            "a token in the query"
+        );
         assert!(
             challenge.starts_with("Bearer") && !challenge.contains("error="),
             "{challenge}"
@@ -705,6 +715,52 @@ both_backends!(
         let after_deny = app.get_authorize(&client.code_query("openid", None)).await;
 
         assert_consent_page(after_deny).await;
+    }
+);
+
+both_backends!(
+    a_remembered_consent_covers_only_the_client_it_was_given_to,
+    |backend| async move {
+        let (app, _, client) = signed_in_with_openid_client(backend, openid_client()).await;
+        let other_client = openid_client().register(&app).await;
+        app.consent_redirect(&client.code_query("openid", None), true)
+            .await;
+
+        let other = app
+            .get_authorize(&with(
+                other_client.code_query("openid", None),
+                &[("prompt", "none")],
+            ))
+            .await;
+
+        assert_error_redirect(&app, &other, "consent_required");
+    }
+);
+
+both_backends!(
+    prompt_login_with_a_login_hint_prefills_the_sign_in_page_of_a_signed_in_user,
+    |backend| async move {
+        let (app, user, client) = signed_in_with_openid_client(backend, openid_client()).await;
+        let query = with(
+            client.code_query("openid", None),
+            &[("prompt", "login"), ("login_hint", &user.username)],
+        );
+
+        let response = app.get_authorize(&query).await;
+
+        assert_sign_in_redirect(&app, &response);
+        let location = app.location(&response);
+        let path = format!(
+            "{}?{}",
+            location.path(),
+            location.query().unwrap_or_default()
+        );
+        let page = app.get_html(&path).await;
+        assert_eq!(
+            html::input_value(&page, "username").as_deref(),
+            Some(user.username.as_str()),
+            "{page}"
+        );
     }
 );
 
