@@ -24,6 +24,8 @@ pub struct TestUser {
     pub username: String,
     /// Plain password.
     pub password: String,
+    /// The optional `email` of the sign-up form.
+    pub email: Option<String>,
 }
 
 impl TestUser {
@@ -32,7 +34,14 @@ impl TestUser {
         Self {
             username: unique_name("user"),
             password: "correct horse battery staple".to_owned(),
+            email: None,
         }
+    }
+
+    /// These credentials with an email address (`<username>@example.com`).
+    pub fn with_email(mut self) -> Self {
+        self.email = Some(format!("{}@example.com", self.username));
+        self
     }
 }
 
@@ -53,6 +62,8 @@ pub struct TestClient {
     pub auth_method: String,
     /// `post_logout_redirect_uris`, one per line.
     pub post_logout_redirect_uris: Vec<String>,
+    /// `id_token_signed_response_alg`; not sent when `None` (the server's default, RS256).
+    pub id_token_alg: Option<String>,
 }
 
 /// A client as registered: its credentials and metadata.
@@ -88,6 +99,7 @@ impl TestClient {
             scope: scope.to_owned(),
             auth_method: auth_method.to_owned(),
             post_logout_redirect_uris: Vec::new(),
+            id_token_alg: None,
         }
     }
 
@@ -113,6 +125,12 @@ impl TestClient {
         self
     }
 
+    /// Registers `id_token_signed_response_alg` (`RS256`, `ES256` or `EdDSA`).
+    pub fn id_token_alg(mut self, alg: &str) -> Self {
+        self.id_token_alg = Some(alg.to_owned());
+        self
+    }
+
     /// Adds a redirect URI.
     pub fn extra_redirect_uri(mut self, uri: &str) -> Self {
         self.redirect_uris.push(uri.to_owned());
@@ -127,7 +145,7 @@ impl TestClient {
 
     /// The `/create_client` form fields (without `csrf_token`).
     pub fn form(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut form = vec![
             ("client_name", self.name.clone()),
             ("client_uri", "https://client.example".to_owned()),
             ("redirect_uris", self.redirect_uris.join("\n")),
@@ -139,7 +157,11 @@ impl TestClient {
                 "post_logout_redirect_uris",
                 self.post_logout_redirect_uris.join("\n"),
             ),
-        ]
+        ];
+        if let Some(alg) = &self.id_token_alg {
+            form.push(("id_token_signed_response_alg", alg.clone()));
+        }
+        form
     }
 
     /// `POST /create_client` of this client from `owner`, a signed-in browser (the raw answer).
@@ -348,9 +370,14 @@ impl RegisteredClient {
         scope: &str,
         pkce: Option<&Pkce>,
     ) -> String {
-        let location = app
-            .consent_redirect(&self.code_query(scope, pkce), true)
-            .await;
+        self.authorization_code_for(app, &self.code_query(scope, pkce))
+            .await
+    }
+
+    /// Runs /authorize with `query` (a code-flow query with [`STATE`]) + Allow in `app`'s
+    /// (signed-in) browser and returns the code.
+    pub async fn authorization_code_for(&self, app: &TestApp, query: &[(&str, &str)]) -> String {
+        let location = app.consent_redirect(query, true).await;
         assert_eq!(
             query_param(&location, "error"),
             None,

@@ -2,12 +2,13 @@
 
 pub mod fixtures;
 pub mod html;
+pub mod id_token;
 pub mod pkce;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tessera_domain::signing::{Signer as _, SigningAlg};
@@ -297,16 +298,24 @@ impl TestApp {
 
     /// `POST /signup` with a fresh CSRF token.
     pub async fn signup(&self, username: &str, password: &str) -> Response {
+        self.signup_with_email(username, password, None).await
+    }
+
+    /// `POST /signup` with a fresh CSRF token and, when given, the optional `email`.
+    pub async fn signup_with_email(
+        &self,
+        username: &str,
+        password: &str,
+        email: Option<&str>,
+    ) -> Response {
         let csrf = self.csrf_token("/signup").await;
-        self.post_form(
-            "/signup",
-            &[
-                ("username", username),
-                ("password", password),
-                ("csrf_token", &csrf),
-            ],
-        )
-        .await
+        let mut form = vec![
+            ("username", username),
+            ("password", password),
+            ("csrf_token", csrf.as_str()),
+        ];
+        form.extend(email.map(|email| ("email", email)));
+        self.post_form("/signup", &form).await
     }
 
     /// `POST /login` with a fresh CSRF token and an optional `next`.
@@ -331,8 +340,14 @@ impl TestApp {
 
     /// Signs up a fresh user in this browser, which is then signed in.
     pub async fn signed_up_user(&self) -> TestUser {
-        let user = TestUser::generate();
-        let response = self.signup(&user.username, &user.password).await;
+        self.signed_up(TestUser::generate()).await
+    }
+
+    /// Signs `user` up (with their email, when set) in this browser, which is then signed in.
+    pub async fn signed_up(&self, user: TestUser) -> TestUser {
+        let response = self
+            .signup_with_email(&user.username, &user.password, user.email.as_deref())
+            .await;
         assert!(
             response.status().is_redirection(),
             "sign-up should redirect, got {}",
@@ -463,6 +478,58 @@ impl TestApp {
             .send()
             .await
             .expect("GET /api/me")
+    }
+
+    /// `GET path` of a discovery document, expecting 200 JSON; returns it.
+    pub async fn get_metadata(&self, path: &str) -> Value {
+        let (status, _, body) = json(self.get_page(path).await).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        body
+    }
+
+    /// `GET /.well-known/openid-configuration`, expecting 200 JSON.
+    pub async fn get_discovery(&self) -> Value {
+        self.get_metadata("/.well-known/openid-configuration").await
+    }
+
+    /// `GET /oauth/userinfo` with `Authorization: Bearer token`.
+    pub async fn get_userinfo(&self, token: &str) -> Response {
+        self.userinfo_with(reqwest::Method::GET, |request| request.bearer_auth(token))
+            .await
+    }
+
+    /// `POST /oauth/userinfo` with `Authorization: Bearer token` (and an empty form).
+    pub async fn post_userinfo(&self, token: &str) -> Response {
+        self.userinfo_with(reqwest::Method::POST, |request| {
+            request
+                .bearer_auth(token)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        })
+        .await
+    }
+
+    /// `/oauth/userinfo` with `method`, the request first shaped by `build`.
+    pub async fn userinfo_with(
+        &self,
+        method: reqwest::Method,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Response {
+        build(self.client.request(method, self.url("/oauth/userinfo")))
+            .send()
+            .await
+            .expect("/oauth/userinfo")
+    }
+
+    /// `GET` and `POST /oauth/userinfo` for this token, expecting 200 and the same claims
+    /// from both; returns them.
+    pub async fn assert_userinfo_ok(&self, token: &str) -> Value {
+        let (status, headers, got) = json(self.get_userinfo(token).await).await;
+        assert_eq!(status, StatusCode::OK, "GET /oauth/userinfo: {got}");
+        assert_eq!(headers["cache-control"], "no-store");
+        let (status, _, posted) = json(self.post_userinfo(token).await).await;
+        assert_eq!(status, StatusCode::OK, "POST /oauth/userinfo: {posted}");
+        assert_eq!(got, posted, "GET and POST disagree");
+        got
     }
 
     /// Asserts `/api/me` answers 200 for this token; returns the JSON.
