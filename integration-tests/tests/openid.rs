@@ -980,3 +980,19 @@ both_backends!(
         assert_eq!(claims["auth_time"], t0.timestamp(), "{claims}");
     }
 );
+
+both_backends!(
+    an_id_token_is_not_introspectable_as_an_access_token,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        app.signed_up_user().await;
+        let client = openid_client().register(&app).await;
+        let tokens = code_flow_tokens(&app, &client, "openid").await;
+        let id_token = tokens.body["id_token"].as_str().expect("an id_token");
+
+        let answer = client.introspect(&app, id_token).await;
+        assert_eq!(answer, serde_json::json!({"active": false}));
+        let access = client.introspect(&app, &tokens.access).await;
+        assert_eq!(access["active"], true, "{access}");
+    }
+);
