@@ -145,51 +145,16 @@ fn describe(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
-    use chrono::{DateTime, Duration};
+    use chrono::Duration;
     use serde_json::json;
 
     use super::*;
-    use crate::memory_store::{ClearSigner, MemoryStore, PlainHasher};
+    use crate::scenarios::{params, world, World};
     use crate::token_endpoint::TokenRequest;
-    use crate::{ClientRegistration, ErrorCode, FixedClock, Policy, User};
+    use crate::ErrorCode;
 
     const ISSUER: &str = "https://tessera.example";
-
-    struct World {
-        provider: Provider<MemoryStore>,
-        clock: Arc<FixedClock>,
-        user: User,
-    }
-
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        Params::new(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
-    fn world() -> World {
-        let start = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let clock = Arc::new(FixedClock::at(start));
-        let provider = Provider::new(
-            MemoryStore::default(),
-            clock.clone(),
-            Arc::new(PlainHasher),
-            Policy::default(),
-            ISSUER,
-            Arc::new(ClearSigner),
-        );
-        let user = provider.sign_up("alice", "correct horse", None).unwrap();
-        World {
-            provider,
-            clock,
-            user,
-        }
-    }
 
     /// What a successful token request returned.
     struct Issued {
@@ -198,23 +163,6 @@ mod tests {
     }
 
     impl World {
-        fn client(&self, auth_method: &str, grants: &str) -> Client {
-            self.provider
-                .register_client(
-                    Some(self.user.id),
-                    ClientRegistration {
-                        name: "Demo".into(),
-                        redirect_uris: vec!["https://app.example/cb".into()],
-                        grant_types: vec![grants.into()],
-                        scope: "profile email".into(),
-                        auth_method: auth_method.into(),
-                        ..ClientRegistration::default()
-                    },
-                )
-                .unwrap()
-                .0
-        }
-
         fn token(&self, client: &Client, pairs: &[(&str, &str)]) -> Issued {
             let request = TokenRequest::parse(&params(pairs)).unwrap();
             let response = self.provider.exchange(client, request).unwrap();
@@ -255,7 +203,7 @@ mod tests {
     #[test]
     fn an_active_access_token_is_described_with_its_user_and_the_issuer() {
         let w = world();
-        let client = w.client("client_secret_basic", "password");
+        let client = w.client("client_secret_basic", "password").0;
         let issued = w.password_tokens(&client);
         let start = w.provider.now().timestamp();
 
@@ -279,7 +227,7 @@ mod tests {
     #[test]
     fn a_refresh_token_is_described_as_a_refresh_token_with_its_own_lifetime() {
         let w = world();
-        let client = w.client("client_secret_basic", "password refresh_token");
+        let client = w.client("client_secret_basic", "password refresh_token").0;
         let issued = w.password_tokens(&client);
         let start = w.provider.now().timestamp();
 
@@ -293,7 +241,7 @@ mod tests {
     #[test]
     fn a_client_credentials_token_has_no_subject_or_username() {
         let w = world();
-        let client = w.client("client_secret_basic", "client_credentials");
+        let client = w.client("client_secret_basic", "client_credentials").0;
         let issued = w.token(&client, &[("grant_type", "client_credentials")]);
 
         let token = active(w.describe(&client, &issued.access));
@@ -305,8 +253,8 @@ mod tests {
     #[test]
     fn unknown_expired_revoked_rotated_and_foreign_tokens_are_inactive() {
         let w = world();
-        let client = w.client("client_secret_basic", "password refresh_token");
-        let other = w.client("client_secret_basic", "password refresh_token");
+        let client = w.client("client_secret_basic", "password refresh_token").0;
+        let other = w.client("client_secret_basic", "password refresh_token").0;
 
         assert_eq!(
             w.describe(&client, "no-such-token"),
@@ -348,8 +296,8 @@ mod tests {
     #[test]
     fn a_public_client_introspects_its_own_tokens_only() {
         let w = world();
-        let public = w.client("none", "password");
-        let confidential = w.client("client_secret_basic", "password");
+        let public = w.client("none", "password").0;
+        let confidential = w.client("client_secret_basic", "password").0;
         let own = w.password_tokens(&public);
         let theirs = w.password_tokens(&confidential);
 
@@ -364,7 +312,7 @@ mod tests {
     #[test]
     fn the_token_type_hint_is_only_a_hint() {
         let w = world();
-        let client = w.client("client_secret_basic", "password refresh_token");
+        let client = w.client("client_secret_basic", "password refresh_token").0;
         let issued = w.password_tokens(&client);
 
         for hint in ["refresh_token", "access_token", "banana"] {
@@ -379,7 +327,7 @@ mod tests {
     #[test]
     fn a_missing_or_repeated_token_is_invalid_request() {
         let w = world();
-        let client = w.client("client_secret_basic", "password");
+        let client = w.client("client_secret_basic", "password").0;
         for pairs in [
             &[][..],
             &[("token", "")][..],

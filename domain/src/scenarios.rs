@@ -22,10 +22,12 @@ use crate::{
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const REDIRECT: &str = "https://app.example/cb";
 
-struct World {
-    provider: Provider<MemoryStore>,
-    clock: Arc<FixedClock>,
-    user: User,
+/// A provider over the in-memory store at a fixed time, with Alice signed up; shared by the
+/// domain's test modules.
+pub(crate) struct World {
+    pub(crate) provider: Provider<MemoryStore>,
+    pub(crate) clock: Arc<FixedClock>,
+    pub(crate) user: User,
 }
 
 fn start() -> DateTime<Utc> {
@@ -50,11 +52,11 @@ fn world_with(policy: Policy) -> World {
     }
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     world_with(Policy::default())
 }
 
-fn params(pairs: &[(&str, &str)]) -> Params {
+pub(crate) fn params(pairs: &[(&str, &str)]) -> Params {
     Params::new(
         pairs
             .iter()
@@ -135,7 +137,7 @@ impl World {
         self.provider.decide(&request, &params, signed_in).unwrap()
     }
 
-    fn client(&self, auth_method: &str, grants: &str) -> (Client, Option<Secret>) {
+    pub(crate) fn client(&self, auth_method: &str, grants: &str) -> (Client, Option<Secret>) {
         self.provider
             .register_client(
                 Some(self.user.id),
