@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rand::distributions::{Alphanumeric, DistString as _};
 
 use crate::error::{ErrorCode, OAuthError};
+use crate::policy::Policy;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::Scope;
 use crate::secret::{Secret, TokenDigest};
@@ -199,6 +200,7 @@ impl ClientRegistration {
         self,
         owner_id: Option<UserId>,
         now: DateTime<Utc>,
+        policy: &Policy,
     ) -> Result<(Client, Option<Secret>), OAuthError> {
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -244,8 +246,13 @@ impl ClientRegistration {
                 metadata_error(format!("unknown id_token_signed_response_alg {text:?}"))
             })?,
         };
-        let redirect_uris = parse_uris(&self.redirect_uris)?;
-        let post_logout_redirect_uris = parse_uris(&self.post_logout_redirect_uris)?;
+        let insecure = policy.insecure_transport;
+        let redirect_uris = parse_uris("redirect_uris", &self.redirect_uris, insecure)?;
+        let post_logout_redirect_uris = parse_uris(
+            "post_logout_redirect_uris",
+            &self.post_logout_redirect_uris,
+            insecure,
+        )?;
         if redirect_uris.is_empty() && !response_types.is_empty() {
             return Err(OAuthError::new(
                 ErrorCode::InvalidRedirectUri,
@@ -278,14 +285,20 @@ fn metadata_error(description: impl Into<std::borrow::Cow<'static, str>>) -> OAu
     OAuthError::new(ErrorCode::InvalidClientMetadata, description)
 }
 
-/// Parses redirect URIs, dropping blank lines.
-fn parse_uris(uris: &[String]) -> Result<Vec<RedirectUri>, OAuthError> {
+/// Parses the redirect URIs of the metadata field `field` by the registration rules, dropping
+/// blank lines; the error description starts with `field` and a colon.
+fn parse_uris(
+    field: &'static str,
+    uris: &[String],
+    insecure_transport: bool,
+) -> Result<Vec<RedirectUri>, OAuthError> {
     uris.iter()
         .map(|uri| uri.trim())
         .filter(|uri| !uri.is_empty())
         .map(|uri| {
-            RedirectUri::parse(uri)
-                .map_err(|reason| OAuthError::new(ErrorCode::InvalidRedirectUri, reason))
+            RedirectUri::parse(uri, insecure_transport).map_err(|reason| {
+                OAuthError::new(ErrorCode::InvalidRedirectUri, format!("{field}: {reason}"))
+            })
         })
         .collect()
 }
@@ -361,7 +374,9 @@ mod tests {
 
     #[test]
     fn confidential_registration_gets_an_id_and_a_secret_stored_as_digest() {
-        let (client, secret) = registration().register(None, now()).unwrap();
+        let (client, secret) = registration()
+            .register(None, now(), &Policy::default())
+            .unwrap();
         let secret = secret.unwrap();
         assert_eq!(client.id.len(), 24);
         assert_eq!(client.auth_method, AuthMethod::ClientSecretBasic);
@@ -378,7 +393,7 @@ mod tests {
             auth_method: "none".into(),
             ..registration()
         }
-        .register(None, now())
+        .register(None, now(), &Policy::default())
         .unwrap();
         assert!(secret.is_none());
         assert!(client.secret_digest.is_none());
@@ -456,14 +471,48 @@ mod tests {
             ),
         ];
         for (registration, code) in cases {
-            let error = registration.clone().register(None, now()).unwrap_err();
+            let error = registration
+                .clone()
+                .register(None, now(), &Policy::default())
+                .unwrap_err();
             assert_eq!(error.code, code, "{registration:?}");
         }
     }
 
     #[test]
+    fn weak_redirect_uris_are_refused_naming_their_field_unless_transport_is_insecure() {
+        let plain_http = |field: &str| {
+            let mut registration = registration();
+            if field == "redirect_uris" {
+                registration.redirect_uris = vec!["http://app.example/cb".into()];
+            } else {
+                registration.post_logout_redirect_uris = vec!["http://app.example/bye".into()];
+            }
+            registration
+        };
+        for field in ["redirect_uris", "post_logout_redirect_uris"] {
+            let error = plain_http(field)
+                .register(None, now(), &Policy::default())
+                .unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidRedirectUri);
+            assert!(
+                error.description.starts_with(&format!("{field}: ")),
+                "{}",
+                error.description
+            );
+            let insecure = Policy {
+                insecure_transport: true,
+                ..Policy::default()
+            };
+            assert!(plain_http(field).register(None, now(), &insecure).is_ok());
+        }
+    }
+
+    #[test]
     fn rotating_a_secret_invalidates_the_old_one() {
-        let (mut client, old) = registration().register(None, now()).unwrap();
+        let (mut client, old) = registration()
+            .register(None, now(), &Policy::default())
+            .unwrap();
         let new = client.rotate_secret().unwrap();
         let digest = client.secret_digest.unwrap();
         assert!(digest.matches(new.expose()));

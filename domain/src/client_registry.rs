@@ -14,7 +14,7 @@ impl<S: Store> Provider<S> {
         owner: Option<UserId>,
         registration: ClientRegistration,
     ) -> Result<(Client, Option<Secret>), Error> {
-        let (client, secret) = registration.register(owner, self.now())?;
+        let (client, secret) = registration.register(owner, self.now(), &self.policy)?;
         self.store.insert_client(&client)?;
         Ok((client, secret))
     }

@@ -15,6 +15,9 @@ pub struct Policy {
     pub allow_plain_pkce: bool,
     /// How long after a rotation the same refresh token may be retried (default 0: never).
     pub refresh_reuse_grace: Duration,
+    /// Accept plain-http redirect URIs on any host at registration (off by default: `http`
+    /// only on loopback hosts).
+    pub insecure_transport: bool,
 }
 
 impl Default for Policy {
@@ -25,6 +28,7 @@ impl Default for Policy {
             refresh_token_ttl: Duration::days(30),
             allow_plain_pkce: false,
             refresh_reuse_grace: Duration::zero(),
+            insecure_transport: false,
         }
     }
 }

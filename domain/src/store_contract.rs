@@ -69,7 +69,7 @@ fn client(id: &str, owner: &User) -> Client {
         secret_digest: Some(Secret::generate().digest()),
         name: id.to_owned(),
         uri: None,
-        redirect_uris: RedirectUri::parse("https://app.example/cb")
+        redirect_uris: RedirectUri::parse("https://app.example/cb", false)
             .into_iter()
             .collect(),
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],

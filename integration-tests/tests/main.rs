@@ -27,6 +27,7 @@ mod max_age;
 mod openid;
 mod outage;
 mod pages;
+mod redirect_uri_rules;
 mod refresh;
 mod revoke;
 mod robustness;

@@ -169,6 +169,7 @@ impl Config {
                 defaults.refresh_reuse_grace,
                 true,
             )?,
+            insecure_transport,
         };
 
         let session_ttl = seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?;

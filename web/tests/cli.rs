@@ -348,3 +348,27 @@ fn keys_sealed_under_another_secret_key_are_one_line_naming_it() {
     assert!(listed.status.success(), "{}", stderr(&listed));
     assert_eq!(stdout_lines(&listed).len(), 4);
 }
+
+#[test]
+fn client_add_refuses_weak_redirect_uris_unless_transport_is_insecure() {
+    let env = Env::new();
+    let add =
+        |uri: &str| ["client", "add", "--name", "app", "--redirect-uri", uri].map(str::to_owned);
+    for uri in ["file:///etc/passwd", "http://app.example/cb", "myapp:/cb"] {
+        let args = add(uri);
+        let refused = env.run(&args.each_ref().map(String::as_str), "");
+        assert_eq!(refused.status.code(), Some(1), "{uri}");
+        assert!(
+            stderr(&refused).contains("redirect_uris"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    let args = add("http://app.example/cb");
+    let insecure = env
+        .command(&args.each_ref().map(String::as_str))
+        .env("TESSERA_INSECURE_TRANSPORT", "1")
+        .output()
+        .unwrap();
+    assert!(insecure.status.success(), "{}", stderr(&insecure));
+}

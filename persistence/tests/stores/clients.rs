@@ -23,7 +23,7 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         secret_digest: None,
         name: "CLI app".into(),
         uri: None,
-        redirect_uris: vec![RedirectUri::parse("com.example.app:/oauth").unwrap()],
+        redirect_uris: vec![RedirectUri::parse("com.example.app:/oauth", false).unwrap()],
         grant_types: vec![GrantType::Implicit, GrantType::Password],
         response_types: vec![ResponseType::Token],
         scope: scope(""),

@@ -58,8 +58,8 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
         name: format!("Client {id}"),
         uri: Some("https://app.example".to_owned()),
         redirect_uris: vec![
-            RedirectUri::parse("https://app.example/cb").unwrap(),
-            RedirectUri::parse("https://app.example/cb?x=1&y=two").unwrap(),
+            RedirectUri::parse("https://app.example/cb", false).unwrap(),
+            RedirectUri::parse("https://app.example/cb?x=1&y=two", false).unwrap(),
         ],
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         response_types: vec![ResponseType::Code],
@@ -68,8 +68,8 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
         created_at: t0(),
         id_token_alg: SigningAlg::Es256,
         post_logout_redirect_uris: vec![
-            RedirectUri::parse("https://app.example/bye").unwrap(),
-            RedirectUri::parse("https://app.example/bye?then=home").unwrap(),
+            RedirectUri::parse("https://app.example/bye", false).unwrap(),
+            RedirectUri::parse("https://app.example/bye?then=home", false).unwrap(),
         ],
     }
 }

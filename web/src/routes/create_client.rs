@@ -74,6 +74,16 @@ pub async fn get(
         .page(StatusCode::OK, "create_client.html", &context)?)
 }
 
+/// The form field a registration error names (`redirect_uris: must use https`), so the page
+/// shows the message next to that field.
+fn field_error(description: &str) -> Option<(&'static str, &str)> {
+    let (field, message) = description.split_once(": ")?;
+    ["redirect_uris", "post_logout_redirect_uris"]
+        .into_iter()
+        .find(|known| *known == field)
+        .map(|field| (field, message))
+}
+
 /// Registers the client and shows it with its secret.
 pub async fn post(
     state: web::Data<AppState>,
@@ -98,7 +108,15 @@ pub async fn post(
         }
         Err(Error::OAuth(error)) => {
             let mut context = page_context(&session, Some(&user))?;
-            context.insert("error", &error.description);
+            match field_error(&error.description) {
+                Some((field, message)) => context.insert(
+                    "field_errors",
+                    &[(field, message)]
+                        .into_iter()
+                        .collect::<std::collections::HashMap<_, _>>(),
+                ),
+                None => context.insert("error", &error.description),
+            }
             context.insert("form", &submitted);
             Ok(state
                 .templates
