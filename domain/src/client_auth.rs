@@ -98,13 +98,6 @@ impl<S: Store> Provider<S> {
         };
         let unknown = || OAuthError::invalid_client("client authentication failed");
         let client = self.store.find_client(client_id)?.ok_or_else(unknown)?;
-        if client.auth_method != method {
-            return Err(OAuthError::invalid_client(format!(
-                "this client must authenticate with {}",
-                client.auth_method.as_str()
-            ))
-            .into());
-        }
         let proven = match (secret, &client.secret_digest) {
             (None, None) => true,
             (Some(secret), Some(digest)) => digest.matches(secret),
@@ -112,6 +105,15 @@ impl<S: Store> Provider<S> {
         };
         if !proven {
             return Err(unknown().into());
+        }
+        // Only a caller who proved the secret learns which method the client registered;
+        // to anyone else the answer is the same as for an unknown client.
+        if client.auth_method != method {
+            return Err(OAuthError::invalid_client(format!(
+                "this client must authenticate with {}",
+                client.auth_method.as_str()
+            ))
+            .into());
         }
         Ok(client)
     }

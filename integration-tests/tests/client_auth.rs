@@ -146,3 +146,48 @@ both_backends!(
         assert_oauth_error(response, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
     }
 );
+
+both_backends!(
+    a_wrong_method_without_the_secret_answers_as_for_an_unknown_client,
+    |backend| async move {
+        let (app, client) = app_with_cc_client(backend, "client_secret_post").await;
+        let answer = |response: Response| async move {
+            let status = response.status();
+            let challenge = response
+                .headers()
+                .get("www-authenticate")
+                .map(|value| value.to_str().expect("ascii").to_owned());
+            let body: serde_json::Value = response.json().await.expect("JSON");
+            (status, challenge, body)
+        };
+
+        let unknown = answer(app.post_token(&CC, Some(("no-such-client", "guess"))).await).await;
+        let existing = answer(app.post_token(&CC, Some((&client.id, "guess"))).await).await;
+
+        assert_eq!(unknown.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            existing, unknown,
+            "the answer reveals that the client exists"
+        );
+    }
+);
+
+both_backends!(
+    the_registered_method_is_named_only_to_a_caller_holding_the_secret,
+    |backend| async move {
+        let (app, client) = app_with_cc_client(backend, "client_secret_post").await;
+        let secret = client.secret.clone().expect("a secret");
+
+        let response = app.post_token(&CC, Some((&client.id, &secret))).await;
+
+        let (status, _, body) = crate::helpers::json(response).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error"], "invalid_client");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|text| text.contains("client_secret_post")),
+            "{body}"
+        );
+    }
+);
