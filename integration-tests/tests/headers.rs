@@ -1,17 +1,23 @@
 //! Response headers that protect people: no page can be framed by another site
 //! (clickjacking), sniffed into another type or leak its URL in `Referer`, and no HTML page,
-//! above all the one showing a client secret, is kept in a cache.
+//! above all the one showing a client secret, is kept in a cache. The Content-Security-Policy
+//! allows no inline style or script, so the pages' stylesheet is a served, cached file.
 
 use reqwest::header::{HeaderMap, CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::{Response, StatusCode};
 
-use crate::helpers::{app_with_user_and_client, both_backends, html, spawn_app, TestClient};
+use crate::helpers::{
+    app_with_user_and_client, both_backends, html, spawn_app, spawn_app_with, TestClient,
+};
 
 /// Asserts the headers every response carries.
 fn assert_security_headers(what: &str, headers: &HeaderMap) {
     for (name, value) in [
         ("x-frame-options", "DENY"),
-        ("content-security-policy", "frame-ancestors 'none'"),
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "no-referrer"),
     ] {
@@ -120,5 +126,103 @@ both_backends!(
         assert_secret_page_not_cached("after rotate_secret", rotated).await;
         let response = app.get_page(&path).await;
         assert_no_store("client page", response.headers());
+    }
+);
+
+both_backends!(
+    the_stylesheet_is_served_cached_and_revalidated,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+
+        let response = app.get_page("/static/tessera.css").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers().clone();
+        assert_eq!(
+            headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some("text/css; charset=utf-8")
+        );
+        assert_eq!(
+            headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+            Some("public, max-age=86400")
+        );
+        let etag = headers.get("etag").expect("an ETag").clone();
+        assert!(response.text().await.expect("body").contains("body {"));
+
+        let again = app
+            .client
+            .get(app.url("/static/tessera.css"))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    }
+);
+
+both_backends!(no_page_needs_inline_style_or_script, |backend| async move {
+    let client = TestClient::confidential(&["authorization_code"], "profile");
+    let (app, _, client) = app_with_user_and_client(backend, client).await;
+    let consent = app
+        .get_authorize(&client.code_query("profile", None))
+        .await
+        .text()
+        .await
+        .expect("body");
+    let mut pages = vec![("consent", consent)];
+    for path in ["/", "/create_client", "/account", "/no/such/page"] {
+        let page = app.get_page(path).await.text().await.expect("body");
+        pages.push((path, page));
+    }
+    let signed_out = app.another_browser();
+    for path in ["/login", "/signup"] {
+        let page = signed_out.get_page(path).await.text().await.expect("body");
+        pages.push((path, page));
+    }
+    for (what, page) in pages {
+        assert!(
+            page.contains(r#"<link rel="stylesheet" href="/static/tessera.css">"#),
+            "{what}: no stylesheet"
+        );
+        for inline in ["<style", " style=", "<script", "javascript:"] {
+            assert!(!page.contains(inline), "{what} has {inline}");
+        }
+    }
+});
+
+both_backends!(
+    an_https_issuer_gets_hsts_and_secure_cookies_and_plain_http_neither,
+    |backend| async move {
+        let https = spawn_app_with(backend, &[("TESSERA_ISSUER", "https://auth.example")]).await;
+        let plain = spawn_app(backend).await;
+
+        let secure = https.get_page("/login").await;
+        assert_eq!(
+            secure
+                .headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=63072000; includeSubDomains")
+        );
+        let cookie = secure
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a session cookie")
+            .to_owned();
+        assert!(cookie.contains("Secure"), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+
+        let insecure = plain.get_page("/login").await;
+        assert!(insecure
+            .headers()
+            .get("strict-transport-security")
+            .is_none());
+        let cookie = insecure
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a session cookie")
+            .to_owned();
+        assert!(!cookie.contains("Secure"), "{cookie}");
     }
 );

@@ -28,6 +28,7 @@ pub mod logout;
 pub mod paths;
 pub mod revoke;
 pub mod signup;
+pub mod stylesheet;
 pub mod token;
 pub mod userinfo;
 
@@ -86,7 +87,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource(paths::OPENID_CONFIGURATION).route(web::get().to(discovery::get)))
         .service(web::resource(paths::OAUTH_METADATA).route(web::get().to(discovery::get)))
         .service(web::resource("/api/me").route(web::get().to(api_me::get)))
-        .service(web::resource("/healthz").route(web::get().to(healthz::get)));
+        .service(web::resource("/healthz").route(web::get().to(healthz::get)))
+        .service(web::resource(stylesheet::PATH).route(web::get().to(stylesheet::get)));
 }
 
 /// The signed-in user, or `None` (a session naming a deleted user counts as signed out).
