@@ -260,6 +260,7 @@ impl<S: Store> Provider<S> {
                         granted_scope: &request.scope,
                         access_scope: &request.scope,
                         with_refresh_token: false,
+                        rotated_from: None,
                     },
                     now,
                 );

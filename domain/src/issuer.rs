@@ -13,7 +13,7 @@ use crate::error::StoreError;
 use crate::id_token::{IdTokenClaims, IdTokenSubject};
 use crate::policy::Policy;
 use crate::scope::Scope;
-use crate::secret::Secret;
+use crate::secret::{Secret, TokenDigest};
 use crate::signing::Signer;
 use crate::token::{Token, TokenKind, TokenResponse};
 use crate::user::UserId;
@@ -52,6 +52,8 @@ pub struct Issue<'a> {
     pub access_scope: &'a Scope,
     /// Whether a refresh token comes with it.
     pub with_refresh_token: bool,
+    /// For a refresh: the digest of the refresh token the new tokens replace.
+    pub rotated_from: Option<&'a TokenDigest>,
 }
 
 /// New tokens: the records to store (access token first) and the response that carries them.
@@ -110,6 +112,7 @@ impl TokenIssuer {
             expires_at: now + ttl,
             revoked_at: None,
             rotated_at: None,
+            parent: issue.rotated_from.cloned(),
         };
         let access = match self.format {
             AccessTokenFormat::Opaque => Secret::generate(),

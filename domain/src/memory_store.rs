@@ -294,6 +294,32 @@ impl TokenStore for MemoryStore {
         }
         Ok(())
     }
+
+    fn retry_rotation(
+        &self,
+        parent: &TokenDigest,
+        now: DateTime<Utc>,
+        tokens: &[Token],
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let children = || {
+            tables
+                .tokens
+                .values()
+                .filter(|token| token.parent.as_ref() == Some(parent))
+        };
+        if children().any(|token| token.rotated_at.is_some()) {
+            return Ok(false);
+        }
+        let revoked: Vec<TokenDigest> = children().map(|token| token.digest).collect();
+        tables.insert_tokens(tokens)?;
+        for digest in revoked {
+            if let Some(token) = tables.tokens.get_mut(&digest) {
+                token.revoked_at.get_or_insert(now);
+            }
+        }
+        Ok(true)
+    }
 }
 
 impl ConsentStore for MemoryStore {

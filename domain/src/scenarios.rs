@@ -727,7 +727,7 @@ fn refresh_rotates_and_reuse_revokes_the_whole_chain() {
 }
 
 #[test]
-fn a_retry_within_the_grace_period_rotates_again() {
+fn a_retry_within_the_grace_period_replaces_the_earlier_pair_so_the_chain_never_forks() {
     let w = world_with(Policy {
         refresh_reuse_grace: Duration::seconds(10),
         ..Policy::default()
@@ -741,12 +741,61 @@ fn a_retry_within_the_grace_period_rotates_again() {
     let first = w.exchange(&client, &pairs).unwrap();
     w.clock.advance(Duration::seconds(5));
     let retry = w.exchange(&client, &pairs).unwrap();
-    assert!(w.me(&first.access_token).is_ok());
+    assert!(
+        w.me(&first.access_token).is_err(),
+        "the earlier pair lives on"
+    );
     assert!(w.me(&retry.access_token).is_ok());
+    let first_refresh = first.refresh_token.unwrap();
+    let refresh_first = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", first_refresh.as_str()),
+    ];
+    assert_eq!(
+        oauth_code(w.exchange(&client, &refresh_first)),
+        ErrorCode::InvalidGrant
+    );
     w.clock.advance(Duration::seconds(6));
     assert_eq!(
         oauth_code(w.exchange(&client, &pairs)),
         ErrorCode::InvalidGrant
+    );
+    assert!(
+        w.me(&retry.access_token).is_err(),
+        "a reuse revokes the chain"
+    );
+}
+
+#[test]
+fn a_retry_after_the_new_pair_was_rotated_is_a_reuse() {
+    let w = world_with(Policy {
+        refresh_reuse_grace: Duration::seconds(10),
+        ..Policy::default()
+    });
+    let (client, _) = w.client("client_secret_basic", "password refresh_token");
+    let refresh_token = password_tokens(&w, &client).refresh_token.unwrap();
+    let pairs = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.as_str()),
+    ];
+    let first = w.exchange(&client, &pairs).unwrap();
+    let next_refresh = first.refresh_token.unwrap();
+    let next = w
+        .exchange(
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", next_refresh.as_str()),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        oauth_code(w.exchange(&client, &pairs)),
+        ErrorCode::InvalidGrant
+    );
+    assert!(
+        w.me(&next.access_token).is_err(),
+        "the chain was not revoked"
     );
 }
 

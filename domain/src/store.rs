@@ -95,6 +95,16 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<Claim<Token>, StoreError>;
     /// Revokes one token (idempotent).
     fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// A retry of the rotation of the refresh token `parent`, in one transaction serialized
+    /// with any other retry of it: unless a refresh token minted from `parent` was itself
+    /// rotated since (false, nothing changed), revokes every token minted from `parent` and
+    /// stores `tokens` (minted from `parent` too) in their place.
+    fn retry_rotation(
+        &self,
+        parent: &TokenDigest,
+        now: DateTime<Utc>,
+        tokens: &[Token],
+    ) -> Result<bool, StoreError>;
 }
 
 /// Where remembered consents live, one per user and client.

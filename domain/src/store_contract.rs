@@ -20,7 +20,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 6] = [
+pub const CHECKS: [(&str, Check); 7] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -30,6 +30,10 @@ pub const CHECKS: [(&str, Check); 6] = [
     (
         "a_refresh_token_is_claimed_once",
         a_refresh_token_is_claimed_once,
+    ),
+    (
+        "a_rotation_retry_replaces_the_earlier_pair",
+        a_rotation_retry_replaces_the_earlier_pair,
     ),
     (
         "a_deleted_client_takes_what_it_was_issued",
@@ -94,6 +98,7 @@ fn token(kind: TokenKind, family: &Authorization) -> Token {
         expires_at: t0() + Duration::hours(1),
         revoked_at: None,
         rotated_at: None,
+        parent: None,
     }
 }
 
@@ -206,6 +211,53 @@ pub fn a_refresh_token_is_claimed_once(store: &dyn Store) -> Result<(), StoreErr
     assert_eq!(
         store.claim_refresh_token(&other.digest, at, &[])?,
         Claim::Unusable
+    );
+    Ok(())
+}
+
+/// A retry of a rotation revokes the pair minted from the same parent and stores the new
+/// one; once that pair's refresh token was rotated in turn, a retry changes nothing.
+pub fn a_rotation_retry_replaces_the_earlier_pair(store: &dyn Store) -> Result<(), StoreError> {
+    let (_, _, family) = seed(store, "alice")?;
+    let parent = token(TokenKind::Refresh, &family);
+    let child = |kind| Token {
+        parent: Some(parent.digest),
+        ..token(kind, &family)
+    };
+    let first = [child(TokenKind::Access), child(TokenKind::Refresh)];
+    let at = t0() + Duration::seconds(1);
+    store.insert_tokens(std::slice::from_ref(&parent))?;
+    assert!(matches!(
+        store.claim_refresh_token(&parent.digest, at, &first)?,
+        Claim::Won(_)
+    ));
+
+    let second = [child(TokenKind::Access), child(TokenKind::Refresh)];
+    assert!(store.retry_rotation(&parent.digest, at, &second)?);
+    for earlier in &first {
+        let stored = store.find_token(&earlier.digest)?;
+        assert_eq!(stored.and_then(|t| t.revoked_at), Some(at));
+    }
+    for fresh in &second {
+        let stored = store.find_token(&fresh.digest)?;
+        assert_eq!(
+            stored.map(|t| (t.revoked_at, t.parent)),
+            Some((None, Some(parent.digest)))
+        );
+    }
+
+    assert!(matches!(
+        store.claim_refresh_token(&second[1].digest, at, &[])?,
+        Claim::Won(_)
+    ));
+    let third = [child(TokenKind::Access), child(TokenKind::Refresh)];
+    assert!(!store.retry_rotation(&parent.digest, at, &third)?);
+    assert_eq!(store.find_token(&third[0].digest)?, None);
+    assert_eq!(
+        store
+            .find_token(&second[0].digest)?
+            .and_then(|t| t.revoked_at),
+        None
     );
     Ok(())
 }

@@ -50,6 +50,8 @@ pub struct Token {
     pub revoked_at: Option<DateTime<Utc>>,
     /// For refresh tokens: when it was exchanged for a new pair.
     pub rotated_at: Option<DateTime<Utc>>,
+    /// For tokens minted by a refresh: the digest of the refresh token they replaced.
+    pub parent: Option<TokenDigest>,
 }
 
 impl Token {

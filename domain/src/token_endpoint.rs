@@ -180,6 +180,7 @@ impl<S: Store> Provider<S> {
                 granted_scope: &stored.scope,
                 access_scope: &stored.scope,
                 with_refresh_token: client.allows_grant(GrantType::RefreshToken),
+                rotated_from: None,
             },
             now,
         );
@@ -233,6 +234,11 @@ impl<S: Store> Provider<S> {
     ) -> Result<TokenResponse, Error> {
         self.store
             .revoke_authorization(code.authorization_id, now)?;
+        tracing::warn!(
+            client_id = %code.client_id,
+            authorization_id = %code.authorization_id.0,
+            "authorization code presented again: the tokens issued for it are revoked"
+        );
         Err(OAuthError::invalid_grant(
             "The authorization code was already used; the tokens issued for it are revoked.",
         )
@@ -273,6 +279,7 @@ impl<S: Store> Provider<S> {
             granted_scope: &current.scope,
             access_scope: &access_scope,
             with_refresh_token: true,
+            rotated_from: Some(&digest),
         };
         if status == RefreshStatus::Rotated {
             return self.reused_refresh_token(&current, &issue, now);
@@ -295,7 +302,9 @@ impl<S: Store> Provider<S> {
     }
 
     /// RFC 9700 §4.14.2: a rotated refresh token presented again revokes its whole family,
-    /// unless it is a retry within `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
+    /// unless it is a retry within `TESSERA_REFRESH_REUSE_GRACE_SECONDS`: then the pair the
+    /// earlier attempt minted is revoked and a fresh one replaces it, so the chain never
+    /// forks. A retry after that pair was itself rotated is a reuse like any other.
     fn reused_refresh_token(
         &self,
         token: &Token,
@@ -303,11 +312,27 @@ impl<S: Store> Provider<S> {
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
         if self.within_reuse_grace(token, now) {
-            let response = self.issue(retry, now)?;
-            return self.with_id_token(response, retry.client, token.authorization_id, false, now);
+            let minted = self.issuer.mint(retry, now);
+            if self
+                .store
+                .retry_rotation(&token.digest, now, &minted.tokens)?
+            {
+                return self.with_id_token(
+                    minted.response,
+                    retry.client,
+                    token.authorization_id,
+                    false,
+                    now,
+                );
+            }
         }
         self.store
             .revoke_authorization(token.authorization_id, now)?;
+        tracing::warn!(
+            client_id = %token.client_id,
+            authorization_id = %token.authorization_id.0,
+            "rotated refresh token presented again: every token of its authorization is revoked"
+        );
         Err(OAuthError::invalid_grant(
             "The refresh token was already used; every token of this grant is revoked.",
         )
@@ -363,6 +388,7 @@ impl<S: Store> Provider<S> {
             granted_scope: &authorization.scope,
             access_scope: &authorization.scope,
             with_refresh_token,
+            rotated_from: None,
         }
     }
 

@@ -90,6 +90,7 @@ diesel::table! {
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         rotated_at -> Nullable<BigInt>,
+        parent_digest -> Nullable<Text>,
     }
 }
 

@@ -37,6 +37,7 @@ struct TokenRow {
     expires_at: i64,
     revoked_at: Option<i64>,
     rotated_at: Option<i64>,
+    parent_digest: Option<String>,
 }
 
 impl From<&Token> for TokenRow {
@@ -56,6 +57,7 @@ impl From<&Token> for TokenRow {
             expires_at: epoch(token.expires_at),
             revoked_at: token.revoked_at.map(epoch),
             rotated_at: token.rotated_at.map(epoch),
+            parent_digest: token.parent.as_ref().map(TokenDigest::to_hex),
         }
     }
 }
@@ -79,6 +81,11 @@ impl TryFrom<TokenRow> for Token {
             expires_at: time(TABLE, row.expires_at)?,
             revoked_at: optional_time(TABLE, row.revoked_at)?,
             rotated_at: optional_time(TABLE, row.rotated_at)?,
+            parent: row
+                .parent_digest
+                .as_deref()
+                .map(|hex| digest(TABLE, hex))
+                .transpose()?,
         })
     }
 }
@@ -140,9 +147,13 @@ impl TokenStore for Database {
         claim_once(
             &mut connection,
             |connection| {
-                let live_authorizations = authorizations::table
-                    .filter(authorizations::revoked_at.is_null())
-                    .select(authorizations::id);
+                // A correlated lookup of the token's own authorization by primary key, so the
+                // statement costs the same however many authorizations there are.
+                let authorization_live = diesel::dsl::exists(
+                    authorizations::table
+                        .filter(authorizations::id.eq(tokens::authorization_id))
+                        .filter(authorizations::revoked_at.is_null()),
+                );
                 diesel::update(
                     tokens::table
                         .filter(tokens::digest.eq(&hex))
@@ -150,7 +161,7 @@ impl TokenStore for Database {
                         .filter(tokens::rotated_at.is_null())
                         .filter(tokens::revoked_at.is_null())
                         .filter(tokens::expires_at.gt(now))
-                        .filter(tokens::authorization_id.eq_any(live_authorizations)),
+                        .filter(authorization_live),
                 )
                 .set(tokens::rotated_at.eq(now))
                 .execute(connection)
@@ -178,5 +189,39 @@ impl TokenStore for Database {
         .execute(&mut *connection)
         .map(drop)
         .map_err(from_diesel)
+    }
+
+    /// Takes the parent's row lock first (a no-op `UPDATE`), so concurrent retries of one
+    /// rotation run one after the other on both backends.
+    fn retry_rotation(
+        &self,
+        parent: &TokenDigest,
+        now: DateTime<Utc>,
+        tokens: &[Token],
+    ) -> Result<bool, StoreError> {
+        let parent = parent.to_hex();
+        let now = epoch(now);
+        let mut connection = self.connection()?;
+        in_transaction(&mut connection, |connection| {
+            diesel::update(tokens::table.filter(tokens::digest.eq(&parent)))
+                .set(tokens::rotated_at.eq(tokens::rotated_at))
+                .execute(connection)
+                .map_err(from_diesel)?;
+            let children = tokens::table.filter(tokens::parent_digest.eq(&parent));
+            let moved_on = diesel::select(diesel::dsl::exists(
+                children.filter(tokens::rotated_at.is_not_null()),
+            ))
+            .get_result::<bool>(connection)
+            .map_err(from_diesel)?;
+            if moved_on {
+                return Ok(false);
+            }
+            diesel::update(children.filter(tokens::revoked_at.is_null()))
+                .set(tokens::revoked_at.eq(now))
+                .execute(connection)
+                .map_err(from_diesel)?;
+            insert_all(connection, tokens)?;
+            Ok(true)
+        })
     }
 }

@@ -27,6 +27,7 @@ contract!(
     tokens_are_stored_all_or_none,
     a_code_is_claimed_once,
     a_refresh_token_is_claimed_once,
+    a_rotation_retry_replaces_the_earlier_pair,
     a_deleted_client_takes_what_it_was_issued,
     withdrawing_consent_revokes_that_users_tokens_only,
 );

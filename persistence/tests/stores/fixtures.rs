@@ -129,6 +129,7 @@ pub fn token(kind: TokenKind, grant: &Authorization) -> Token {
         expires_at: at(3600),
         revoked_at: None,
         rotated_at: None,
+        parent: None,
     }
 }
 
