@@ -2,6 +2,8 @@
 
 use chrono::Duration;
 
+use crate::throttle::ThrottleRules;
+
 /// Lifetimes and switches that shape how grants behave.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -15,6 +17,8 @@ pub struct Policy {
     pub allow_plain_pkce: bool,
     /// How long after a rotation the same refresh token may be retried (default 0: never).
     pub refresh_reuse_grace: Duration,
+    /// Brute-force throttling of sign-ins and client authentication.
+    pub throttle: ThrottleRules,
 }
 
 impl Default for Policy {
@@ -25,6 +29,7 @@ impl Default for Policy {
             refresh_token_ttl: Duration::days(30),
             allow_plain_pkce: false,
             refresh_reuse_grace: Duration::zero(),
+            throttle: ThrottleRules::default(),
         }
     }
 }

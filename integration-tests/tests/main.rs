@@ -30,5 +30,6 @@ mod pages;
 mod refresh;
 mod revoke;
 mod robustness;
+mod throttle;
 mod token_code;
 mod token_password;
