@@ -258,3 +258,46 @@ both_backends!(
         assert_locked_page(second.login(&user.username, &user.password, None).await).await;
     }
 );
+
+both_backends!(
+    client_credentials_does_not_queue_behind_a_flood_of_password_grants,
+    |backend| async move {
+        let app = spawn_app_with(backend, &[("TESSERA_BCRYPT_COST", "10")]).await;
+        let user = app.another_browser().signed_up_user().await;
+        let client = TestClient::confidential(&["password", "client_credentials"], "profile")
+            .register(&app)
+            .await;
+        let app = Arc::new(app);
+        let client = Arc::new(client);
+        let grants: Vec<_> = (0..24)
+            .map(|_| {
+                let (app, client, user) = (app.clone(), client.clone(), user.clone());
+                tokio::spawn(async move {
+                    let response = client.password_grant(&app, &user, "profile").await;
+                    assert_eq!(response.status(), StatusCode::OK);
+                    std::time::Instant::now()
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let response = app
+            .post_token(
+                &[("grant_type", "client_credentials")],
+                Some(client.basic()),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let client_credentials_done = std::time::Instant::now();
+        let mut done_before = 0;
+        for grant in grants {
+            if grant.await.expect("a grant") < client_credentials_done {
+                done_before += 1;
+            }
+        }
+        // Queued behind the password checks, it would finish after most of them.
+        assert!(
+            done_before < 12,
+            "{done_before} of 24 password grants finished before client_credentials"
+        );
+    }
+);

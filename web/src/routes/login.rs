@@ -10,7 +10,6 @@ use tessera_domain::accounts::SignIn;
 
 use crate::error::PageError;
 use crate::extract::{client_address, CsrfForm};
-use crate::off_executor::off_executor;
 use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
@@ -56,12 +55,14 @@ pub async fn post(
     let provider = state.provider.clone();
     let name = username.clone();
     let address = client_address(&req, &state.config.trusted_proxies);
-    let outcome = off_executor(move || {
-        provider
-            .sign_in_throttled(&name, &password, address)
-            .map_err(PageError::from)
-    })
-    .await?;
+    let outcome = state
+        .bcrypt
+        .run(move || {
+            provider
+                .sign_in_throttled(&name, &password, address)
+                .map_err(PageError::from)
+        })
+        .await?;
     let (status, message, retry_after) = match outcome {
         SignIn::User(user) => {
             session.sign_in(user.id)?;

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use tessera_domain::token_endpoint::TokenRequest;
+use tessera_domain::GrantType;
 
 use crate::error::{no_store, TokenError};
 use crate::extract::{client_address, ClientAuth};
@@ -19,12 +20,18 @@ pub async fn post(
     let request = TokenRequest::parse(&params)?;
     let provider = state.provider.clone();
     let address = client_address(&req, &state.config.trusted_proxies);
-    let response = off_executor(move || {
+    let password_grant = request.grant_type() == GrantType::Password;
+    let work = move || {
         provider
             .exchange_from(&client, request, address)
             .map_err(TokenError::from)
-    })
-    .await;
+    };
+    // Only the password grant may bcrypt, so only it waits for the bcrypt threads.
+    let response = if password_grant {
+        state.bcrypt.run(work).await
+    } else {
+        off_executor(work).await
+    };
     if let Err(TokenError::OAuth(error)) = &response {
         if error.retry_after.is_some() {
             tracing::warn!(
