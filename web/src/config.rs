@@ -359,6 +359,24 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_ips_and_cidrs_and_max_failures_defaults_to_five() {
+        let config = config(&[("TESSERA_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).unwrap();
+        let expected: Vec<IpNet> = vec![
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+        assert_eq!(config.trusted_proxies, expected);
+        assert_eq!(config.policy.throttle.max_failures, 5);
+        assert!(config_default_has_no_proxies());
+        let error = self::config(&[("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8,proxy")]).err();
+        assert_eq!(error.map(|e| e.variable), Some("TESSERA_TRUSTED_PROXIES"));
+    }
+
+    fn config_default_has_no_proxies() -> bool {
+        config(&[]).unwrap().trusted_proxies.is_empty()
+    }
+
+    #[test]
     fn defaults_listen_on_loopback_with_a_local_sqlite_file() {
         let config = config(&[]).unwrap();
         assert_eq!(config.bind, "127.0.0.1:5000");
