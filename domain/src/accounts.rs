@@ -1,9 +1,29 @@
 //! Sign-up and sign-in of resource owners.
 
+use std::net::IpAddr;
+
 use crate::error::StoreError;
 use crate::provider::Provider;
 use crate::store::Store;
+use crate::throttle::{Lockout, ThrottleKey};
 use crate::user::{validate_email, validate_password, validate_username, User, UserId};
+
+/// The outcome of a throttled sign-in.
+#[derive(Debug)]
+pub enum SignIn {
+    /// The username and password match this user.
+    User(User),
+    /// A wrong pair (or an unknown username); the failure engaged these lockouts.
+    Refused {
+        /// Lockouts this failure engaged, for logs.
+        lockouts: Vec<Lockout>,
+    },
+    /// The username or the address is locked: try again after this many seconds.
+    Locked {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+}
 
 /// Why a sign-up was refused.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +75,32 @@ impl<S: Store> Provider<S> {
             .verify_password(password, hash)?
             .then_some(user)
             .flatten())
+    }
+
+    /// [`Self::sign_in`] behind the brute-force throttle ([`crate::throttle`]): refused
+    /// while the username or the address is locked (before any password check); a failure
+    /// counts against both, a success resets the username.
+    pub fn sign_in_throttled(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<SignIn, StoreError> {
+        let user_key = ThrottleKey::user(username);
+        let mut keys = vec![user_key.clone()];
+        keys.extend(address.map(ThrottleKey::Address));
+        if let Some(retry_after) = self.locked_for(&keys)? {
+            return Ok(SignIn::Locked { retry_after });
+        }
+        match self.sign_in(username, password)? {
+            Some(user) => {
+                self.reset_failures(&user_key)?;
+                Ok(SignIn::User(user))
+            }
+            None => Ok(SignIn::Refused {
+                lockouts: self.record_failure(&keys)?,
+            }),
+        }
     }
 
     /// The user with this id.

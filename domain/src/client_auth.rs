@@ -5,10 +5,11 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
 use crate::client::{AuthMethod, Client};
-use crate::error::{Error, OAuthError};
+use crate::error::{Error, ErrorCode, OAuthError};
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::store::Store;
+use crate::throttle::ThrottleKey;
 
 /// The credentials a request presented.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,15 +97,24 @@ impl<S: Store> Provider<S> {
                 }
             },
         };
-        let unknown = || OAuthError::invalid_client("client authentication failed");
-        let client = self.store.find_client(client_id)?.ok_or_else(unknown)?;
+        let key = ThrottleKey::Client(client_id.clone());
+        if let Some(retry_after) = self.locked_for(std::slice::from_ref(&key))? {
+            return Err(OAuthError::locked(ErrorCode::InvalidClient, retry_after).into());
+        }
+        let unknown = || -> Result<Client, Error> {
+            self.record_failure(std::slice::from_ref(&key))?;
+            Err(OAuthError::invalid_client("client authentication failed").into())
+        };
+        let Some(client) = self.store.find_client(client_id)? else {
+            return unknown();
+        };
         let proven = match (secret, &client.secret_digest) {
             (None, None) => true,
             (Some(secret), Some(digest)) => digest.matches(secret),
             _ => false,
         };
         if !proven {
-            return Err(unknown().into());
+            return unknown();
         }
         // Only a caller who proved the secret learns which method the client registered;
         // to anyone else the answer is the same as for an unknown client.

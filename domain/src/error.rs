@@ -88,6 +88,9 @@ pub struct OAuthError {
     pub code: ErrorCode,
     /// Human-readable text for `error_description`; never contains secrets or internals.
     pub description: Cow<'static, str>,
+    /// Seconds to wait before trying again, when the refusal is a brute-force lockout
+    /// ([`crate::throttle`]): the answer is then 429 with `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -96,6 +99,18 @@ impl OAuthError {
         Self {
             code,
             description: description.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `code` for a locked throttle key: try again after `retry_after` seconds.
+    pub fn locked(code: ErrorCode, retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                code,
+                format!("Too many failed attempts; try again in {retry_after} seconds."),
+            )
         }
     }
 

@@ -63,6 +63,7 @@ pub mod signing_key;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod store_contract;
+pub mod throttle;
 pub mod token;
 pub mod token_endpoint;
 pub mod user;

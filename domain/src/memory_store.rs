@@ -19,7 +19,7 @@ use crate::signing::{Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
     AuthorizationStore, ClientStore, CodeStore, ConsentStore, SettingStore, SigningKeyStore,
-    TokenStore, UserStore,
+    ThrottleStore, TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -35,6 +35,15 @@ struct Tables {
     settings: HashMap<String, String>,
     /// Each key, with whether it took the first-key slot of its algorithm.
     signing_keys: Vec<(SigningKey, bool)>,
+    throttles: HashMap<String, ThrottleRow>,
+}
+
+/// A failure counter: failures since `window_started_at`, the lock's end, lockouts so far.
+struct ThrottleRow {
+    failures: u32,
+    window_started_at: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+    lockouts: u32,
 }
 
 /// Every table behind one lock, which makes each method atomic like one SQL statement.
@@ -422,6 +431,60 @@ impl SigningKeyStore for MemoryStore {
 
 /// A stand-in for bcrypt: fast, and enough to tell passwords apart.
 pub struct PlainHasher;
+
+impl ThrottleStore for MemoryStore {
+    fn throttle_locked_until(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self
+            .tables()
+            .throttles
+            .get(key)
+            .and_then(|row| row.locked_until)
+            .filter(|until| *until > now))
+    }
+
+    fn record_throttle_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        limit: u32,
+        lockout: fn(u32) -> chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let mut tables = self.tables();
+        let row = tables
+            .throttles
+            .entry(key.to_owned())
+            .or_insert(ThrottleRow {
+                failures: 0,
+                window_started_at: now,
+                locked_until: None,
+                lockouts: 0,
+            });
+        if row.window_started_at <= window_start {
+            row.failures = 0;
+            row.window_started_at = now;
+        }
+        row.failures += 1;
+        if row.failures < limit {
+            return Ok(None);
+        }
+        let until = now + lockout(row.lockouts);
+        row.failures = 0;
+        row.window_started_at = now;
+        row.lockouts += 1;
+        row.locked_until = Some(until);
+        Ok(Some(until))
+    }
+
+    fn reset_throttle(&self, key: &str) -> Result<(), StoreError> {
+        self.tables().throttles.remove(key);
+        Ok(())
+    }
+}
 
 impl PasswordHasher for PlainHasher {
     fn hash(&self, password: &str) -> Result<String, StoreError> {

@@ -2,6 +2,8 @@
 
 use chrono::Duration;
 
+use crate::throttle::ThrottleRules;
+
 /// Lifetimes and switches that shape how grants behave.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -18,6 +20,8 @@ pub struct Policy {
     /// Accept plain-http redirect URIs on any host at registration (off by default: `http`
     /// only on loopback hosts).
     pub insecure_transport: bool,
+    /// Brute-force throttling of sign-ins and client authentication.
+    pub throttle: ThrottleRules,
 }
 
 impl Default for Policy {
@@ -29,6 +33,7 @@ impl Default for Policy {
             allow_plain_pkce: false,
             refresh_reuse_grace: Duration::zero(),
             insecure_transport: false,
+            throttle: ThrottleRules::default(),
         }
     }
 }

@@ -146,6 +146,31 @@ pub trait SigningKeyStore: Send + Sync {
     fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
 }
 
+/// Where brute-force failure counters live ([`crate::throttle`]), shared by every process.
+/// Keys are [`ThrottleKey::as_stored`](crate::throttle::ThrottleKey::as_stored) strings.
+pub trait ThrottleStore: Send + Sync {
+    /// When the key is locked until, if that is after `now`.
+    fn throttle_locked_until(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Counts one failure at `now` (failures before `window_start` no longer count); when the
+    /// count reaches `limit`, locks the key for `lockout(earlier lockouts)` and starts the
+    /// count again. Returns the lock's end when this failure engaged it. Correct under any
+    /// number of concurrent calls: each failure counts once and one lockout engages per run.
+    fn record_throttle_failure(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        window_start: DateTime<Utc>,
+        limit: u32,
+        lockout: fn(u32) -> chrono::Duration,
+    ) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Forgets the key's failures and lockouts.
+    fn reset_throttle(&self, key: &str) -> Result<(), StoreError>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
     UserStore
@@ -156,6 +181,7 @@ pub trait Store:
     + ConsentStore
     + SettingStore
     + SigningKeyStore
+    + ThrottleStore
 {
 }
 
@@ -168,5 +194,6 @@ impl<T> Store for T where
         + ConsentStore
         + SettingStore
         + SigningKeyStore
+        + ThrottleStore
 {
 }

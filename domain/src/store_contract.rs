@@ -20,7 +20,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 7] = [
+pub const CHECKS: [(&str, Check); 8] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -42,6 +42,10 @@ pub const CHECKS: [(&str, Check); 7] = [
     (
         "withdrawing_consent_revokes_that_users_tokens_only",
         withdrawing_consent_revokes_that_users_tokens_only,
+    ),
+    (
+        "a_throttle_locks_at_its_limit_with_doubling_lockouts",
+        a_throttle_locks_at_its_limit_with_doubling_lockouts,
     ),
 ];
 
@@ -314,5 +318,41 @@ pub fn withdrawing_consent_revokes_that_users_tokens_only(
         None
     );
     assert!(store.find_consent(bob.id, &client.id)?.is_some());
+    Ok(())
+}
+
+/// Failures lock a key at the limit for a delay that doubles on the next run; failures
+/// older than the window do not count; other keys are unaffected; a reset forgets it all.
+pub fn a_throttle_locks_at_its_limit_with_doubling_lockouts(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let lockout = crate::throttle::ThrottleRules::lockout;
+    let window = Duration::minutes(15);
+    let fail = |key: &str, now: DateTime<Utc>| {
+        store.record_throttle_failure(key, now, now - window, 3, lockout)
+    };
+    let t = t0();
+    assert_eq!(fail("user:a", t)?, None);
+    assert_eq!(fail("user:a", t)?, None);
+    // A failure older than the window starts the count again.
+    let later = t + Duration::minutes(16);
+    assert_eq!(fail("user:a", later)?, None);
+    assert_eq!(fail("user:a", later)?, None);
+    assert_eq!(store.throttle_locked_until("user:a", later)?, None);
+    let first = later + Duration::minutes(1);
+    assert_eq!(fail("user:a", later)?, Some(first));
+    assert_eq!(store.throttle_locked_until("user:a", later)?, Some(first));
+    assert_eq!(store.throttle_locked_until("user:b", later)?, None);
+    assert_eq!(store.throttle_locked_until("user:a", first)?, None);
+    for _ in 0..2 {
+        assert_eq!(fail("user:a", first)?, None);
+    }
+    assert_eq!(fail("user:a", first)?, Some(first + Duration::minutes(2)));
+    store.reset_throttle("user:a")?;
+    assert_eq!(store.throttle_locked_until("user:a", first)?, None);
+    for _ in 0..2 {
+        assert_eq!(fail("user:a", first)?, None);
+    }
+    assert_eq!(fail("user:a", first)?, Some(first + Duration::minutes(1)));
     Ok(())
 }

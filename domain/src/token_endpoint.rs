@@ -1,7 +1,10 @@
 //! The token endpoint (RFC 6749 §3.2): the grants, each for an already authenticated client.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 
+use crate::accounts::SignIn;
 use crate::authorization::{Authorization, AuthorizationId};
 use crate::claim::Claim;
 use crate::client::{Client, GrantType};
@@ -107,6 +110,17 @@ impl TokenRequest {
 impl<S: Store> Provider<S> {
     /// Answers a token request from an authenticated client.
     pub fn exchange(&self, client: &Client, request: TokenRequest) -> Result<TokenResponse, Error> {
+        self.exchange_from(client, request, None)
+    }
+
+    /// [`Self::exchange`] for a request from `address`, which the password grant's
+    /// brute-force throttle counts failures against.
+    pub fn exchange_from(
+        &self,
+        client: &Client,
+        request: TokenRequest,
+        address: Option<IpAddr>,
+    ) -> Result<TokenResponse, Error> {
         let grant_type = request.grant_type();
         if !client.allows_grant(grant_type) {
             return Err(OAuthError::unauthorized_client(format!(
@@ -130,7 +144,13 @@ impl<S: Store> Provider<S> {
                 username,
                 password,
                 scope,
-            } => self.password(client, &username, &password, scope.as_deref(), now),
+            } => self.password(
+                client,
+                (&username, &password),
+                address,
+                scope.as_deref(),
+                now,
+            ),
             TokenRequest::ClientCredentials { scope } => {
                 let scope = Scope::requested_within(scope.as_deref(), &client.scope)?;
                 let authorization = Authorization::new(&client.id, None, scope, now);
@@ -352,15 +372,23 @@ impl<S: Store> Provider<S> {
     fn password(
         &self,
         client: &Client,
-        username: &str,
-        password: &str,
+        (username, password): (&str, &str),
+        address: Option<IpAddr>,
         scope: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
         let scope = Scope::requested_within(scope, &client.scope)?;
-        let user = self
-            .sign_in(username, password)?
-            .ok_or_else(|| OAuthError::invalid_grant("The username or password is incorrect."))?;
+        let user = match self.sign_in_throttled(username, password, address)? {
+            SignIn::User(user) => user,
+            SignIn::Refused { .. } => {
+                return Err(
+                    OAuthError::invalid_grant("The username or password is incorrect.").into(),
+                )
+            }
+            SignIn::Locked { retry_after } => {
+                return Err(OAuthError::locked(ErrorCode::InvalidGrant, retry_after).into())
+            }
+        };
         let authorization = Authorization {
             auth_time: Some(now),
             ..Authorization::new(&client.id, Some(user.id), scope, now)

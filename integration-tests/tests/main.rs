@@ -31,5 +31,6 @@ mod redirect_uri_rules;
 mod refresh;
 mod revoke;
 mod robustness;
+mod throttle;
 mod token_code;
 mod token_password;

@@ -79,6 +79,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttles (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_started_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        lockouts -> BigInt,
+    }
+}
+
+diesel::table! {
     tokens (digest) {
         digest -> Text,
         kind -> Text,
@@ -118,6 +128,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorizations,
     settings,
     signing_keys,
+    throttles,
     tokens,
     users,
 );

@@ -15,12 +15,16 @@
 //! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
 //! | `TESSERA_SESSION_TTL` | seconds a browser sign-in lasts; older sessions count as signed out | `43200` |
 //! | `TESSERA_KEY_ACTIVATION_DELAY` | seconds after `tessera keys rotate` before the new signing key signs (it is published at once); at least the JWK Set's cache lifetime, 3000 s, plus a minute | `3600` |
+//! | `TESSERA_MAX_FAILURES` | failed sign-ins per username (or client authentications per client) in 15 minutes before a lockout (ten times as many per address); lockouts last 1 minute, doubling up to 1 hour | `5` |
+//! | `TESSERA_TRUSTED_PROXIES` | comma-separated IPs and CIDRs of reverse proxies whose `X-Forwarded-For` names the client address | - |
 //! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
 
 use std::net::IpAddr;
 
 use chrono::Duration;
+use ipnet::IpNet;
 use secrecy::{ExposeSecret as _, SecretString};
+use tessera_domain::throttle::ThrottleRules;
 use tessera_domain::Policy;
 use tessera_persistence::DatabaseUrl;
 use url::Url;
@@ -80,6 +84,8 @@ pub struct Config {
     /// `TESSERA_KEY_ACTIVATION_DELAY`: how long a rotated-in signing key is published
     /// before it signs.
     pub key_activation_delay: Duration,
+    /// `TESSERA_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
     /// `RUST_LOG`.
     pub log_filter: String,
 }
@@ -99,6 +105,7 @@ impl std::fmt::Debug for Config {
             .field("policy", &self.policy)
             .field("session_ttl", &self.session_ttl)
             .field("key_activation_delay", &self.key_activation_delay)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("log_filter", &self.log_filter)
             .finish()
     }
@@ -170,7 +177,13 @@ impl Config {
                 true,
             )?,
             insecure_transport,
+            throttle: ThrottleRules {
+                max_failures: number(&get, "TESSERA_MAX_FAILURES", defaults.throttle.max_failures)?
+                    .max(1),
+                ..defaults.throttle
+            },
         };
+        let trusted_proxies = trusted_proxies(get("TESSERA_TRUSTED_PROXIES").as_deref())?;
 
         let session_ttl = seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?;
         let key_activation_delay = seconds(
@@ -191,6 +204,7 @@ impl Config {
             policy,
             session_ttl,
             key_activation_delay,
+            trusted_proxies,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         })
     }
@@ -206,6 +220,26 @@ impl Config {
             .as_ref()
             .map(|key| key.expose_secret().as_bytes())
     }
+}
+
+/// Comma-separated IPs and CIDRs; a bare IP is a one-address network.
+fn trusted_proxies(text: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
+    text.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError::new(
+                        "TESSERA_TRUSTED_PROXIES",
+                        format!("{entry:?} is neither an IP address nor a CIDR network"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn validate_bind(bind: &str) -> Result<String, ConfigError> {
@@ -323,6 +357,24 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn trusted_proxies_are_ips_and_cidrs_and_max_failures_defaults_to_five() {
+        let config = config(&[("TESSERA_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).unwrap();
+        let expected: Vec<IpNet> = vec![
+            "127.0.0.1/32".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
+        assert_eq!(config.trusted_proxies, expected);
+        assert_eq!(config.policy.throttle.max_failures, 5);
+        assert!(config_default_has_no_proxies());
+        let error = self::config(&[("TESSERA_TRUSTED_PROXIES", "10.0.0.0/8,proxy")]).err();
+        assert_eq!(error.map(|e| e.variable), Some("TESSERA_TRUSTED_PROXIES"));
+    }
+
+    fn config_default_has_no_proxies() -> bool {
+        config(&[]).unwrap().trusted_proxies.is_empty()
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! - [`startup`] builds the whole application in one place; [`routes`] has one module per
 //!   endpoint; [`cli`] is the `tessera` command line.
 
+pub mod bcrypt_pool;
 pub mod cli;
 pub mod config;
 pub mod error;

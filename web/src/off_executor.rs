@@ -1,6 +1,7 @@
-//! The one way blocking work (Diesel through the [`Provider`](tessera_domain::Provider),
-//! bcrypt, `Database::ping`) leaves the async executor: the blocking thread pool of the
-//! runtime that calls it, inside the caller's tracing span.
+//! The way blocking work that needs only the database (Diesel through the
+//! [`Provider`](tessera_domain::Provider), `Database::ping`) leaves the async executor: the
+//! blocking thread pool of the runtime that calls it, inside the caller's tracing span. Work
+//! that may bcrypt runs on the [`BcryptPool`](crate::bcrypt_pool::BcryptPool) instead.
 //!
 //! Sizing: the server runs [`workers`] actix workers, each a single-threaded runtime with its
 //! own pool of [`BLOCKING_THREADS_PER_WORKER`] blocking threads, so at most
@@ -17,8 +18,7 @@ use actix_web::web;
 
 use crate::error::ServerFault;
 
-/// Blocking threads per actix worker: the most database and bcrypt work one worker runs at
-/// once.
+/// Blocking threads per actix worker: the most database work one worker runs at once.
 pub const BLOCKING_THREADS_PER_WORKER: usize = 8;
 
 /// The number of actix workers: one per available CPU (1 if that cannot be known).

@@ -31,6 +31,7 @@ use tessera_domain::{Clock, Provider, SystemClock};
 use tessera_persistence::{Database, PoolOptions};
 use tracing::Instrument as _;
 
+use crate::bcrypt_pool::BcryptPool;
 use crate::config::Config;
 use crate::error::PageError;
 use crate::keys::at_rest::AtRest;
@@ -51,11 +52,11 @@ const SESSION_KEY_SETTING: &str = "session_key";
 pub const SESSION_COOKIE: &str = "tessera_session";
 
 /// Opens and migrates the database, with one pooled connection per blocking thread of the
-/// server. Blocking: call it off the executor in the server.
+/// server and per [`BcryptPool`] thread. Blocking: call it off the executor in the server.
 pub fn open_database(config: &Config) -> anyhow::Result<Database> {
     let url = &config.database_url;
     let options = PoolOptions {
-        max_size: u32::try_from(blocking_threads()).unwrap_or(u32::MAX),
+        max_size: u32::try_from(blocking_threads() + BcryptPool::threads()).unwrap_or(u32::MAX),
         connection_timeout: POOL_CHECKOUT_TIMEOUT,
     };
     let database = Database::connect(url, options)
@@ -201,6 +202,7 @@ impl Application {
             )),
             database,
             keyring: Arc::clone(&keyring),
+            bcrypt: Arc::new(BcryptPool::start().context("cannot start the bcrypt threads")?),
             config: Arc::clone(&config),
             templates,
         });

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tessera_domain::Provider;
 use tessera_persistence::Database;
 
+use crate::bcrypt_pool::BcryptPool;
 use crate::config::Config;
 use crate::keys::Keyring;
 use crate::templates::Templates;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The server's signing keys (the JWK Set, and the [`Signer`](tessera_domain::signing::Signer) of JWTs).
     pub keyring: Arc<Keyring>,
+    /// The threads that run every request's work that may bcrypt.
+    pub bcrypt: Arc<BcryptPool>,
     /// The page templates.
     pub templates: &'static Templates,
 }

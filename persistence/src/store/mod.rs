@@ -13,6 +13,7 @@ mod clients;
 mod consents;
 mod settings;
 mod signing_keys;
+mod throttles;
 mod tokens;
 mod users;
 

@@ -30,4 +30,5 @@ contract!(
     a_rotation_retry_replaces_the_earlier_pair,
     a_deleted_client_takes_what_it_was_issued,
     withdrawing_consent_revokes_that_users_tokens_only,
+    a_throttle_locks_at_its_limit_with_doubling_lockouts,
 );

@@ -38,6 +38,7 @@ fault_and_refusal_conversions!(TokenError, OAuth);
 impl ResponseError for TokenError {
     fn status_code(&self) -> StatusCode {
         match self {
+            Self::OAuth(error) if error.retry_after.is_some() => StatusCode::TOO_MANY_REQUESTS,
             Self::OAuth(error) if error.code == ErrorCode::InvalidClient => {
                 StatusCode::UNAUTHORIZED
             }
@@ -50,7 +51,9 @@ impl ResponseError for TokenError {
         match self {
             Self::OAuth(error) => {
                 let mut builder = HttpResponse::build(self.status_code());
-                if error.code == ErrorCode::InvalidClient {
+                if let Some(seconds) = error.retry_after {
+                    builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+                } else if error.code == ErrorCode::InvalidClient {
                     builder.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"tessera\""));
                 }
                 no_store(&mut builder).json(oauth_json(error.code, &error.description))

@@ -3,6 +3,7 @@
 //!   endpoints apps call (token, revocation, introspection); failures are [`TokenError`]s.
 //! - [`BearerToken`]: the token of an `Authorization: Bearer` header (RFC 6750 §2.1), for
 //!   protected resources; failures are [`BearerError`]s.
+//! - [`client_address`]: the address throttling counts failures against.
 //! - [`CsrfForm`]: a form people submitted, its CSRF token checked against the session;
 //!   failures are HTML pages.
 //!
@@ -10,6 +11,7 @@
 //! [`BearerError`]: crate::error::BearerError
 
 mod bearer;
+mod client_address;
 mod client_auth;
 mod csrf_form;
 
@@ -17,6 +19,7 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 
 pub use bearer::BearerToken;
+pub use client_address::client_address;
 pub use client_auth::ClientAuth;
 pub use csrf_form::CsrfForm;
 

@@ -2,13 +2,14 @@
 //! must be a path on this site). `GET /login?login_hint=...` prefills the username (OpenID
 //! Connect `login_hint`).
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
+use tessera_domain::accounts::SignIn;
 
 use crate::error::PageError;
-use crate::extract::CsrfForm;
-use crate::off_executor::off_executor;
+use crate::extract::{client_address, CsrfForm};
 use crate::params::PageForm;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
@@ -41,8 +42,11 @@ pub async fn get(
 }
 
 /// Checks the password and signs the user in under a fresh session.
+/// While the username or the address is locked out ([`tessera_domain::throttle`]) the page
+/// answers 429 with `Retry-After`, before any password check.
 pub async fn post(
     state: web::Data<AppState>,
+    req: HttpRequest,
     CsrfForm { session, form }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
     let username = form.get("username").unwrap_or_default().trim().to_owned();
@@ -50,23 +54,53 @@ pub async fn post(
     let next = safe_next(form.get("next")).map(str::to_owned);
     let provider = state.provider.clone();
     let name = username.clone();
-    let user =
-        off_executor(move || provider.sign_in(&name, &password).map_err(PageError::from)).await?;
-    match user {
-        Some(user) => {
+    let address = client_address(&req, &state.config.trusted_proxies);
+    let outcome = state
+        .bcrypt
+        .run(move || {
+            provider
+                .sign_in_throttled(&name, &password, address)
+                .map_err(PageError::from)
+        })
+        .await?;
+    let (status, message, retry_after) = match outcome {
+        SignIn::User(user) => {
             session.sign_in(user.id)?;
-            Ok(see_other(next.as_deref().unwrap_or("/")))
+            return Ok(see_other(next.as_deref().unwrap_or("/")));
         }
-        None => {
-            let mut context = page_context(&session, None)?;
-            context.insert("error", "Invalid username or password.");
-            context.insert("form", &json!({ "username": username }));
-            context.insert("next", &next);
-            Ok(state
-                .templates
-                .page(StatusCode::BAD_REQUEST, "login.html", &context)?)
+        SignIn::Refused { lockouts } => {
+            for lockout in lockouts {
+                tracing::warn!(key = lockout.kind, until = %lockout.until, "sign-in lockout engaged");
+            }
+            (
+                StatusCode::BAD_REQUEST,
+                "Invalid username or password.".to_owned(),
+                None,
+            )
+        }
+        SignIn::Locked { retry_after } => {
+            tracing::warn!(retry_after, "sign-in refused: locked out");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many failed sign-ins. Try again in {} minute(s).",
+                    retry_after.div_ceil(60)
+                ),
+                Some(retry_after),
+            )
+        }
+    };
+    let mut context = page_context(&session, None)?;
+    context.insert("error", &message);
+    context.insert("form", &json!({ "username": username }));
+    context.insert("next", &next);
+    let mut response = state.templates.page(status, "login.html", &context)?;
+    if let Some(seconds) = retry_after {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
     }
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use tessera_domain::accounts::SignUpError;
 
 use crate::error::PageError;
 use crate::extract::CsrfForm;
-use crate::off_executor::off_executor;
 use crate::routes::{current_user, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
@@ -39,10 +38,10 @@ pub async fn post(
         .map(str::to_owned);
     let provider = state.provider.clone();
     let (name, address) = (username.clone(), email.clone());
-    let outcome = off_executor(move || {
-        Ok::<_, PageError>(provider.sign_up(&name, &password, address.as_deref()))
-    })
-    .await?;
+    let outcome = state
+        .bcrypt
+        .run(move || Ok::<_, PageError>(provider.sign_up(&name, &password, address.as_deref())))
+        .await?;
     let message = match outcome {
         Ok(user) => {
             session.sign_in(user.id)?;
