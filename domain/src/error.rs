@@ -93,12 +93,26 @@ pub struct OAuthError {
     pub retry_after: Option<u64>,
 }
 
+/// RFC 6749 §5.2: `error_description` holds only `%x20-21 / %x23-5B / %x5D-7E` (printable
+/// ASCII without `"` and `\`). Any other character, such as echoed input, becomes `?`.
+pub fn error_description(text: Cow<'static, str>) -> Cow<'static, str> {
+    let allowed = |c: char| matches!(c, '\x20'..='\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e');
+    if text.chars().all(allowed) {
+        return text;
+    }
+    text.chars()
+        .map(|c| if allowed(c) { c } else { '?' })
+        .collect::<String>()
+        .into()
+}
+
 impl OAuthError {
-    /// An error with the given code and description.
+    /// An error with the given code and description, kept to the characters RFC 6749 §5.2
+    /// allows (see [`error_description`]).
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         Self {
             code,
-            description: description.into(),
+            description: error_description(description.into()),
             retry_after: None,
         }
     }
@@ -167,3 +181,25 @@ pub enum Error {
 
 /// Shorthand for results of domain operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_keep_only_the_characters_rfc_6749_allows() {
+        let error =
+            OAuthError::invalid_request(format!("unknown value {:?}", "a\"b\\c\r\nd\u{e9}\u{7f}"));
+        assert_eq!(error.description, "unknown value ?a??b??c?r?nd??u{7f}?");
+        let raw = OAuthError::invalid_request("line\r\nbreak \"quoted\" caf\u{e9}");
+        assert_eq!(raw.description, "line??break ?quoted? caf?");
+        for c in error.description.chars() {
+            assert!(
+                matches!(c as u32, 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e),
+                "{c:?}"
+            );
+        }
+        let plain = OAuthError::invalid_grant("The code is invalid (or expired).");
+        assert_eq!(plain.description, "The code is invalid (or expired).");
+    }
+}

@@ -11,6 +11,7 @@ mod helpers;
 mod account;
 mod api_me;
 mod authorize;
+mod body_limits;
 mod client_auth;
 mod client_credentials;
 mod clients;

@@ -17,6 +17,7 @@
 //! | `TESSERA_KEY_ACTIVATION_DELAY` | seconds after `tessera keys rotate` before the new signing key signs (it is published at once); at least the JWK Set's cache lifetime, 3000 s, plus a minute | `3600` |
 //! | `TESSERA_MAX_FAILURES` | failed sign-ins per username (or client authentications per client) in 15 minutes before a lockout (ten times as many per address); lockouts last 1 minute, doubling up to 1 hour | `5` |
 //! | `TESSERA_TRUSTED_PROXIES` | comma-separated IPs and CIDRs of reverse proxies whose `X-Forwarded-For` names the client address | - |
+//! | `TESSERA_REQUEST_TIMEOUT` | seconds a client has to send its request headers, and its whole body; a stalled body gets 408 | `10` |
 //! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
 
 use std::net::IpAddr;
@@ -34,6 +35,8 @@ use crate::keys::DEFAULT_ACTIVATION_DELAY;
 /// How long a browser sign-in lasts by default: 12 hours. Cookie sessions cannot be revoked
 /// on the server, so each one carries its sign-in time and expires on its own.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::hours(12);
+/// The default `TESSERA_REQUEST_TIMEOUT`.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::seconds(10);
 
 /// The smallest `TESSERA_SECRET_KEY` accepted, in bytes.
 pub const MIN_SECRET_KEY_BYTES: usize = 32;
@@ -86,6 +89,8 @@ pub struct Config {
     pub key_activation_delay: Duration,
     /// `TESSERA_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// `TESSERA_REQUEST_TIMEOUT`: how long reading a request's headers, and its body, may take.
+    pub request_timeout: Duration,
     /// `RUST_LOG`.
     pub log_filter: String,
 }
@@ -106,6 +111,7 @@ impl std::fmt::Debug for Config {
             .field("session_ttl", &self.session_ttl)
             .field("key_activation_delay", &self.key_activation_delay)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("request_timeout", &self.request_timeout)
             .field("log_filter", &self.log_filter)
             .finish()
     }
@@ -186,6 +192,12 @@ impl Config {
         let trusted_proxies = trusted_proxies(get("TESSERA_TRUSTED_PROXIES").as_deref())?;
 
         let session_ttl = seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?;
+        let request_timeout = seconds(
+            &get,
+            "TESSERA_REQUEST_TIMEOUT",
+            DEFAULT_REQUEST_TIMEOUT,
+            false,
+        )?;
         let key_activation_delay = seconds(
             &get,
             "TESSERA_KEY_ACTIVATION_DELAY",
@@ -205,6 +217,7 @@ impl Config {
             session_ttl,
             key_activation_delay,
             trusted_proxies,
+            request_timeout,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         })
     }

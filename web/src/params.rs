@@ -1,52 +1,78 @@
 //! The request's parameters as the domain's [`Params`]: the query string for `GET` and
 //! `HEAD`, otherwise the body, which may be `application/x-www-form-urlencoded` or
 //! `multipart/form-data` (text fields only), so `curl -F grant_type=...` works. Bodies are
-//! size-limited, and no name or value may contain a NUL character (Postgres text cannot hold
-//! one).
+//! size-limited as a whole (multipart boundaries and part headers included: 413 as soon as
+//! the limit is passed, without reading the rest) and time-limited (408 when a body stalls
+//! past `TESSERA_REQUEST_TIMEOUT`); names and values must be valid UTF-8 after
+//! percent-decoding and may not contain a NUL character (Postgres text cannot hold one).
 //!
 //! One reader, [`read_params`], and one extractor, [`Form`], whose type parameter is the
 //! response a malformed request gets: [`FormParams`] answers RFC 6749 `invalid_request` JSON
 //! (the endpoints apps call), [`PageForm`] the HTML error page (the forms people submit).
 
+use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
+use std::rc::Rc;
 
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
-use actix_web::http::{header, Method};
+use actix_web::error::PayloadError;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::web::{Bytes, Data};
 use actix_web::{FromRequest, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt as _;
-use tessera_domain::Params;
+use tessera_domain::{OAuthError, Params};
 
+use crate::config::DEFAULT_REQUEST_TIMEOUT;
 use crate::error::{PageError, TokenError};
+use crate::state::AppState;
 
 /// The largest request body read, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// The most fields a multipart body may carry.
 pub const MULTIPART_FIELD_LIMIT: usize = 64;
 
-/// Why the parameters could not be read; the text is safe to show to the sender.
+/// Why the parameters could not be read: the answer's status (400, 413 or 408) and a text
+/// that is safe to show to the sender.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct MalformedParams(pub String);
+#[error("{text}")]
+pub struct MalformedParams {
+    /// 400 for malformed input, 413 for a body over [`BODY_LIMIT`], 408 for a stalled body.
+    pub status: StatusCode,
+    /// What is wrong.
+    pub text: String,
+}
 
 impl MalformedParams {
     fn new(text: impl Into<String>) -> Self {
-        Self(text.into())
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            text: text.into(),
+        }
     }
 }
 
 impl From<MalformedParams> for TokenError {
     fn from(error: MalformedParams) -> Self {
-        Self::invalid_request(error.0)
+        let refusal = OAuthError::invalid_request(error.text);
+        if error.status == StatusCode::BAD_REQUEST {
+            Self::OAuth(refusal)
+        } else {
+            Self::Unreadable(error.status, refusal)
+        }
     }
 }
 
 impl From<MalformedParams> for PageError {
     fn from(error: MalformedParams) -> Self {
-        Self::BadRequest(error.0)
+        if error.status == StatusCode::BAD_REQUEST {
+            Self::BadRequest(error.text)
+        } else {
+            Self::Unreadable(error.status, error.text)
+        }
     }
 }
 
@@ -132,6 +158,32 @@ pub async fn read_params(req: &HttpRequest, payload: Payload) -> Result<Params, 
 }
 
 async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params, MalformedParams> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return Err(too_large());
+    }
+    let timeout = req
+        .app_data::<Data<AppState>>()
+        .map_or(DEFAULT_REQUEST_TIMEOUT, |state| {
+            state.config.request_timeout
+        })
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(10));
+    actix_web::rt::time::timeout(timeout, read_body_by_type(req, payload))
+        .await
+        .unwrap_or_else(|_| {
+            Err(MalformedParams {
+                status: StatusCode::REQUEST_TIMEOUT,
+                text: "the request body did not arrive in time".into(),
+            })
+        })
+}
+
+async fn read_body_by_type(req: &HttpRequest, payload: Payload) -> Result<Params, MalformedParams> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -143,51 +195,94 @@ async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params,
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    match essence.as_str() {
-        "application/x-www-form-urlencoded" => parse_urlencoded(&read_body(payload).await?),
-        "multipart/form-data" => read_multipart(req, payload).await,
+    let exceeded = Rc::new(Cell::new(false));
+    let body = limited(payload, Rc::clone(&exceeded));
+    let params = match essence.as_str() {
+        "application/x-www-form-urlencoded" => read_body(body)
+            .await
+            .and_then(|body| parse_urlencoded(&body)),
+        "multipart/form-data" => read_multipart(req, body).await,
         _ => Err(MalformedParams::new(
             "the body must be application/x-www-form-urlencoded or multipart/form-data",
         )),
+    };
+    if exceeded.get() {
+        return Err(too_large());
     }
+    params
 }
 
-/// Parses `a=b&c=d`; the text must be UTF-8.
+/// The body, failing (and setting `exceeded`) as soon as more than [`BODY_LIMIT`] bytes have
+/// arrived in total, whatever reads it.
+fn limited(
+    payload: Payload,
+    exceeded: Rc<Cell<bool>>,
+) -> impl futures_util::Stream<Item = Result<Bytes, PayloadError>> {
+    let mut total = 0usize;
+    payload.map(move |chunk| {
+        let chunk = chunk?;
+        total = total.saturating_add(chunk.len());
+        if total > BODY_LIMIT {
+            exceeded.set(true);
+            return Err(PayloadError::Overflow);
+        }
+        Ok(chunk)
+    })
+}
+
+/// Parses `a=b&c=d`; every name and value must be UTF-8 once percent-decoded (`%FF` is
+/// refused rather than replaced, so values such as `state` round-trip byte for byte).
 pub fn parse_urlencoded(bytes: &[u8]) -> Result<Params, MalformedParams> {
-    std::str::from_utf8(bytes)
-        .map_err(|_| MalformedParams::new("the request body is not valid UTF-8"))?;
-    Ok(Params::new(
-        url::form_urlencoded::parse(bytes)
-            .map(|(name, value)| (name.into_owned(), value.into_owned()))
-            .collect(),
-    ))
+    let invalid = || MalformedParams::new("the parameters are not valid UTF-8");
+    let decode = |part: &[u8]| -> Result<String, MalformedParams> {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&byte| if byte == b'+' { b' ' } else { byte })
+            .collect();
+        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+        String::from_utf8(decoded).map_err(|_| invalid())
+    };
+    let mut pairs = Vec::new();
+    for pair in bytes.split(|&byte| byte == b'&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match pair.iter().position(|&byte| byte == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &[][..]),
+        };
+        pairs.push((decode(name)?, decode(value)?));
+    }
+    Ok(Params::new(pairs))
 }
 
-async fn read_body(mut payload: Payload) -> Result<Vec<u8>, MalformedParams> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
+async fn read_body(
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>>,
+) -> Result<Vec<u8>, MalformedParams> {
+    let mut body = std::pin::pin!(body);
+    let mut collected = Vec::new();
+    while let Some(chunk) = body.next().await {
         let chunk =
             chunk.map_err(|_| MalformedParams::new("the request body could not be read"))?;
-        if body.len() + chunk.len() > BODY_LIMIT {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+        collected.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok(collected)
 }
 
 fn too_large() -> MalformedParams {
-    MalformedParams::new(format!(
-        "the request body is larger than {} KiB",
-        BODY_LIMIT / 1024
-    ))
+    MalformedParams {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        text: format!("the request body is larger than {} KiB", BODY_LIMIT / 1024),
+    }
 }
 
-async fn read_multipart(req: &HttpRequest, payload: Payload) -> Result<Params, MalformedParams> {
+async fn read_multipart(
+    req: &HttpRequest,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
+) -> Result<Params, MalformedParams> {
     let malformed = || MalformedParams::new("the multipart/form-data body is malformed");
-    let mut multipart = Multipart::new(req.headers(), payload);
+    let mut multipart = Multipart::new(req.headers(), body);
     let mut pairs = Vec::new();
-    let mut total = 0usize;
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|_| malformed())?;
         if pairs.len() >= MULTIPART_FIELD_LIMIT {
@@ -200,15 +295,9 @@ async fn read_multipart(req: &HttpRequest, payload: Payload) -> Result<Params, M
             ));
         }
         let name = disposition.get_name().ok_or_else(malformed)?.to_owned();
-        total += name.len();
         let mut value = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| malformed())?;
-            total += chunk.len();
-            if total > BODY_LIMIT {
-                return Err(too_large());
-            }
-            value.extend_from_slice(&chunk);
+            value.extend_from_slice(&chunk.map_err(|_| malformed())?);
         }
         let value = String::from_utf8(value)
             .map_err(|_| MalformedParams::new("a form field is not valid UTF-8"))?;
@@ -279,6 +368,41 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn the_limit_counts_the_whole_body_multipart_preamble_and_part_headers_included() {
+        let preamble = format!("{}\r\n--XyZ--\r\n", "A".repeat(BODY_LIMIT + 1));
+        let header = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"a\"; x=\"{}\"\r\n\r\nv\r\n--XyZ--\r\n",
+            "h".repeat(BODY_LIMIT)
+        );
+        for body in [preamble, header] {
+            let error = read(multipart(&body)).await.unwrap_err();
+            assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE, "{error}");
+        }
+        let at_limit = format!("a={}", "b".repeat(BODY_LIMIT - 2));
+        let params = read(urlencoded(at_limit)).await.unwrap();
+        assert_eq!(
+            params.single("a").unwrap().map(str::len),
+            Some(BODY_LIMIT - 2)
+        );
+    }
+
+    #[actix_web::test]
+    async fn invalid_utf8_after_percent_decoding_is_refused_not_replaced() {
+        for request in [
+            TestRequest::get().uri("/oauth/authorize?state=%FF"),
+            TestRequest::get().uri("/oauth/authorize?%C3=x"),
+            urlencoded("username=%E9"),
+        ] {
+            let error = read(request).await.unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        }
+        let params = read(TestRequest::get().uri("/x?state=%C3%A9+%2B%26"))
+            .await
+            .unwrap();
+        assert_eq!(params.single("state").unwrap(), Some("\u{e9} +&"));
+    }
+
+    #[actix_web::test]
     async fn nul_characters_are_refused_in_names_and_values_everywhere() {
         let cases = [
             urlencoded("client_id=abc%00def"),
@@ -288,7 +412,7 @@ mod tests {
         ];
         for request in cases {
             let error = read(request).await.unwrap_err();
-            assert!(error.0.contains("NUL"), "{error}");
+            assert!(error.text.contains("NUL"), "{error}");
         }
     }
 

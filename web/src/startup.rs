@@ -245,6 +245,12 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(|| async { PageError::NotFound.error_response() }))
         })
+        .client_request_timeout(
+            config
+                .request_timeout
+                .to_std()
+                .unwrap_or(Duration::from_secs(10)),
+        )
         .workers(workers())
         .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .listen(listener)

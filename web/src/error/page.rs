@@ -16,6 +16,9 @@ pub enum PageError {
     /// 400 showing an OAuth error code (the authorization endpoint's error page).
     #[error("{0}")]
     OAuth(OAuthError),
+    /// A request that could not be read: its body was too large (413) or too slow (408).
+    #[error("unreadable request: {1}")]
+    Unreadable(StatusCode, String),
     /// 403 with a message (for example a missing CSRF token).
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -58,6 +61,7 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) | Self::OAuth(_) => StatusCode::BAD_REQUEST,
+            Self::Unreadable(status, _) => *status,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Fault(fault) => fault.status(),
@@ -69,6 +73,12 @@ impl ResponseError for PageError {
         let (mut builder, code, message) = match self {
             Self::BadRequest(message) | Self::Forbidden(message) => {
                 (HttpResponse::build(status), None, message.as_str())
+            }
+            // The rest of the body is not read: close the connection rather than drain it.
+            Self::Unreadable(_, message) => {
+                let mut builder = HttpResponse::build(status);
+                builder.force_close();
+                (builder, None, message.as_str())
             }
             Self::OAuth(error) => (
                 HttpResponse::build(status),

@@ -15,6 +15,9 @@ pub enum TokenError {
     /// Refused with an OAuth error code; `invalid_client` is 401 with a Basic challenge.
     #[error("{0}")]
     OAuth(OAuthError),
+    /// A request that could not be read: its body was too large (413) or too slow (408).
+    #[error("{1}")]
+    Unreadable(StatusCode, OAuthError),
     /// The server failed.
     #[error(transparent)]
     Fault(ServerFault),
@@ -43,6 +46,7 @@ impl ResponseError for TokenError {
                 StatusCode::UNAUTHORIZED
             }
             Self::OAuth(_) => StatusCode::BAD_REQUEST,
+            Self::Unreadable(status, _) => *status,
             Self::Fault(fault) => fault.status(),
         }
     }
@@ -58,6 +62,9 @@ impl ResponseError for TokenError {
                 }
                 no_store(&mut builder).json(oauth_json(error.code, &error.description))
             }
+            // The rest of the body is not read: close the connection rather than drain it.
+            Self::Unreadable(status, error) => no_store(HttpResponse::build(*status).force_close())
+                .json(oauth_json(error.code, &error.description)),
             Self::Fault(fault) => no_store(&mut fault.respond()).json(fault.json()),
         }
     }
