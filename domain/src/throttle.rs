@@ -140,6 +140,7 @@ impl<S: Store> Provider<S> {
                 rules.limit(key),
                 ThrottleRules::lockout,
             )? {
+                tracing::warn!(key = key.kind(), %until, "throttle lockout engaged");
                 engaged.push(Lockout {
                     kind: key.kind(),
                     until,

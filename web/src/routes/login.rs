@@ -68,10 +68,8 @@ pub async fn post(
             session.sign_in(user.id)?;
             return Ok(see_other(next.as_deref().unwrap_or("/")));
         }
-        SignIn::Refused { lockouts } => {
-            for lockout in lockouts {
-                tracing::warn!(key = lockout.kind, until = %lockout.until, "sign-in lockout engaged");
-            }
+        SignIn::Refused { .. } => {
+            tracing::info!("sign-in refused: wrong username or password");
             (
                 StatusCode::BAD_REQUEST,
                 "Invalid username or password.".to_owned(),
