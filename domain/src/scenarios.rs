@@ -726,14 +726,20 @@ fn refresh_rotates_and_reuse_revokes_the_whole_chain() {
     assert_eq!(oauth_code(refresh(&new_refresh)), ErrorCode::InvalidGrant);
 }
 
-#[test]
-fn a_retry_within_the_grace_period_replaces_the_earlier_pair_so_the_chain_never_forks() {
+/// A world with a 10 s refresh grace period, a password-grant client and a refresh token.
+fn grace_world() -> (World, Client, String) {
     let w = world_with(Policy {
         refresh_reuse_grace: Duration::seconds(10),
         ..Policy::default()
     });
     let (client, _) = w.client("client_secret_basic", "password refresh_token");
     let refresh_token = password_tokens(&w, &client).refresh_token.unwrap();
+    (w, client, refresh_token)
+}
+
+#[test]
+fn a_retry_within_the_grace_period_replaces_the_earlier_pair_so_the_chain_never_forks() {
+    let (w, client, refresh_token) = grace_world();
     let pairs = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.as_str()),
@@ -768,12 +774,7 @@ fn a_retry_within_the_grace_period_replaces_the_earlier_pair_so_the_chain_never_
 
 #[test]
 fn a_retry_after_the_new_pair_was_rotated_is_a_reuse() {
-    let w = world_with(Policy {
-        refresh_reuse_grace: Duration::seconds(10),
-        ..Policy::default()
-    });
-    let (client, _) = w.client("client_secret_basic", "password refresh_token");
-    let refresh_token = password_tokens(&w, &client).refresh_token.unwrap();
+    let (w, client, refresh_token) = grace_world();
     let pairs = [
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.as_str()),
