@@ -27,6 +27,8 @@
 //!   page, or straight back to the client).
 //! - [`metadata`]: what the server supports, as discovery documents list it.
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
+//! - [`browser_session`]: each sign-in recorded, so sign-out and password changes end it
+//!   everywhere.
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
 //! - [`signing`] and [`signing_key`]: the JWS algorithms, the [`signing::Signer`] that holds
 //!   the server's keys, and the rules of key rotation (which key signs, which are published).
@@ -36,6 +38,7 @@ pub mod accounts;
 pub mod authorization;
 pub mod authorize;
 pub mod bearer;
+pub mod browser_session;
 pub mod claim;
 pub mod client;
 pub mod client_auth;

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 
 use crate::authorization::{Authorization, AuthorizationId};
+use crate::browser_session::{BrowserSession, SessionId, SessionSelection};
 use crate::claim::Claim;
 use crate::client::Client;
 use crate::code::AuthorizationCode;
@@ -18,8 +19,8 @@ use crate::secret::TokenDigest;
 use crate::signing::{Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
-    AuthorizationStore, ClientStore, CodeStore, ConsentStore, SettingStore, SigningKeyStore,
-    ThrottleStore, TokenStore, UserStore,
+    AuthorizationStore, ClientStore, CodeStore, ConsentStore, SessionStore, SettingStore,
+    SigningKeyStore, ThrottleStore, TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -36,6 +37,7 @@ struct Tables {
     /// Each key, with whether it took the first-key slot of its algorithm.
     signing_keys: Vec<(SigningKey, bool)>,
     throttles: HashMap<String, ThrottleRow>,
+    sessions: HashMap<SessionId, BrowserSession>,
 }
 
 /// A failure counter: failures since `window_started_at`, the lock's end, lockouts so far.
@@ -111,6 +113,13 @@ impl UserStore for MemoryStore {
             .iter()
             .find(|u| u.username == username)
             .cloned())
+    }
+
+    fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
+        if let Some(user) = self.tables().users.iter_mut().find(|u| u.id == id) {
+            password_hash.clone_into(&mut user.password_hash);
+        }
+        Ok(())
     }
 }
 
@@ -426,6 +435,58 @@ impl SigningKeyStore for MemoryStore {
             .iter()
             .map(|(key, _)| key.clone())
             .collect())
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn insert_session(&self, session: &BrowserSession) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.sessions.contains_key(&session.id) {
+            return Err(StoreError::Conflict);
+        }
+        tables.sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+
+    fn find_session(&self, id: SessionId) -> Result<Option<BrowserSession>, StoreError> {
+        Ok(self.tables().sessions.get(&id).cloned())
+    }
+
+    fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        if let Some(session) = self.tables().sessions.get_mut(&id) {
+            session.last_seen_at = now;
+        }
+        Ok(())
+    }
+
+    fn live_sessions_of(
+        &self,
+        user: UserId,
+        started_after: DateTime<Utc>,
+    ) -> Result<Vec<BrowserSession>, StoreError> {
+        Ok(self
+            .tables()
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user && s.ended_at.is_none() && s.started_at > started_after)
+            .cloned()
+            .collect())
+    }
+
+    fn end_sessions(
+        &self,
+        user: UserId,
+        which: SessionSelection,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut ended = 0;
+        for session in self.tables().sessions.values_mut() {
+            if session.user_id == user && session.ended_at.is_none() && which.includes(session.id) {
+                session.ended_at = Some(now);
+                ended += 1;
+            }
+        }
+        Ok(ended)
     }
 }
 

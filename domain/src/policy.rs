@@ -22,6 +22,8 @@ pub struct Policy {
     pub insecure_transport: bool,
     /// Brute-force throttling of sign-ins and client authentication.
     pub throttle: ThrottleRules,
+    /// How long a browser sign-in lasts (default 12 hours).
+    pub session_ttl: Duration,
 }
 
 impl Default for Policy {
@@ -34,6 +36,7 @@ impl Default for Policy {
             refresh_reuse_grace: Duration::zero(),
             insecure_transport: false,
             throttle: ThrottleRules::default(),
+            session_ttl: Duration::hours(12),
         }
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::authorization::{Authorization, AuthorizationId};
+use crate::browser_session::{BrowserSession, SessionId, SessionSelection};
 use crate::claim::Claim;
 use crate::client::Client;
 use crate::code::AuthorizationCode;
@@ -22,6 +23,8 @@ pub trait UserStore: Send + Sync {
     fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
     /// The user with this username.
     fn find_user_by_name(&self, username: &str) -> Result<Option<User>, StoreError>;
+    /// Replaces the user's password hash.
+    fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
 }
 
 /// Where clients live.
@@ -171,6 +174,29 @@ pub trait ThrottleStore: Send + Sync {
     fn reset_throttle(&self, key: &str) -> Result<(), StoreError>;
 }
 
+/// Where browser sessions are recorded ([`crate::browser_session`]), shared by every process.
+pub trait SessionStore: Send + Sync {
+    /// Records a new session.
+    fn insert_session(&self, session: &BrowserSession) -> Result<(), StoreError>;
+    /// The session with this id, ended or not.
+    fn find_session(&self, id: SessionId) -> Result<Option<BrowserSession>, StoreError>;
+    /// Records a visit at `now`.
+    fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// The user's sessions not ended and started after `started_after`, in any order.
+    fn live_sessions_of(
+        &self,
+        user: UserId,
+        started_after: DateTime<Utc>,
+    ) -> Result<Vec<BrowserSession>, StoreError>;
+    /// Ends the selected sessions of `user` that have not ended; returns how many ended.
+    fn end_sessions(
+        &self,
+        user: UserId,
+        which: SessionSelection,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
     UserStore
@@ -182,6 +208,7 @@ pub trait Store:
     + SettingStore
     + SigningKeyStore
     + ThrottleStore
+    + SessionStore
 {
 }
 
@@ -195,5 +222,6 @@ impl<T> Store for T where
         + SettingStore
         + SigningKeyStore
         + ThrottleStore
+        + SessionStore
 {
 }

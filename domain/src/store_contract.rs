@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::authorization::Authorization;
+use crate::browser_session::{BrowserSession, SessionId, SessionSelection};
 use crate::claim::Claim;
 use crate::client::{AuthMethod, Client, GrantType, ResponseType};
 use crate::code::AuthorizationCode;
@@ -20,7 +21,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 8] = [
+pub const CHECKS: [(&str, Check); 10] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -47,6 +48,11 @@ pub const CHECKS: [(&str, Check); 8] = [
         "a_throttle_locks_at_its_limit_with_doubling_lockouts",
         a_throttle_locks_at_its_limit_with_doubling_lockouts,
     ),
+    (
+        "sessions_end_as_selected_and_only_their_users",
+        sessions_end_as_selected_and_only_their_users,
+    ),
+    ("a_password_hash_is_replaced", a_password_hash_is_replaced),
 ];
 
 /// One check: run on a fresh, empty store.
@@ -354,5 +360,105 @@ pub fn a_throttle_locks_at_its_limit_with_doubling_lockouts(
         assert_eq!(fail("user:a", first)?, None);
     }
     assert_eq!(fail("user:a", first)?, Some(first + Duration::minutes(1)));
+    Ok(())
+}
+
+fn browser_session(user: &User, started_at: DateTime<Utc>) -> BrowserSession {
+    BrowserSession {
+        id: SessionId::generate(),
+        user_id: user.id,
+        started_at,
+        last_seen_at: started_at,
+        ended_at: None,
+        user_agent: Some("Agent/1.0 (é)".to_owned()),
+    }
+}
+
+/// Sessions round-trip; a visit moves `last_seen_at`; ending one, all but one, or all ends
+/// only that user's live sessions, each once; ended and old sessions are not listed.
+pub fn sessions_end_as_selected_and_only_their_users(store: &dyn Store) -> Result<(), StoreError> {
+    let (alice, bob) = (user("alice"), user("bob"));
+    store.insert_user(&alice)?;
+    store.insert_user(&bob)?;
+    let sessions: Vec<_> = (0..4)
+        .map(|minutes| browser_session(&alice, t0() + Duration::minutes(minutes)))
+        .collect();
+    let bobs = browser_session(&bob, t0());
+    for session in sessions.iter().chain([&bobs]) {
+        store.insert_session(session)?;
+    }
+    assert!(matches!(
+        store.insert_session(&bobs),
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.find_session(sessions[0].id)?.as_ref(),
+        Some(&sessions[0])
+    );
+    assert_eq!(store.find_session(SessionId::generate())?, None);
+
+    let later = t0() + Duration::minutes(30);
+    store.touch_session(sessions[1].id, later)?;
+    let touched = store.find_session(sessions[1].id)?;
+    assert_eq!(touched.map(|s| s.last_seen_at), Some(later));
+
+    let live = |after: DateTime<Utc>| -> Result<Vec<SessionId>, StoreError> {
+        let mut ids: Vec<_> = store
+            .live_sessions_of(alice.id, after)?
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        ids.sort_by_key(|id| id.0);
+        Ok(ids)
+    };
+    let mut expected: Vec<_> = sessions.iter().map(|s| s.id).collect();
+    expected.sort_by_key(|id| id.0);
+    assert_eq!(live(t0() - Duration::seconds(1))?, expected);
+    assert_eq!(live(t0() + Duration::minutes(2))?, vec![sessions[3].id]);
+
+    assert_eq!(
+        store.end_sessions(bob.id, SessionSelection::One(sessions[0].id), later)?,
+        0
+    );
+    assert_eq!(
+        store.end_sessions(alice.id, SessionSelection::One(sessions[0].id), later)?,
+        1
+    );
+    assert_eq!(
+        store.end_sessions(alice.id, SessionSelection::One(sessions[0].id), later)?,
+        0
+    );
+    let ended = store.find_session(sessions[0].id)?;
+    assert_eq!(ended.and_then(|s| s.ended_at), Some(later));
+    assert_eq!(
+        store.end_sessions(alice.id, SessionSelection::AllExcept(sessions[1].id), later)?,
+        2
+    );
+    assert_eq!(live(t0() - Duration::seconds(1))?, vec![sessions[1].id]);
+    assert_eq!(
+        store.end_sessions(alice.id, SessionSelection::All, later)?,
+        1
+    );
+    assert_eq!(live(t0() - Duration::seconds(1))?, Vec::new());
+    let untouched = store.find_session(bobs.id)?;
+    assert_eq!(untouched.and_then(|s| s.ended_at), None);
+    Ok(())
+}
+
+/// A new password hash replaces the old one and nothing else about the user.
+pub fn a_password_hash_is_replaced(store: &dyn Store) -> Result<(), StoreError> {
+    let (alice, bob) = (user("alice"), user("bob"));
+    store.insert_user(&alice)?;
+    store.insert_user(&bob)?;
+    store.set_password_hash(alice.id, "new hash")?;
+    let changed = store.find_user(alice.id)?;
+    assert_eq!(
+        changed,
+        Some(User {
+            password_hash: "new hash".to_owned(),
+            ..alice
+        })
+    );
+    assert_eq!(store.find_user(bob.id)?, Some(bob));
     Ok(())
 }

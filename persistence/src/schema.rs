@@ -59,6 +59,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        started_at -> BigInt,
+        last_seen_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     settings (name) {
         name -> Text,
         value -> Text,
@@ -120,12 +131,14 @@ diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(authorizations -> clients (client_id));
 diesel::joinable!(authorizations -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tokens -> authorizations (authorization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     clients,
     authorizations,
+    sessions,
     settings,
     signing_keys,
     throttles,

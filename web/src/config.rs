@@ -79,11 +79,9 @@ pub struct Config {
     pub insecure_transport: bool,
     /// `TESSERA_BCRYPT_COST`.
     pub bcrypt_cost: u32,
-    /// Lifetimes and switches from `TESSERA_*_TTL`, `TESSERA_PKCE_ALLOW_PLAIN` and
-    /// `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
+    /// Lifetimes and switches from `TESSERA_*_TTL` (`TESSERA_SESSION_TTL` among them),
+    /// `TESSERA_PKCE_ALLOW_PLAIN` and `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
     pub policy: Policy,
-    /// `TESSERA_SESSION_TTL`: how long a browser sign-in lasts.
-    pub session_ttl: Duration,
     /// `TESSERA_KEY_ACTIVATION_DELAY`: how long a rotated-in signing key is published
     /// before it signs.
     pub key_activation_delay: Duration,
@@ -108,7 +106,6 @@ impl std::fmt::Debug for Config {
             .field("insecure_transport", &self.insecure_transport)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("policy", &self.policy)
-            .field("session_ttl", &self.session_ttl)
             .field("key_activation_delay", &self.key_activation_delay)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("request_timeout", &self.request_timeout)
@@ -188,10 +185,10 @@ impl Config {
                     .max(1),
                 ..defaults.throttle
             },
+            session_ttl: seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?,
         };
         let trusted_proxies = trusted_proxies(get("TESSERA_TRUSTED_PROXIES").as_deref())?;
 
-        let session_ttl = seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?;
         let request_timeout = seconds(
             &get,
             "TESSERA_REQUEST_TIMEOUT",
@@ -214,7 +211,6 @@ impl Config {
             insecure_transport,
             bcrypt_cost,
             policy,
-            session_ttl,
             key_activation_delay,
             trusted_proxies,
             request_timeout,
@@ -398,7 +394,7 @@ mod tests {
         assert_eq!(config.bcrypt_cost, 12);
         assert!(!config.secure_cookies());
         assert!(config.secret_key.is_none());
-        assert_eq!(config.session_ttl, Duration::seconds(43_200));
+        assert_eq!(config.policy.session_ttl, Duration::seconds(43_200));
         assert_eq!(config.key_activation_delay, Duration::seconds(3600));
     }
 
@@ -463,7 +459,7 @@ mod tests {
         assert_eq!(config.policy.refresh_token_ttl, Duration::seconds(240));
         assert!(config.policy.allow_plain_pkce);
         assert_eq!(config.bcrypt_cost, 4);
-        assert_eq!(config.session_ttl, Duration::seconds(600));
+        assert_eq!(config.policy.session_ttl, Duration::seconds(600));
         assert_eq!(config.key_activation_delay, Duration::zero());
     }
 }

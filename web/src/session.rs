@@ -1,10 +1,12 @@
-//! [`TypedSession`]: the signed-in user and the CSRF token, kept in the encrypted session
-//! cookie. The session is renewed on sign-in and purged on sign-out; CSRF tokens are compared
-//! in constant time.
+//! [`TypedSession`]: the signed-in user, their recorded session and the CSRF token, kept in
+//! the encrypted session cookie. The cookie is renewed on sign-in and purged on sign-out;
+//! CSRF tokens are compared in constant time.
 //!
-//! A cookie session cannot be revoked on the server, so a sign-in records when it happened
-//! and counts as signed out once it is older than `TESSERA_SESSION_TTL`
-//! ([`Config::session_ttl`](crate::config::Config::session_ttl)); see [`is_fresh`].
+//! The cookie names a recorded session ([`tessera_domain::browser_session`]): the user is
+//! signed in only while that record is live, so signing out ends the session on every
+//! process ([`crate::routes::current_user`] checks it). The cookie also carries the sign-in
+//! time and counts as signed out once it is older than `TESSERA_SESSION_TTL`
+//! ([`Policy::session_ttl`](tessera_domain::Policy::session_ttl)); see [`is_fresh`].
 
 use actix_session::{Session, SessionExt as _};
 use actix_web::dev::Payload;
@@ -16,6 +18,7 @@ use futures_util::future::{ready, Ready};
 use rand::rngs::OsRng;
 use rand::RngCore as _;
 use subtle::ConstantTimeEq as _;
+use tessera_domain::browser_session::SessionId;
 use tessera_domain::{Clock as _, SystemClock, UserId};
 use uuid::Uuid;
 
@@ -67,11 +70,12 @@ impl TypedSession {
         DateTime::from_timestamp(at, 0)
     }
 
-    /// The id this sign-in got (recorded on the authorizations it approves); `None` when
-    /// nobody is signed in.
-    pub fn session_id(&self) -> Option<String> {
+    /// The recorded session this sign-in got (also recorded on the authorizations it
+    /// approves); `None` when nobody is signed in.
+    pub fn session_id(&self) -> Option<SessionId> {
         self.user_id()?;
-        self.session.get::<String>(SESSION_ID).ok().flatten()
+        let id = self.session.get::<String>(SESSION_ID).ok().flatten()?;
+        SessionId::parse(&id)
     }
 
     /// The session's CSRF token, created on first use.
@@ -106,10 +110,12 @@ impl TypedSession {
         }
     }
 
-    /// Signs `user` in now, under a fresh session id and a fresh CSRF token.
-    pub fn sign_in(&self, user: UserId) -> Result<(), PageError> {
+    /// Signs `user` in now under the recorded session `id`, with a fresh cookie and a fresh
+    /// CSRF token.
+    pub fn sign_in(&self, user: UserId, id: SessionId) -> Result<(), PageError> {
         self.session.renew();
         self.session.insert(USER_ID, user.0.to_string())?;
+        self.session.insert(SESSION_ID, id.to_string())?;
         self.session.insert(SIGNED_IN_AT, self.now.timestamp())?;
         self.session.insert(CSRF_TOKEN, random_token())?;
         Ok(())
@@ -135,7 +141,7 @@ impl FromRequest for TypedSession {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>();
-        let ttl = state.map_or(DEFAULT_SESSION_TTL, |state| state.config.session_ttl);
+        let ttl = state.map_or(DEFAULT_SESSION_TTL, |state| state.config.policy.session_ttl);
         let now = state.map_or_else(|| SystemClock.now(), |state| state.provider.now());
         ready(Ok(Self {
             session: req.get_session(),

@@ -162,6 +162,17 @@ mod tests {
                 "granted_at": "2026-12-02 10:00 UTC",
             })],
         );
+        context.insert(
+            "sessions",
+            &vec![serde_json::json!({
+                "id": "0b8f2a52-7e43-4c53-9b0f-5a1c2f3d4e5f",
+                "user_agent": "<script>",
+                "started_at": "2026-12-02 10:00 UTC",
+                "last_seen_at": "2026-12-02 11:00 UTC",
+                "current": true,
+            })],
+        );
+        context.insert("password_error", &Some("<oops>"));
         context.insert("confirm", &true);
         for (name, _) in TEMPLATES {
             if name == "base.html" {
@@ -176,6 +187,9 @@ mod tests {
         }
         let account = templates.render("account.html", &context).unwrap();
         assert!(account.contains("action=\"/account/apps/id%3Cscript%3E/revoke\""));
+        assert!(account
+            .contains("action=\"/account/sessions/0b8f2a52-7e43-4c53-9b0f-5a1c2f3d4e5f/end\""));
+        assert!(account.contains("(this browser)"));
         let page = templates.render("client.html", &context).unwrap();
         assert!(page.contains("id=\"client_id\""));
         assert!(page.contains("id=\"client_secret\">s3cret<"));

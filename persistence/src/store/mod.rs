@@ -11,6 +11,7 @@ mod authorization_codes;
 mod authorizations;
 mod clients;
 mod consents;
+mod sessions;
 mod settings;
 mod signing_keys;
 mod throttles;

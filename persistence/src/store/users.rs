@@ -80,4 +80,13 @@ impl UserStore for Database {
             .map(User::try_from)
             .transpose()
     }
+
+    fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
+        let mut connection = self.connection()?;
+        diesel::update(users::table.find(id.to_string()))
+            .set(users::password_hash.eq(password_hash))
+            .execute(&mut *connection)
+            .map_err(from_diesel)?;
+        Ok(())
+    }
 }

@@ -31,4 +31,6 @@ contract!(
     a_deleted_client_takes_what_it_was_issued,
     withdrawing_consent_revokes_that_users_tokens_only,
     a_throttle_locks_at_its_limit_with_doubling_lockouts,
+    sessions_end_as_selected_and_only_their_users,
+    a_password_hash_is_replaced,
 );

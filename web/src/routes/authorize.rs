@@ -86,7 +86,7 @@ async fn signed_in(
         .map(|(user, auth_time)| Browser {
             user,
             auth_time,
-            session_id: session.session_id(),
+            session_id: session.session_id().map(|id| id.to_string()),
         }))
 }
 

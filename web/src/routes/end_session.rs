@@ -15,7 +15,7 @@ use crate::error::PageError;
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::params::PageForm;
-use crate::routes::{current_user, page_context};
+use crate::routes::{current_user, page_context, sign_out};
 use crate::session::TypedSession;
 use crate::state::AppState;
 
@@ -28,13 +28,13 @@ async fn validate(state: &web::Data<AppState>, params: Params) -> Result<EndSess
 }
 
 /// Signs out and sends the user where the client asked, or to the signed-out page.
-fn finish(
-    state: &AppState,
+async fn finish(
+    state: &web::Data<AppState>,
     session: &TypedSession,
     request: &EndSession,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
-    session.purge();
+    sign_out(state, session).await?;
     match &request.redirect {
         Some(location) => Ok(HttpResponse::build(status)
             .insert_header((actix_web::http::header::LOCATION, location.as_str()))
@@ -59,7 +59,7 @@ pub async fn get(
     let request = validate(&state, params.clone()).await?;
     let user = current_user(&state, &session).await?;
     if request.needs_no_confirmation(user.as_ref().map(|user| user.id)) {
-        return finish(&state, &session, &request, StatusCode::FOUND);
+        return finish(&state, &session, &request, StatusCode::FOUND).await;
     }
     let mut context = page_context(&session, user.as_ref())?;
     context.insert("confirm", &true);
@@ -92,5 +92,5 @@ pub async fn post(
             .collect(),
     );
     let request = validate(&state, params).await?;
-    finish(&state, &session, &request, StatusCode::SEE_OTHER)
+    finish(&state, &session, &request, StatusCode::SEE_OTHER).await
 }

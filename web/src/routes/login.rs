@@ -2,7 +2,6 @@
 //! must be a path on this site). `GET /login?login_hint=...` prefills the username (OpenID
 //! Connect `login_hint`).
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -11,7 +10,7 @@ use tessera_domain::accounts::SignIn;
 use crate::error::PageError;
 use crate::extract::{client_address, CsrfForm};
 use crate::params::PageForm;
-use crate::routes::{current_user, page_context, see_other};
+use crate::routes::{current_user, page_context, see_other, sign_in, with_retry_after};
 use crate::session::TypedSession;
 use crate::state::AppState;
 
@@ -65,7 +64,7 @@ pub async fn post(
         .await?;
     let (status, message, retry_after) = match outcome {
         SignIn::User(user) => {
-            session.sign_in(user.id)?;
+            sign_in(&state, &req, &session, user.id).await?;
             return Ok(see_other(next.as_deref().unwrap_or("/")));
         }
         SignIn::Refused { .. } => {
@@ -92,13 +91,8 @@ pub async fn post(
     context.insert("error", &message);
     context.insert("form", &json!({ "username": username }));
     context.insert("next", &next);
-    let mut response = state.templates.page(status, "login.html", &context)?;
-    if let Some(seconds) = retry_after {
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-    }
-    Ok(response)
+    let response = state.templates.page(status, "login.html", &context)?;
+    Ok(with_retry_after(response, retry_after))
 }
 
 #[cfg(test)]

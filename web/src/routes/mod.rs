@@ -3,9 +3,10 @@
 //! response; the rules live in `tessera-domain`.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use tera::Context;
-use tessera_domain::User;
+use tessera_domain::browser_session::SessionSelection;
+use tessera_domain::{User, UserId};
 
 use crate::error::PageError;
 use crate::off_executor::off_executor;
@@ -52,6 +53,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::resource("/account/apps/{client_id}/revoke")
                 .route(web::post().to(account::revoke)),
         )
+        .service(web::resource("/account/sessions/end_all").route(web::post().to(account::end_all)))
+        .service(
+            web::resource("/account/sessions/{session_id}/end")
+                .route(web::post().to(account::end_one)),
+        )
+        .service(web::resource("/account/password").route(web::post().to(account::change_password)))
         .service(
             web::resource("/create_client")
                 .route(web::get().to(create_client::get))
@@ -91,7 +98,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource(stylesheet::PATH).route(web::get().to(stylesheet::get)));
 }
 
-/// The signed-in user, or `None` (a session naming a deleted user counts as signed out).
+/// The signed-in user, or `None`: a cookie whose recorded session has ended (signed out on
+/// any process, or by a password change) or expired, or that names a deleted user, counts as
+/// signed out and is forgotten.
 pub(crate) async fn current_user(
     state: &web::Data<AppState>,
     session: &TypedSession,
@@ -99,12 +108,63 @@ pub(crate) async fn current_user(
     let Some(id) = session.user_id() else {
         return Ok(None);
     };
+    let Some(session_id) = session.session_id() else {
+        session.forget_user();
+        return Ok(None);
+    };
     let provider = state.provider.clone();
-    let user = off_executor(move || provider.user(id).map_err(PageError::from)).await?;
+    let user = off_executor(move || {
+        provider
+            .session_user(session_id, id)
+            .map_err(PageError::from)
+    })
+    .await?;
     if user.is_none() {
         session.forget_user();
     }
     Ok(user)
+}
+
+/// Signs `user` in on this browser under a newly recorded session, which remembers the
+/// browser's `User-Agent` for the account page.
+pub(crate) async fn sign_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &TypedSession,
+    user: UserId,
+) -> Result<(), PageError> {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|agent| agent.to_str().ok())
+        .map(str::to_owned);
+    let provider = state.provider.clone();
+    let recorded = off_executor(move || {
+        provider
+            .start_session(user, user_agent.as_deref())
+            .map_err(PageError::from)
+    })
+    .await?;
+    session.sign_in(user, recorded.id)
+}
+
+/// Signs this browser out: its recorded session ends (so a copy of the cookie signs in no
+/// more, on any process) and the cookie is removed.
+pub(crate) async fn sign_out(
+    state: &web::Data<AppState>,
+    session: &TypedSession,
+) -> Result<(), PageError> {
+    if let Some((user, id)) = session.user_id().zip(session.session_id()) {
+        let provider = state.provider.clone();
+        off_executor(move || {
+            provider
+                .end_sessions(user, SessionSelection::One(id))
+                .map_err(PageError::from)
+        })
+        .await?;
+    }
+    session.purge();
+    Ok(())
 }
 
 /// The context every page starts from: the signed-in username and the CSRF token.
@@ -125,6 +185,14 @@ pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
+}
+
+/// `response` with `Retry-After: seconds`, when there is a wait.
+pub(crate) fn with_retry_after(mut response: HttpResponse, seconds: Option<u64>) -> HttpResponse {
+    if let Some(value) = seconds.and_then(|s| header::HeaderValue::from_str(&s.to_string()).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The sign-in page URL that returns to `next` afterwards.

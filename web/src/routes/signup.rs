@@ -2,13 +2,13 @@
 //! `csrf_token`); the new user is signed in and lands on `/`.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use tessera_domain::accounts::SignUpError;
 
 use crate::error::PageError;
 use crate::extract::CsrfForm;
-use crate::routes::{current_user, page_context, see_other};
+use crate::routes::{current_user, page_context, see_other, sign_in};
 use crate::session::TypedSession;
 use crate::state::AppState;
 
@@ -27,6 +27,7 @@ pub async fn get(
 /// Creates the account and signs it in.
 pub async fn post(
     state: web::Data<AppState>,
+    req: HttpRequest,
     CsrfForm { session, form }: CsrfForm,
 ) -> Result<HttpResponse, PageError> {
     let username = form.get("username").unwrap_or_default().trim().to_owned();
@@ -44,7 +45,7 @@ pub async fn post(
         .await?;
     let message = match outcome {
         Ok(user) => {
-            session.sign_in(user.id)?;
+            sign_in(&state, &req, &session, user.id).await?;
             return Ok(see_other("/"));
         }
         Err(SignUpError::Invalid(message)) => message,
