@@ -32,6 +32,7 @@ mod redirect_uri_rules;
 mod refresh;
 mod revoke;
 mod robustness;
+mod secret_rotation;
 mod throttle;
 mod token_code;
 mod token_password;

@@ -31,4 +31,5 @@ contract!(
     a_deleted_client_takes_what_it_was_issued,
     withdrawing_consent_revokes_that_users_tokens_only,
     a_throttle_locks_at_its_limit_with_doubling_lockouts,
+    a_resealed_signing_key_changes_only_its_private_key,
 );
