@@ -69,7 +69,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(SessionKeyRotationMiddleware {
-            service,
+            service: Rc::new(service),
             rotation: self.rotation.clone(),
         }))
     }
@@ -77,7 +77,7 @@ where
 
 /// The middleware around one service (see the [module documentation](self)).
 pub struct SessionKeyRotationMiddleware<S> {
-    service: S,
+    service: Rc<S>,
     rotation: Option<Rc<Rotation>>,
 }
 
@@ -94,13 +94,15 @@ where
     forward_ready!(service);
 
     fn call(&self, mut request: ServiceRequest) -> Self::Future {
-        let reissue = self.rotation.as_ref().and_then(|rotation| {
-            let value = rotation.reencrypt(request.headers_mut())?;
-            Some((rotation.cookie_name.clone(), rotation.set_cookie(value)?))
-        });
-        let response = self.service.call(request);
+        let service = Rc::clone(&self.service);
+        let rotation = self.rotation.clone();
+        // Inside the future, so that what it logs belongs to the request's span.
         Box::pin(async move {
-            let mut response = response.await?;
+            let reissue = rotation.as_ref().and_then(|rotation| {
+                let value = rotation.reencrypt(request.headers_mut())?;
+                Some((rotation.cookie_name.as_str(), rotation.set_cookie(value)?))
+            });
+            let mut response = service.call(request).await?;
             if let Some((name, set_cookie)) = reissue {
                 let already_set = response
                     .response()
