@@ -24,6 +24,7 @@ mod interop_openidconnect;
 mod introspect;
 mod jwks;
 mod lifetimes;
+mod log_secrecy;
 mod max_age;
 mod openid;
 mod outage;

@@ -3,6 +3,7 @@
 pub mod fixtures;
 pub mod html;
 pub mod id_token;
+pub mod log_capture;
 pub mod pkce;
 
 use std::collections::HashMap;
