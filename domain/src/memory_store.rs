@@ -436,6 +436,20 @@ impl SigningKeyStore for MemoryStore {
             .map(|(key, _)| key.clone())
             .collect())
     }
+
+    fn reseal_signing_key(&self, resealed: &SigningKey, was: &str) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some((stored, _)) = tables
+            .signing_keys
+            .iter_mut()
+            .find(|(key, _)| key.kid == resealed.kid && key.private_key == was)
+        else {
+            return Ok(false);
+        };
+        stored.private_key.clone_from(&resealed.private_key);
+        stored.protection = resealed.protection;
+        Ok(true)
+    }
 }
 
 impl SessionStore for MemoryStore {

@@ -137,8 +137,8 @@ pub trait SettingStore: Send + Sync {
 }
 
 /// Where the server's signing keys live, shared by every process on the database. Keys are
-/// only added; which one signs and which are published follows from them
-/// ([`crate::signing_key`]).
+/// only added (a private key may be sealed again under a new secret); which one signs and
+/// which are published follows from them ([`crate::signing_key`]).
 pub trait SigningKeyStore: Send + Sync {
     /// Adds a key (a rotation); [`StoreError::Conflict`] if its `kid` is taken.
     fn insert_signing_key(&self, key: &SigningKey) -> Result<(), StoreError>;
@@ -147,6 +147,10 @@ pub trait SigningKeyStore: Send + Sync {
     fn insert_first_signing_key(&self, key: &SigningKey) -> Result<bool, StoreError>;
     /// Every key, oldest first.
     fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError>;
+    /// Replaces the stored private key of `resealed.kid` with `resealed.private_key` and its
+    /// protection, if it is still `was` (of processes re-sealing one key together, one
+    /// replaces it). Nothing else of the key changes. True if this call replaced it.
+    fn reseal_signing_key(&self, resealed: &SigningKey, was: &str) -> Result<bool, StoreError>;
 }
 
 /// Where brute-force failure counters live ([`crate::throttle`]), shared by every process.

@@ -16,12 +16,13 @@ use crate::redirect_uri::RedirectUri;
 use crate::scope::Scope;
 use crate::secret::Secret;
 use crate::signing::SigningAlg;
+use crate::signing_key::{KeyProtection, SigningKey};
 use crate::store::Store;
 use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 10] = [
+pub const CHECKS: [(&str, Check); 11] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -53,6 +54,10 @@ pub const CHECKS: [(&str, Check); 10] = [
         sessions_end_as_selected_and_only_their_users,
     ),
     ("a_password_hash_is_replaced", a_password_hash_is_replaced),
+    (
+        "a_resealed_signing_key_changes_only_its_private_key",
+        a_resealed_signing_key_changes_only_its_private_key,
+    ),
 ];
 
 /// One check: run on a fresh, empty store.
@@ -460,5 +465,42 @@ pub fn a_password_hash_is_replaced(store: &dyn Store) -> Result<(), StoreError> 
         })
     );
     assert_eq!(store.find_user(bob.id)?, Some(bob));
+    Ok(())
+}
+
+/// Re-sealing replaces one key's private key and protection, only while it is still the
+/// one the caller read; every other field and every other key stay as they were.
+pub fn a_resealed_signing_key_changes_only_its_private_key(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let key = |kid: &str| SigningKey {
+        kid: kid.to_owned(),
+        alg: SigningAlg::EdDsa,
+        public_jwk: serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": kid}),
+        private_key: format!("sealed-{kid}-under-the-old-secret"),
+        protection: KeyProtection::Plain,
+        created_at: t0(),
+        signs_from: t0(),
+    };
+    let (first, second) = (key("k1"), key("k2"));
+    assert!(store.insert_first_signing_key(&first)?);
+    store.insert_signing_key(&second)?;
+    let resealed = SigningKey {
+        private_key: "sealed-k1-under-the-new-secret".to_owned(),
+        protection: KeyProtection::Aes256Gcm,
+        ..first.clone()
+    };
+    assert!(!store.reseal_signing_key(&resealed, "not what is stored")?);
+    assert_eq!(store.signing_keys()?, [first.clone(), second.clone()]);
+    assert!(store.reseal_signing_key(&resealed, &first.private_key)?);
+    assert_eq!(store.signing_keys()?, [resealed.clone(), second.clone()]);
+    // A second process that read the old private key finds the work done.
+    assert!(!store.reseal_signing_key(&resealed, &first.private_key)?);
+    let unknown = SigningKey {
+        kid: "k3".to_owned(),
+        ..resealed.clone()
+    };
+    assert!(!store.reseal_signing_key(&unknown, &first.private_key)?);
+    assert_eq!(store.signing_keys()?, [resealed, second]);
     Ok(())
 }

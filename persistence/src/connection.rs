@@ -1,10 +1,15 @@
 //! One connection type over both engines (Diesel's `MultiConnection`) and the r2d2 manager
-//! that opens it by URL scheme. Every SQLite connection is set up here for concurrent use.
+//! that opens it by URL scheme. Every SQLite connection is set up here for concurrent use,
+//! and its files kept private ([`sqlite_file`]).
+
+use std::path::Path;
 
 use diesel::connection::SimpleConnection as _;
 use diesel::r2d2::R2D2Connection as _;
+use diesel::result::ConnectionError;
 use diesel::{Connection as _, PgConnection, SqliteConnection};
 
+use crate::sqlite_file;
 use crate::url::{Backend, DatabaseUrl};
 
 /// A connection to whichever engine the URL named.
@@ -44,11 +49,19 @@ impl ConnectionManager {
                 .map(DbConnection::Postgres)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             Backend::Sqlite => {
+                let path = Path::new(target);
+                sqlite_file::create_private(path).map_err(|error| {
+                    diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(format!(
+                        "cannot create the SQLite file {}: {error}",
+                        path.display()
+                    )))
+                })?;
                 let mut connection = SqliteConnection::establish(target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 connection
                     .batch_execute(SQLITE_SETUP)
                     .map_err(diesel::r2d2::Error::QueryError)?;
+                sqlite_file::keep_private(path);
                 Ok(DbConnection::Sqlite(connection))
             }
         }

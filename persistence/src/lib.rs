@@ -10,7 +10,8 @@
 //! - One portable schema (TEXT ids, BIGINT epoch seconds) and the same migration versions
 //!   under `migrations/sqlite` and `migrations/postgres`, embedded and run by
 //!   [`Database::migrate`] (under an advisory lock on Postgres).
-//! - SQLite runs in WAL mode with a busy timeout and foreign keys on; never `:memory:`.
+//! - SQLite runs in WAL mode with a busy timeout and foreign keys on; never `:memory:`. Its
+//!   file and the `-wal` and `-shm` next to it are created mode 0600 (unix).
 //! - Redeeming a code or rotating a refresh token is one conditional `UPDATE` whose row count
 //!   decides the winner; no `RETURNING`, so the same SQL runs on both engines. The same
 //!   transaction stores the tokens minted for the winner, so a storage failure leaves the
@@ -26,6 +27,7 @@ mod connection;
 mod database;
 mod error;
 mod schema;
+mod sqlite_file;
 mod store;
 mod url;
 

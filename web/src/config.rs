@@ -6,6 +6,7 @@
 //! | `TESSERA_DATABASE_URL` | `sqlite://path` or `postgres://...` | `sqlite://tessera.db` |
 //! | `TESSERA_ISSUER` | the server's public base URL | `http://<TESSERA_BIND>` |
 //! | `TESSERA_SECRET_KEY` | cookie key material, at least 32 bytes (64 or more are used as the key itself, fewer are expanded with HKDF); when absent a random 64-byte key is kept in the database setting `session_key`, shared by every process | - |
+//! | `TESSERA_SECRET_KEY_PREVIOUS` | the secret `TESSERA_SECRET_KEY` replaces, checked the same way: session cookies encrypted under it are still accepted (and re-issued under the new key), and signing keys sealed under it are re-sealed under the new one at start-up. Only read together with `TESSERA_SECRET_KEY`: set alone, start-up ends with an error | - |
 //! | `TESSERA_INSECURE_TRANSPORT` | `1` allows a plain-http issuer that is not loopback | `0` |
 //! | `TESSERA_BCRYPT_COST` | bcrypt cost for user passwords, 4 to 31 | `12` |
 //! | `TESSERA_CODE_TTL` | authorization code lifetime, seconds | `300` |
@@ -75,6 +76,9 @@ pub struct Config {
     pub issuer_from_bind: bool,
     /// `TESSERA_SECRET_KEY`: cookie key material; `None` keeps a random key in the database.
     pub secret_key: Option<SecretString>,
+    /// `TESSERA_SECRET_KEY_PREVIOUS`: the secret `secret_key` replaces, still accepted for
+    /// reading cookies and signing keys (never set without `secret_key`).
+    pub secret_key_previous: Option<SecretString>,
     /// `TESSERA_INSECURE_TRANSPORT`.
     pub insecure_transport: bool,
     /// `TESSERA_BCRYPT_COST`.
@@ -102,6 +106,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "secret_key_previous",
+                &self.secret_key_previous.as_ref().map(|_| "[redacted]"),
             )
             .field("insecure_transport", &self.insecure_transport)
             .field("bcrypt_cost", &self.bcrypt_cost)
@@ -138,16 +146,14 @@ impl Config {
         let issuer_text = configured_issuer.unwrap_or_else(|| format!("http://{bind}"));
         let issuer = validate_issuer(issuer_text.trim(), insecure_transport)?;
 
-        let secret_key = match get("TESSERA_SECRET_KEY") {
-            Some(key) if key.len() < MIN_SECRET_KEY_BYTES => {
-                return Err(ConfigError::new(
-                    "TESSERA_SECRET_KEY",
-                    format!("must be at least {MIN_SECRET_KEY_BYTES} bytes long"),
-                ))
-            }
-            Some(key) => Some(SecretString::from(key)),
-            None => None,
-        };
+        let secret_key = secret(&get, "TESSERA_SECRET_KEY")?;
+        let secret_key_previous = secret(&get, "TESSERA_SECRET_KEY_PREVIOUS")?;
+        if secret_key.is_none() && secret_key_previous.is_some() {
+            return Err(ConfigError::new(
+                "TESSERA_SECRET_KEY_PREVIOUS",
+                "is only read together with TESSERA_SECRET_KEY (set that to the new secret)",
+            ));
+        }
 
         let bcrypt_cost = number(&get, "TESSERA_BCRYPT_COST", 12)?;
         if !(4..=31).contains(&bcrypt_cost) {
@@ -208,6 +214,7 @@ impl Config {
             issuer,
             issuer_from_bind,
             secret_key,
+            secret_key_previous,
             insecure_transport,
             bcrypt_cost,
             policy,
@@ -228,6 +235,28 @@ impl Config {
         self.secret_key
             .as_ref()
             .map(|key| key.expose_secret().as_bytes())
+    }
+
+    /// The previous secret key's bytes, if one was configured.
+    pub fn secret_key_previous_bytes(&self) -> Option<&[u8]> {
+        self.secret_key_previous
+            .as_ref()
+            .map(|key| key.expose_secret().as_bytes())
+    }
+}
+
+/// A secret of at least [`MIN_SECRET_KEY_BYTES`] bytes, if set.
+fn secret(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<SecretString>, ConfigError> {
+    match get(name) {
+        Some(key) if key.len() < MIN_SECRET_KEY_BYTES => Err(ConfigError::new(
+            name,
+            format!("must be at least {MIN_SECRET_KEY_BYTES} bytes long"),
+        )),
+        Some(key) => Ok(Some(SecretString::from(key))),
+        None => Ok(None),
     }
 }
 
@@ -410,6 +439,10 @@ mod tests {
             ("TESSERA_DATABASE_URL", "mysql://x"),
             ("TESSERA_ISSUER", "ftp://example.com"),
             ("TESSERA_SECRET_KEY", "short"),
+            (
+                "TESSERA_SECRET_KEY_PREVIOUS",
+                "a previous secret without a current one",
+            ),
             ("TESSERA_INSECURE_TRANSPORT", "maybe"),
             ("TESSERA_BCRYPT_COST", "3"),
             ("TESSERA_BCRYPT_COST", "twelve"),
@@ -426,6 +459,34 @@ mod tests {
             let line = error.to_string();
             assert!(line.starts_with(name) && !line.contains('\n'), "{line}");
         }
+    }
+
+    #[test]
+    fn a_previous_secret_is_checked_like_the_secret_and_never_shown() {
+        let current = "the current secret, at least 32 bytes long";
+        let previous = "the previous secret, at least 32 bytes long";
+        let error = config(&[
+            ("TESSERA_SECRET_KEY", current),
+            ("TESSERA_SECRET_KEY_PREVIOUS", "short"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "TESSERA_SECRET_KEY_PREVIOUS");
+        assert!(error.message.contains("32 bytes"), "{error}");
+        let config = config(&[
+            ("TESSERA_SECRET_KEY", current),
+            ("TESSERA_SECRET_KEY_PREVIOUS", previous),
+        ])
+        .unwrap();
+        assert_eq!(config.secret_key_bytes(), Some(current.as_bytes()));
+        assert_eq!(
+            config.secret_key_previous_bytes(),
+            Some(previous.as_bytes())
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains(current) && !shown.contains(previous),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //!   there are no global settings.
 //! - Pages are Tera templates embedded in the binary ([`templates`]), auto-escaped and never
 //!   cached; every form carries a CSRF token bound to the encrypted cookie session, and a
-//!   sign-in expires after `TESSERA_SESSION_TTL`. Every response forbids framing and sniffing.
+//!   sign-in expires after `TESSERA_SESSION_TTL`; a cookie under the key
+//!   `TESSERA_SECRET_KEY_PREVIOUS` replaced is re-issued under the current one
+//!   ([`session_key_rotation`]). Every response forbids framing and sniffing.
 //! - [`keys`] holds the server's signing keys: generated on first start, sealed at rest under
 //!   `TESSERA_SECRET_KEY`, rotated by `tessera keys rotate`, published at `/oauth/jwks`, and
 //!   shared by every process through the database.
@@ -32,6 +34,7 @@ pub mod params;
 pub mod password;
 pub mod routes;
 pub mod session;
+pub mod session_key_rotation;
 pub mod startup;
 pub mod state;
 pub mod templates;

@@ -1,6 +1,6 @@
 //! Building the application in one place: the database and its pool, the [`Provider`], the
-//! session middleware, the security headers every response carries, request logging, and
-//! every route, served by actix-web.
+//! session middleware (and, around it, [`SessionKeyRotation`]), the security headers every
+//! response carries, request logging, and every route, served by actix-web.
 //!
 //! Request parameters are read by [`crate::params`] (its own size limit and error answers),
 //! so no actix `FormConfig`, `QueryConfig` or `JsonConfig` is registered. The server runs
@@ -32,13 +32,14 @@ use tessera_persistence::{Database, PoolOptions};
 use tracing::Instrument as _;
 
 use crate::bcrypt_pool::BcryptPool;
-use crate::config::Config;
+use crate::config::{Config, MIN_SECRET_KEY_BYTES};
 use crate::error::PageError;
 use crate::keys::at_rest::AtRest;
 use crate::keys::{KeySettings, Keyring, RELOAD_INTERVAL};
 use crate::off_executor::{blocking_threads, off_executor, workers, BLOCKING_THREADS_PER_WORKER};
 use crate::password::BcryptHasher;
 use crate::routes;
+use crate::session_key_rotation::SessionKeyRotation;
 use crate::state::AppState;
 use crate::templates::Templates;
 
@@ -94,15 +95,21 @@ pub fn provider_with(
     )
 }
 
-/// The keyring over `database`: sealed under `TESSERA_SECRET_KEY` when set, signing keys
-/// generated for every algorithm that has none. Blocking.
+/// The keyring over `database`: sealed under `TESSERA_SECRET_KEY` when set (keys sealed
+/// under `TESSERA_SECRET_KEY_PREVIOUS` are re-sealed under it), signing keys generated for
+/// every algorithm that has none. Blocking.
 pub fn keyring(
     config: &Config,
     database: Database,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Keyring> {
-    let at_rest = AtRest::new(config.secret_key_bytes())
+    let mut at_rest = AtRest::new(config.secret_key_bytes())
         .context("TESSERA_SECRET_KEY: cannot derive the key-encryption key")?;
+    if let Some(previous) = config.secret_key_previous_bytes() {
+        at_rest = at_rest
+            .with_previous(previous)
+            .context("TESSERA_SECRET_KEY_PREVIOUS: cannot derive the key-encryption key")?;
+    }
     let settings = KeySettings {
         activation_delay: config.key_activation_delay,
         token_ttl: config.policy.access_token_ttl,
@@ -112,13 +119,27 @@ pub fn keyring(
         .context("cannot load the signing keys")
 }
 
-/// The session cookie key: derived from `TESSERA_SECRET_KEY`, or else a random 64-byte key
-/// kept in the database so that every process shares it. Blocking.
-fn session_key(config: &Config, database: &Database) -> anyhow::Result<Key> {
+/// The session cookie keys: the current one, and the one it replaced, still accepted.
+struct SessionKeys {
+    current: Key,
+    previous: Option<Key>,
+}
+
+/// The session cookie keys: derived from `TESSERA_SECRET_KEY` (and the previous one from
+/// `TESSERA_SECRET_KEY_PREVIOUS`), or else a random 64-byte key kept in the database so that
+/// every process shares it. Blocking.
+fn session_keys(config: &Config, database: &Database) -> anyhow::Result<SessionKeys> {
     if let Some(secret) = config.secret_key_bytes() {
-        return Key::try_from(secret)
-            .or_else(|_| Ok::<_, anyhow::Error>(Key::derive_from(secret)))
-            .context("TESSERA_SECRET_KEY: unusable key");
+        let previous = config
+            .secret_key_previous_bytes()
+            .map(|previous| {
+                cookie_key(previous).context("TESSERA_SECRET_KEY_PREVIOUS: unusable key")
+            })
+            .transpose()?;
+        return Ok(SessionKeys {
+            current: cookie_key(secret).context("TESSERA_SECRET_KEY: unusable key")?,
+            previous,
+        });
     }
     let mut fresh = [0u8; 64];
     OsRng.fill_bytes(&mut fresh);
@@ -128,7 +149,25 @@ fn session_key(config: &Config, database: &Database) -> anyhow::Result<Key> {
     let bytes = STANDARD
         .decode(stored.trim())
         .context("the stored session key is not base64")?;
-    Key::try_from(bytes.as_slice()).context("the stored session key is shorter than 64 bytes")
+    let current = Key::try_from(bytes.as_slice())
+        .context("the stored session key is shorter than 64 bytes")?;
+    Ok(SessionKeys {
+        current,
+        previous: None,
+    })
+}
+
+/// The cookie key of a configured secret: the secret itself when it has 64 bytes or more,
+/// else expanded from it (it needs at least [`MIN_SECRET_KEY_BYTES`]).
+fn cookie_key(secret: &[u8]) -> anyhow::Result<Key> {
+    if let Ok(key) = Key::try_from(secret) {
+        return Ok(key);
+    }
+    anyhow::ensure!(
+        secret.len() >= MIN_SECRET_KEY_BYTES,
+        "shorter than {MIN_SECRET_KEY_BYTES} bytes"
+    );
+    Ok(Key::derive_from(secret))
 }
 
 /// The Content-Security-Policy of every response: nothing runs, nothing loads but the
@@ -182,14 +221,20 @@ impl Application {
             config.issuer = format!("http://{}", listener.local_addr()?);
         }
         let config = Arc::new(config);
-        let (database, key, keyring) = {
+        if config.secret_key_previous.is_some() {
+            tracing::warn!(
+                "TESSERA_SECRET_KEY_PREVIOUS is set: session cookies under the previous secret \
+                 are still accepted; remove it once they have expired (TESSERA_SESSION_TTL)"
+            );
+        }
+        let (database, keys, keyring) = {
             let config = Arc::clone(&config);
             let clock = Arc::clone(&clock);
             off_executor(move || {
                 let database = open_database(&config)?;
-                let key = session_key(&config, &database)?;
+                let keys = session_keys(&config, &database)?;
                 let keyring = keyring(&config, database.clone(), clock)?;
-                Ok::<_, anyhow::Error>((database, key, Arc::new(keyring)))
+                Ok::<_, anyhow::Error>((database, keys, Arc::new(keyring)))
             })
             .await?
         };
@@ -211,7 +256,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(
-                    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                    SessionMiddleware::builder(CookieSessionStore::default(), keys.current.clone())
                         .cookie_name(SESSION_COOKIE.to_owned())
                         .cookie_http_only(true)
                         .cookie_same_site(SameSite::Lax)
@@ -219,6 +264,12 @@ impl Application {
                         .cookie_content_security(CookieContentSecurity::Private)
                         .build(),
                 )
+                .wrap(SessionKeyRotation::new(
+                    SESSION_COOKIE,
+                    keys.current.clone(),
+                    keys.previous.clone(),
+                    secure,
+                ))
                 .wrap_fn(|req, service| {
                     let span = tracing::info_span!(
                         "request",

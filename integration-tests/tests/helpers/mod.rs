@@ -3,12 +3,13 @@
 pub mod fixtures;
 pub mod html;
 pub mod id_token;
+pub mod log_capture;
 pub mod pkce;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tessera_domain::signing::{Signer as _, SigningAlg};
@@ -17,7 +18,7 @@ use tessera_domain::{Clock, SystemClock};
 use tessera_persistence::test_db::TestDb;
 use tessera_web::config::Config;
 use tessera_web::keys::Keyring;
-use tessera_web::startup::Application;
+use tessera_web::startup::{Application, SESSION_COOKIE};
 use url::Url;
 
 pub use fixtures::{
@@ -190,6 +191,27 @@ impl TestApp {
             keyring: Arc::clone(&self.keyring),
             config: Arc::clone(&self.config),
         }
+    }
+
+    /// A second server process on this server's database, with the test settings and `env`
+    /// (instead of this server's own extra settings), on the system clock.
+    pub async fn another_process_with(&self, env: &[(&str, &str)]) -> TestApp {
+        let db = Arc::clone(&self.running.db);
+        start(Arc::new(test_config(&db, env)), db, Arc::new(SystemClock)).await
+    }
+
+    /// `GET path` from a browser whose only cookie is the session cookie `value` (a fresh
+    /// client, so nothing else of this browser is sent).
+    pub async fn get_with_session_cookie(&self, path: &str, value: &str) -> Response {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a reqwest client builds")
+            .get(self.url(path))
+            .header(COOKIE, format!("{SESSION_COOKIE}={value}"))
+            .send()
+            .await
+            .expect("GET with a session cookie")
     }
 
     /// A second server process on this server's database, with the same settings and the
@@ -617,6 +639,26 @@ pub fn www_authenticate(headers: &HeaderMap) -> String {
         .get(reqwest::header::WWW_AUTHENTICATE)
         .map(|v| v.to_str().expect("ASCII header").to_owned())
         .unwrap_or_default()
+}
+
+/// The `Set-Cookie` headers of a response that set the session cookie, whole.
+pub fn session_set_cookies(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter(|value| value.starts_with(&format!("{SESSION_COOKIE}=")))
+        .map(ToOwned::to_owned)
+        .collect()
+}
+
+/// The value of the session cookie a response sets, if it sets one.
+pub fn session_cookie(response: &Response) -> Option<String> {
+    session_set_cookies(response).first().and_then(|header| {
+        let pair = header.split(';').next()?;
+        pair.split_once('=').map(|(_, value)| value.to_owned())
+    })
 }
 
 /// A query parameter of a URL.

@@ -1,4 +1,5 @@
-//! The `signing_keys` table. Rows are only added. The first key of each algorithm also takes
+//! The `signing_keys` table. Rows are only added; a row's private key may be sealed again
+//! under a new secret. The first key of each algorithm also takes
 //! that algorithm's `first_for` slot (a unique column), so processes starting together on an
 //! empty database store exactly one first key per algorithm.
 
@@ -106,5 +107,22 @@ impl SigningKeyStore for Database {
             .into_iter()
             .map(SigningKey::try_from)
             .collect()
+    }
+
+    /// One conditional `UPDATE`: the row count says whether this call replaced the key.
+    fn reseal_signing_key(&self, resealed: &SigningKey, was: &str) -> Result<bool, StoreError> {
+        let mut connection = self.connection()?;
+        diesel::update(
+            signing_keys::table
+                .filter(signing_keys::kid.eq(&resealed.kid))
+                .filter(signing_keys::private_key.eq(was)),
+        )
+        .set((
+            signing_keys::private_key.eq(&resealed.private_key),
+            signing_keys::protection.eq(resealed.protection.as_str()),
+        ))
+        .execute(&mut *connection)
+        .map(|rows| rows == 1)
+        .map_err(from_diesel)
     }
 }

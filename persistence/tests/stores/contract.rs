@@ -33,4 +33,5 @@ contract!(
     a_throttle_locks_at_its_limit_with_doubling_lockouts,
     sessions_end_as_selected_and_only_their_users,
     a_password_hash_is_replaced,
+    a_resealed_signing_key_changes_only_its_private_key,
 );

@@ -10,6 +10,7 @@ mod database;
 mod fixtures;
 mod settings;
 mod signing_keys;
+mod sqlite_files;
 mod tokens;
 mod urls;
 mod users;

@@ -4,6 +4,10 @@
 //!
 //! A sealed key is stored as base64 of `nonce (12 bytes) || ciphertext || tag`, with the
 //! key's `kid` as associated data, so a sealed key cannot be moved to another record.
+//!
+//! While the secret is rotated, `TESSERA_SECRET_KEY_PREVIOUS` names the secret it replaces:
+//! keys sealed under it still open ([`AtRest::with_previous`]), and [`AtRest::reseal`] seals
+//! them again under the current secret, so the previous one is soon needed no more.
 
 use aes_gcm::aead::{Aead as _, KeyInit as _, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -29,12 +33,26 @@ const NONCE_BYTES: usize = 12;
 /// How private keys are protected in the database: sealed under `TESSERA_SECRET_KEY`, or not.
 pub struct AtRest {
     cipher: Option<Aes256Gcm>,
+    /// The cipher of `TESSERA_SECRET_KEY_PREVIOUS`, which only opens.
+    previous: Option<Aes256Gcm>,
+}
+
+/// What a stored private key opened under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpenedUnder {
+    /// It was not sealed.
+    Nothing,
+    /// The current secret.
+    Current,
+    /// The previous secret.
+    Previous,
 }
 
 impl std::fmt::Debug for AtRest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AtRest")
             .field("protection", &self.protection())
+            .field("previous_secret", &self.previous.is_some())
             .finish()
     }
 }
@@ -43,17 +61,18 @@ impl AtRest {
     /// Seals under a key derived from `secret` (the bytes of `TESSERA_SECRET_KEY`), or
     /// keeps keys plain when there is none.
     pub fn new(secret: Option<&[u8]>) -> Result<Self, KeyError> {
-        let cipher = secret
-            .map(|secret| {
-                let mut key = [0u8; 32];
-                Hkdf::<Sha256>::new(Some(HKDF_SALT), secret)
-                    .expand(HKDF_INFO, &mut key)
-                    .map_err(|error| KeyError::Crypto(format!("HKDF: {error}")))?;
-                Aes256Gcm::new_from_slice(&key)
-                    .map_err(|error| KeyError::Crypto(format!("AES-256-GCM key: {error}")))
-            })
-            .transpose()?;
-        Ok(Self { cipher })
+        Ok(Self {
+            cipher: secret.map(cipher).transpose()?,
+            previous: None,
+        })
+    }
+
+    /// Also opens keys sealed under `previous` (the bytes of `TESSERA_SECRET_KEY_PREVIOUS`).
+    pub fn with_previous(self, previous: &[u8]) -> Result<Self, KeyError> {
+        Ok(Self {
+            previous: Some(cipher(previous)?),
+            ..self
+        })
     }
 
     /// How new keys are stored.
@@ -85,19 +104,43 @@ impl AtRest {
         Ok((STANDARD.encode(stored), KeyProtection::Aes256Gcm))
     }
 
-    /// The private key of `key` as DER: decoded, and opened if it was sealed.
+    /// The private key of `key` as DER: decoded, and opened if it was sealed (under the
+    /// current secret or the previous one).
     pub fn open(&self, key: &SigningKey) -> Result<Vec<u8>, KeyError> {
+        self.open_telling_how(key).map(|(der, _)| der)
+    }
+
+    /// `key` sealed under the current secret, when it opens only under the previous one;
+    /// `None` when it needs nothing (or there is no current secret to seal it under).
+    pub fn reseal(&self, key: &SigningKey) -> Result<Option<SigningKey>, KeyError> {
+        if self.cipher.is_none() {
+            return Ok(None);
+        }
+        let (der, opened_under) = self.open_telling_how(key)?;
+        if opened_under != OpenedUnder::Previous {
+            return Ok(None);
+        }
+        let (private_key, protection) = self.seal(&key.kid, &der)?;
+        Ok(Some(SigningKey {
+            private_key,
+            protection,
+            ..key.clone()
+        }))
+    }
+
+    /// [`Self::open`], and which secret opened it.
+    fn open_telling_how(&self, key: &SigningKey) -> Result<(Vec<u8>, OpenedUnder), KeyError> {
         let bytes = STANDARD.decode(key.private_key.trim()).map_err(|_| {
             KeyError::Corrupt(format!("the private key of {} is not base64", key.kid))
         })?;
         match key.protection {
-            KeyProtection::Plain => Ok(bytes),
+            KeyProtection::Plain => Ok((bytes, OpenedUnder::Nothing)),
             KeyProtection::Aes256Gcm => {
-                let Some(cipher) = &self.cipher else {
+                if self.cipher.is_none() && self.previous.is_none() {
                     return Err(KeyError::SecretKeyMissing {
                         kid: key.kid.clone(),
                     });
-                };
+                }
                 if bytes.len() < NONCE_BYTES {
                     return Err(KeyError::Corrupt(format!(
                         "the sealed private key of {} is too short",
@@ -105,20 +148,44 @@ impl AtRest {
                     )));
                 }
                 let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
-                cipher
-                    .decrypt(
-                        Nonce::from_slice(nonce),
-                        Payload {
-                            msg: sealed,
-                            aad: key.kid.as_bytes(),
-                        },
-                    )
-                    .map_err(|_| KeyError::WrongSecretKey {
-                        kid: key.kid.clone(),
-                    })
+                [
+                    self.cipher
+                        .as_ref()
+                        .map(|cipher| (cipher, OpenedUnder::Current)),
+                    self.previous
+                        .as_ref()
+                        .map(|cipher| (cipher, OpenedUnder::Previous)),
+                ]
+                .into_iter()
+                .flatten()
+                .find_map(|(cipher, under)| {
+                    cipher
+                        .decrypt(
+                            Nonce::from_slice(nonce),
+                            Payload {
+                                msg: sealed,
+                                aad: key.kid.as_bytes(),
+                            },
+                        )
+                        .ok()
+                        .map(|der| (der, under))
+                })
+                .ok_or_else(|| KeyError::WrongSecretKey {
+                    kid: key.kid.clone(),
+                })
             }
         }
     }
+}
+
+/// The AES-256-GCM cipher keyed by HKDF-SHA256 of `secret`.
+fn cipher(secret: &[u8]) -> Result<Aes256Gcm, KeyError> {
+    let mut key = [0u8; 32];
+    Hkdf::<Sha256>::new(Some(HKDF_SALT), secret)
+        .expand(HKDF_INFO, &mut key)
+        .map_err(|error| KeyError::Crypto(format!("HKDF: {error}")))?;
+    Aes256Gcm::new_from_slice(&key)
+        .map_err(|error| KeyError::Crypto(format!("AES-256-GCM key: {error}")))
 }
 
 #[cfg(test)]
@@ -184,6 +251,62 @@ mod tests {
         };
         assert!(matches!(
             at_rest.open(&moved),
+            Err(KeyError::WrongSecretKey { .. })
+        ));
+    }
+
+    fn rotated() -> AtRest {
+        AtRest::new(Some(OTHER))
+            .unwrap()
+            .with_previous(SECRET)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_key_sealed_under_the_previous_secret_opens_and_reseals_under_the_current_one() {
+        let der = b"private key bytes".to_vec();
+        let old = stored(&AtRest::new(Some(SECRET)).unwrap(), "k1", &der);
+        let at_rest = rotated();
+        assert_eq!(at_rest.open(&old).unwrap(), der);
+        let resealed = at_rest
+            .reseal(&old)
+            .unwrap()
+            .expect("sealed under the previous secret");
+        assert_ne!(resealed.private_key, old.private_key);
+        assert_eq!(resealed.protection, KeyProtection::Aes256Gcm);
+        assert_eq!(
+            SigningKey {
+                private_key: old.private_key.clone(),
+                ..resealed.clone()
+            },
+            old,
+            "only the private key changes"
+        );
+        // The current secret alone opens the re-sealed key; the previous one no longer does.
+        assert_eq!(
+            AtRest::new(Some(OTHER)).unwrap().open(&resealed).unwrap(),
+            der
+        );
+        assert!(matches!(
+            AtRest::new(Some(SECRET)).unwrap().open(&resealed),
+            Err(KeyError::WrongSecretKey { .. })
+        ));
+        assert_eq!(at_rest.reseal(&resealed).unwrap(), None);
+    }
+
+    #[test]
+    fn plain_keys_and_keys_under_neither_secret_are_not_resealed() {
+        let at_rest = rotated();
+        let plain = stored(&AtRest::new(None).unwrap(), "k1", b"der");
+        assert_eq!(at_rest.reseal(&plain).unwrap(), None);
+        let third = b"a third secret, not one of the two".as_slice();
+        let foreign = stored(&AtRest::new(Some(third)).unwrap(), "k1", b"der");
+        assert!(matches!(
+            at_rest.open(&foreign),
+            Err(KeyError::WrongSecretKey { .. })
+        ));
+        assert!(matches!(
+            at_rest.reseal(&foreign),
             Err(KeyError::WrongSecretKey { .. })
         ));
     }

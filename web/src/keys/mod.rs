@@ -9,8 +9,9 @@
 //! - [`Keyring::rotate`] adds a key that is published at once and signs only after
 //!   `TESSERA_KEY_ACTIVATION_DELAY`; the rules of what signs and what is published are the
 //!   domain's ([`tessera_domain::signing_key`]).
-//! - Private keys are sealed at rest under `TESSERA_SECRET_KEY` ([`at_rest`]); key pairs and
-//!   JWKs are made in [`crypto`].
+//! - Private keys are sealed at rest under `TESSERA_SECRET_KEY` ([`at_rest`]); keys still
+//!   sealed under `TESSERA_SECRET_KEY_PREVIOUS` are sealed again under the current secret
+//!   when a keyring opens. Key pairs and JWKs are made in [`crypto`].
 //!
 //! Every method may block on the database: call them off the executor.
 
@@ -103,7 +104,8 @@ impl std::fmt::Debug for Keyring {
 
 impl Keyring {
     /// Loads the keys from `store`, first generating and storing one for every algorithm
-    /// that has none. Fails with a message naming `TESSERA_SECRET_KEY` when a key does not
+    /// that has none, and re-sealing under the current secret every key sealed under the
+    /// previous one. Fails with a message naming `TESSERA_SECRET_KEY` when a key does not
     /// open under `at_rest`. Blocking.
     pub fn open(
         store: Arc<dyn SigningKeyStore>,
@@ -133,8 +135,26 @@ impl Keyring {
                 }
             }
         }
+        keyring.reseal(&stored)?;
         keyring.reload()?;
         Ok(keyring)
+    }
+
+    /// Seals again under the current secret every key of `stored` that is sealed under the
+    /// previous one, and logs how many this process re-sealed.
+    fn reseal(&self, stored: &[SigningKey]) -> Result<(), KeyError> {
+        let mut count = 0_usize;
+        for key in stored {
+            if let Some(resealed) = self.at_rest.reseal(key)? {
+                if self.store.reseal_signing_key(&resealed, &key.private_key)? {
+                    count += 1;
+                }
+            }
+        }
+        if count > 0 {
+            tracing::warn!(count, "signing keys re-sealed under the new secret");
+        }
+        Ok(())
     }
 
     /// The timing rules this keyring follows.

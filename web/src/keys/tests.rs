@@ -39,6 +39,19 @@ impl SigningKeyStore for VecStore {
     fn signing_keys(&self) -> Result<Vec<SigningKey>, StoreError> {
         Ok(self.keys().clone())
     }
+
+    fn reseal_signing_key(&self, resealed: &SigningKey, was: &str) -> Result<bool, StoreError> {
+        let mut keys = self.keys();
+        let Some(stored) = keys
+            .iter_mut()
+            .find(|key| key.kid == resealed.kid && key.private_key == was)
+        else {
+            return Ok(false);
+        };
+        stored.private_key.clone_from(&resealed.private_key);
+        stored.protection = resealed.protection;
+        Ok(true)
+    }
 }
 
 const SECRET: &[u8] = b"a test secret key of at least 32 bytes";
@@ -58,12 +71,63 @@ fn clock() -> Arc<FixedClock> {
 }
 
 fn open(store: &Arc<VecStore>, secret: Option<&[u8]>) -> Result<Keyring, KeyError> {
+    open_with(store, AtRest::new(secret).unwrap())
+}
+
+fn open_with(store: &Arc<VecStore>, at_rest: AtRest) -> Result<Keyring, KeyError> {
     Keyring::open(
         Arc::clone(store) as Arc<dyn SigningKeyStore>,
         clock(),
-        AtRest::new(secret).unwrap(),
+        at_rest,
         settings(),
     )
+}
+
+/// The secret that replaces [`SECRET`].
+const NEW_SECRET: &[u8] = b"the secret that replaces the test secret key";
+
+/// Sealed under [`NEW_SECRET`], still opening what [`SECRET`] sealed.
+fn rotated_secret() -> AtRest {
+    AtRest::new(Some(NEW_SECRET))
+        .unwrap()
+        .with_previous(SECRET)
+        .unwrap()
+}
+
+/// A writer into a shared buffer, for capturing what a subscriber logs.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What `run` logs at TRACE and above on this thread, and what it returned.
+fn logged<T>(run: impl FnOnce() -> T) -> (String, T) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let returned = tracing::subscriber::with_default(subscriber, run);
+    let bytes = captured
+        .0
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    (String::from_utf8(bytes).unwrap(), returned)
 }
 
 #[test]
@@ -159,4 +223,54 @@ fn rotating_adds_a_pending_key_without_changing_the_signer() {
         keyring.jwks().unwrap()["keys"].as_array().map(Vec::len),
         Some(4)
     );
+}
+
+#[test]
+fn the_previous_secret_opens_the_keys_once_and_they_are_resealed_under_the_new_one() {
+    let store = Arc::new(VecStore::default());
+    let before = open(&store, Some(SECRET)).unwrap();
+    let jws = before
+        .sign(SigningAlg::Rs256, &json!({"sub": "a"}))
+        .unwrap();
+    let sealed_before = store.signing_keys().unwrap();
+    assert!(matches!(
+        open(&store, Some(NEW_SECRET)),
+        Err(KeyError::WrongSecretKey { .. })
+    ));
+
+    let (log, rotated) = logged(|| open_with(&store, rotated_secret()));
+    let rotated = rotated.unwrap();
+    let resealed = store.signing_keys().unwrap();
+    assert_eq!(resealed.len(), sealed_before.len());
+    for (old, new) in sealed_before.iter().zip(&resealed) {
+        assert_eq!(
+            (&new.kid, &new.public_jwk, new.protection),
+            (&old.kid, &old.public_jwk, KeyProtection::Aes256Gcm),
+            "the same key, not a new one"
+        );
+        assert_ne!(new.private_key, old.private_key, "{}", old.kid);
+        assert!(
+            !log.contains(&old.private_key) && !log.contains(&new.private_key),
+            "{log}"
+        );
+    }
+    assert!(
+        log.contains("signing keys re-sealed under the new secret") && log.contains("count=3"),
+        "{log}"
+    );
+    assert_eq!(rotated.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+    assert_eq!(rotated.jwks().unwrap(), before.jwks().unwrap());
+
+    // The previous secret is needed no more, and no longer opens the keys.
+    let after = open(&store, Some(NEW_SECRET)).unwrap();
+    assert_eq!(after.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+    assert!(matches!(
+        open(&store, Some(SECRET)),
+        Err(KeyError::WrongSecretKey { .. })
+    ));
+    // Starting again with both secrets re-seals nothing.
+    let (log, again) = logged(|| open_with(&store, rotated_secret()));
+    again.unwrap();
+    assert_eq!(store.signing_keys().unwrap(), resealed);
+    assert!(!log.contains("re-sealed"), "{log}");
 }
