@@ -168,6 +168,12 @@ impl Keyring {
         let now = self.now();
         let key = self.new_key(alg, now + self.settings.activation_delay)?;
         self.store.insert_signing_key(&key)?;
+        tracing::warn!(
+            kid = %key.kid,
+            alg = alg.as_str(),
+            signs_from = %key.signs_from,
+            "signing key rotated"
+        );
         self.reload()?;
         Ok(key)
     }

@@ -139,7 +139,7 @@ pub async fn rotate_secret(
         path,
         |provider, owner, id| provider.rotate_client_secret(owner, id),
         |user, (client, secret)| {
-            tracing::info!(client_id = %client.id, "client secret rotated");
+            tracing::warn!(client_id = %client.id, "client secret rotated");
             show_client(&state, &session, &user, &client, Some(secret.expose()))
         },
     )
