@@ -9,6 +9,7 @@ use crate::client::Client;
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
+use crate::purge::{AuthorizationCutoff, CodeCutoff, ThrottleCutoff, TokenCutoff};
 use crate::secret::TokenDigest;
 use crate::signing_key::SigningKey;
 use crate::token::Token;
@@ -171,6 +172,20 @@ pub trait ThrottleStore: Send + Sync {
     fn reset_throttle(&self, key: &str) -> Result<(), StoreError>;
 }
 
+/// Where rows past their use are deleted ([`crate::purge`]), one method per table. Each
+/// deletes what its cutoff purges and says how many rows went; a large purge goes in short
+/// batches, so that it never holds up other writers for long.
+pub trait PurgeStore: Send + Sync {
+    /// Deletes the authorization codes `cutoff` purges.
+    fn purge_codes(&self, cutoff: &CodeCutoff) -> Result<u64, StoreError>;
+    /// Deletes the tokens `cutoff` purges.
+    fn purge_tokens(&self, cutoff: &TokenCutoff) -> Result<u64, StoreError>;
+    /// Deletes the authorizations `cutoff` purges: only those that no code or token refers to.
+    fn purge_authorizations(&self, cutoff: &AuthorizationCutoff) -> Result<u64, StoreError>;
+    /// Deletes the throttle counters `cutoff` purges.
+    fn purge_throttles(&self, cutoff: &ThrottleCutoff) -> Result<u64, StoreError>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
     UserStore
@@ -182,6 +197,7 @@ pub trait Store:
     + SettingStore
     + SigningKeyStore
     + ThrottleStore
+    + PurgeStore
 {
 }
 
@@ -195,5 +211,6 @@ impl<T> Store for T where
         + SettingStore
         + SigningKeyStore
         + ThrottleStore
+        + PurgeStore
 {
 }

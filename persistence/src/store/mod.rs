@@ -11,6 +11,7 @@ mod authorization_codes;
 mod authorizations;
 mod clients;
 mod consents;
+mod purge;
 mod settings;
 mod signing_keys;
 mod throttles;
@@ -18,6 +19,8 @@ mod tokens;
 mod users;
 
 use chrono::{DateTime, Utc};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::Connection as _;
 use tessera_domain::claim::Claim;
 use tessera_domain::scope::Scope;
@@ -27,8 +30,18 @@ use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 use uuid::Uuid;
 
-use crate::connection::DbConnection;
-use crate::error::{corrupt, TransactionError};
+use crate::connection::{DbConnection, MultiBackend};
+use crate::error::{corrupt, from_diesel, TransactionError};
+
+/// A statement that runs on either engine through [`DbConnection`].
+pub(crate) trait Statement: QueryFragment<MultiBackend> + QueryId {}
+
+impl<T: QueryFragment<MultiBackend> + QueryId> Statement for T {}
+
+/// Executes `statement`; the number of rows it changed.
+fn run(connection: &mut DbConnection, statement: impl Statement) -> Result<usize, StoreError> {
+    ExecuteDsl::execute(statement, connection).map_err(from_diesel)
+}
 
 /// Runs `body` in one transaction: commits if it returns `Ok`, rolls everything back if it
 /// returns `Err` (or if the commit fails), and reports any failure as a [`StoreError`].

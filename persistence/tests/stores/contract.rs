@@ -31,4 +31,5 @@ contract!(
     a_deleted_client_takes_what_it_was_issued,
     withdrawing_consent_revokes_that_users_tokens_only,
     a_throttle_locks_at_its_limit_with_doubling_lockouts,
+    a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence,
 );
