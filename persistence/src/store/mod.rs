@@ -12,6 +12,8 @@ mod authorizations;
 mod clients;
 mod consents;
 mod purge;
+#[cfg(feature = "testing")]
+pub(crate) mod query_plans;
 mod settings;
 mod signing_keys;
 mod throttles;
@@ -33,7 +35,8 @@ use uuid::Uuid;
 use crate::connection::{DbConnection, MultiBackend};
 use crate::error::{corrupt, from_diesel, TransactionError};
 
-/// A statement that runs on either engine through [`DbConnection`].
+/// A statement that runs on either engine through [`DbConnection`], built by a function so
+/// that the code running it and the query-plan checks explain the same SQL.
 pub(crate) trait Statement: QueryFragment<MultiBackend> + QueryId {}
 
 impl<T: QueryFragment<MultiBackend> + QueryId> Statement for T {}
