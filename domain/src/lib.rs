@@ -32,6 +32,8 @@
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
 //! - [`signing`] and [`signing_key`]: the JWS algorithms, the [`signing::Signer`] that holds
 //!   the server's keys, and the rules of key rotation (which key signs, which are published).
+//! - [`purge`]: which rows a purge deletes once past their use, keeping what reuse detection
+//!   needs.
 //! - [`error`]: the RFC error codes; [`clock`] and [`policy`]: time and lifetimes.
 
 pub mod accounts;
@@ -57,6 +59,7 @@ pub mod pkce;
 pub mod policy;
 pub mod prompt;
 pub mod provider;
+pub mod purge;
 pub mod redirect_uri;
 pub mod revocation;
 pub mod scope;

@@ -15,12 +15,13 @@ use crate::client::Client;
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
+use crate::purge::{AuthorizationCutoff, CodeCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff};
 use crate::secret::TokenDigest;
 use crate::signing::{Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
-    AuthorizationStore, ClientStore, CodeStore, ConsentStore, SessionStore, SettingStore,
-    SigningKeyStore, ThrottleStore, TokenStore, UserStore,
+    AuthorizationStore, ClientStore, CodeStore, ConsentStore, PurgeStore, SessionStore,
+    SettingStore, SigningKeyStore, ThrottleStore, TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -558,6 +559,54 @@ impl ThrottleStore for MemoryStore {
     fn reset_throttle(&self, key: &str) -> Result<(), StoreError> {
         self.tables().throttles.remove(key);
         Ok(())
+    }
+}
+
+/// How many entries `retain` took out of a map.
+fn removed<K, V>(map: &mut HashMap<K, V>, keep: impl FnMut(&K, &mut V) -> bool) -> u64 {
+    let before = map.len();
+    map.retain(keep);
+    u64::try_from(before - map.len()).unwrap_or(u64::MAX)
+}
+
+impl PurgeStore for MemoryStore {
+    fn purge_codes(&self, cutoff: &CodeCutoff) -> Result<u64, StoreError> {
+        Ok(removed(&mut self.tables().codes, |_, code| {
+            !cutoff.purges(code)
+        }))
+    }
+
+    fn purge_tokens(&self, cutoff: &TokenCutoff) -> Result<u64, StoreError> {
+        Ok(removed(&mut self.tables().tokens, |_, token| {
+            !cutoff.purges(token)
+        }))
+    }
+
+    fn purge_authorizations(&self, cutoff: &AuthorizationCutoff) -> Result<u64, StoreError> {
+        let mut tables = self.tables();
+        let Tables {
+            authorizations,
+            codes,
+            tokens,
+            ..
+        } = &mut *tables;
+        Ok(removed(authorizations, |id, (authorization, _)| {
+            let referenced = codes.values().any(|code| code.authorization_id == *id)
+                || tokens.values().any(|token| token.authorization_id == *id);
+            !cutoff.purges(authorization, referenced)
+        }))
+    }
+
+    fn purge_throttles(&self, cutoff: &ThrottleCutoff) -> Result<u64, StoreError> {
+        Ok(removed(&mut self.tables().throttles, |_, row| {
+            !cutoff.purges(row.window_started_at, row.locked_until)
+        }))
+    }
+
+    fn purge_sessions(&self, cutoff: &SessionCutoff) -> Result<u64, StoreError> {
+        Ok(removed(&mut self.tables().sessions, |_, session| {
+            !cutoff.purges(session)
+        }))
     }
 }
 

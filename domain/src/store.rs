@@ -10,6 +10,7 @@ use crate::client::Client;
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
+use crate::purge::{AuthorizationCutoff, CodeCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff};
 use crate::secret::TokenDigest;
 use crate::signing_key::SigningKey;
 use crate::token::Token;
@@ -201,6 +202,22 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<usize, StoreError>;
 }
 
+/// Where rows past their use are deleted ([`crate::purge`]), one method per table. Each
+/// deletes what its cutoff purges and says how many rows went; a large purge goes in short
+/// batches, so that it never holds up other writers for long.
+pub trait PurgeStore: Send + Sync {
+    /// Deletes the authorization codes `cutoff` purges.
+    fn purge_codes(&self, cutoff: &CodeCutoff) -> Result<u64, StoreError>;
+    /// Deletes the tokens `cutoff` purges.
+    fn purge_tokens(&self, cutoff: &TokenCutoff) -> Result<u64, StoreError>;
+    /// Deletes the authorizations `cutoff` purges: only those that no code or token refers to.
+    fn purge_authorizations(&self, cutoff: &AuthorizationCutoff) -> Result<u64, StoreError>;
+    /// Deletes the throttle counters `cutoff` purges.
+    fn purge_throttles(&self, cutoff: &ThrottleCutoff) -> Result<u64, StoreError>;
+    /// Deletes the browser sessions `cutoff` purges.
+    fn purge_sessions(&self, cutoff: &SessionCutoff) -> Result<u64, StoreError>;
+}
+
 /// Everything the domain stores.
 pub trait Store:
     UserStore
@@ -213,6 +230,7 @@ pub trait Store:
     + SigningKeyStore
     + ThrottleStore
     + SessionStore
+    + PurgeStore
 {
 }
 
@@ -227,5 +245,6 @@ impl<T> Store for T where
         + SigningKeyStore
         + ThrottleStore
         + SessionStore
+        + PurgeStore
 {
 }

@@ -12,6 +12,8 @@ use crate::client::{AuthMethod, Client, GrantType, ResponseType};
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
+use crate::policy::Policy;
+use crate::purge::{purge, Purged};
 use crate::redirect_uri::RedirectUri;
 use crate::scope::Scope;
 use crate::secret::Secret;
@@ -22,7 +24,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 11] = [
+pub const CHECKS: [(&str, Check); 12] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -57,6 +59,10 @@ pub const CHECKS: [(&str, Check); 11] = [
     (
         "a_resealed_signing_key_changes_only_its_private_key",
         a_resealed_signing_key_changes_only_its_private_key,
+    ),
+    (
+        "a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence",
+        a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence,
     ),
 ];
 
@@ -502,5 +508,191 @@ pub fn a_resealed_signing_key_changes_only_its_private_key(
     };
     assert!(!store.reseal_signing_key(&unknown, &first.private_key)?);
     assert_eq!(store.signing_keys()?, [resealed, second]);
+    Ok(())
+}
+
+/// A code of `family`, given at `created_at` (living five minutes) and used at `used_at`.
+fn code_at(
+    family: &Authorization,
+    created_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+) -> AuthorizationCode {
+    AuthorizationCode {
+        digest: Secret::generate().digest(),
+        authorization_id: family.id,
+        client_id: family.client_id.clone(),
+        user_id: family.user_id.unwrap_or_else(UserId::generate),
+        redirect_uri: None,
+        scope: family.scope.clone(),
+        challenge: None,
+        created_at,
+        expires_at: created_at + Duration::minutes(5),
+        used_at,
+    }
+}
+
+/// A token of `family` issued at `issued_at`, living `ttl`, rotated at `rotated_at`.
+fn token_at(
+    kind: TokenKind,
+    family: &Authorization,
+    issued_at: DateTime<Utc>,
+    ttl: Duration,
+    rotated_at: Option<DateTime<Utc>>,
+) -> Token {
+    Token {
+        issued_at,
+        expires_at: issued_at + ttl,
+        rotated_at,
+        ..token(kind, family)
+    }
+}
+
+/// A purge at `now` (60 days after the seeded authorizations were given, default policy:
+/// tokens live an hour and 30 days, so reuse evidence is kept 30 days) deletes unused codes
+/// and tokens past their expiry, used codes and rotated refresh tokens used more than 30 days
+/// ago, then the authorizations left with nothing; it keeps everything else, and a second
+/// purge finds nothing. Throttle counters go once their window is over and their last lockout
+/// ended an hour ago; a kept counter still doubles its next lockout and still counts.
+pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let policy = Policy::default();
+    let now = t0() + Duration::days(60);
+    let (hour, month) = (Duration::hours(1), Duration::days(30));
+    let (alice, _, spent) = seed(store, "alice")?;
+    let (_, _, alive) = seed(store, "bob")?;
+    let signed_in = browser_session(&alice, now - hour);
+    let signed_out = BrowserSession {
+        ended_at: Some(now - Duration::minutes(30)),
+        ..browser_session(&alice, now - hour)
+    };
+    let too_old = browser_session(&alice, now - policy.session_ttl);
+    for session in [&signed_in, &signed_out, &too_old] {
+        store.insert_session(session)?;
+    }
+    let fresh = Authorization::new(
+        &alive.client_id,
+        alive.user_id,
+        alive.scope.clone(),
+        now - Duration::days(1),
+    );
+    store.insert_authorization(&fresh)?;
+
+    let gone_codes = [
+        code_at(&spent, t0(), None),
+        code_at(&spent, t0(), Some(t0() + Duration::minutes(1))),
+    ];
+    let used_recently = now - month + Duration::minutes(1);
+    let kept_codes = [
+        code_at(
+            &alive,
+            used_recently - Duration::minutes(1),
+            Some(used_recently),
+        ),
+        code_at(&alive, now - Duration::minutes(1), None),
+    ];
+    let expired_revoked = Token {
+        revoked_at: Some(now - Duration::days(2)),
+        ..token_at(
+            TokenKind::Access,
+            &alive,
+            now - Duration::days(2),
+            hour,
+            None,
+        )
+    };
+    let gone_tokens = [
+        token_at(TokenKind::Access, &spent, t0(), hour, None),
+        token_at(
+            TokenKind::Refresh,
+            &spent,
+            t0(),
+            month,
+            Some(t0() + Duration::days(1)),
+        ),
+        expired_revoked,
+    ];
+    let kept_tokens = [
+        token_at(
+            TokenKind::Refresh,
+            &alive,
+            now - Duration::days(31),
+            month,
+            Some(now - month + Duration::minutes(1)),
+        ),
+        token_at(TokenKind::Refresh, &alive, now - hour, month, None),
+        token_at(
+            TokenKind::Access,
+            &alive,
+            now - Duration::minutes(1),
+            hour,
+            None,
+        ),
+    ];
+    for code in gone_codes.iter().chain(&kept_codes) {
+        store.insert_code(code)?;
+    }
+    store.insert_tokens(&gone_tokens)?;
+    store.insert_tokens(&kept_tokens)?;
+
+    let lockout = crate::throttle::ThrottleRules::lockout;
+    let window = policy.throttle.window;
+    let fail = |key: &str, at: DateTime<Utc>| {
+        store.record_throttle_failure(key, at, at - window, 3, lockout)
+    };
+    fail("user:stale", now - hour)?;
+    fail("user:counting", now - Duration::minutes(5))?;
+    for _ in 0..3 {
+        fail("user:locked-long-ago", now - Duration::hours(3))?;
+        fail("user:locked-lately", now - Duration::minutes(30))?;
+    }
+
+    assert_eq!(
+        purge(store, &policy, now)?,
+        Purged {
+            authorization_codes: 2,
+            tokens: 3,
+            authorizations: 1,
+            throttles: 2,
+            sessions: 2,
+        }
+    );
+    assert_eq!(store.find_session(signed_in.id)?, Some(signed_in));
+    assert_eq!(store.find_session(signed_out.id)?, None);
+    assert_eq!(store.find_session(too_old.id)?, None);
+    for code in &gone_codes {
+        assert_eq!(store.find_code(&code.digest)?, None);
+    }
+    for code in &kept_codes {
+        assert_eq!(store.find_code(&code.digest)?.as_ref(), Some(code));
+    }
+    for token in &gone_tokens {
+        assert_eq!(store.find_token(&token.digest)?, None);
+    }
+    for token in &kept_tokens {
+        assert_eq!(store.find_token(&token.digest)?.as_ref(), Some(token));
+    }
+    assert_eq!(store.find_authorization(spent.id)?, None);
+    assert!(store.find_authorization(alive.id)?.is_some());
+    assert!(store.find_authorization(fresh.id)?.is_some());
+    assert_eq!(purge(store, &policy, now)?, Purged::default());
+
+    for _ in 0..2 {
+        assert_eq!(fail("user:locked-lately", now)?, None);
+        assert_eq!(fail("user:locked-long-ago", now)?, None);
+    }
+    assert_eq!(
+        fail("user:locked-lately", now)?,
+        Some(now + Duration::minutes(2))
+    );
+    assert_eq!(
+        fail("user:locked-long-ago", now)?,
+        Some(now + Duration::minutes(1))
+    );
+    assert_eq!(fail("user:counting", now)?, None);
+    assert_eq!(
+        fail("user:counting", now)?,
+        Some(now + Duration::minutes(1))
+    );
     Ok(())
 }

@@ -29,6 +29,7 @@ mod max_age;
 mod openid;
 mod outage;
 mod pages;
+mod purge;
 mod redirect_uri_rules;
 mod refresh;
 mod revoke;

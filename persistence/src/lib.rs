@@ -21,7 +21,11 @@
 //!   `Conflict`; a pool timeout, a lost connection or a locked file is `Unavailable`; a row
 //!   that does not convert back is `Other`, never a panic.
 //!
-//! With the `testing` feature, `test_db::TestDb` gives each test its own database on either engine.
+//! - A purge deletes in batches of at most 1000 rows, each statement committed on its own, and
+//!   every purge statement, like the refresh token's rotation, is served by an index.
+//!
+//! With the `testing` feature, `test_db::TestDb` gives each test its own database on either
+//! engine, and `query_plans` shows how the engine runs the statements that must use an index.
 
 mod connection;
 mod database;
@@ -33,6 +37,9 @@ mod url;
 
 #[cfg(feature = "testing")]
 pub mod test_db;
+
+#[cfg(feature = "testing")]
+pub use store::query_plans::{query_plans, QueryPlan};
 
 pub use database::{Database, PoolOptions};
 pub use url::{Backend, ConfigError, DatabaseUrl};

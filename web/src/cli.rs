@@ -1,5 +1,5 @@
 //! The `tessera` command line: `serve` (the default), `migrate`, `user add`, `client add`,
-//! `keys rotate` and `keys list`.
+//! `keys rotate`, `keys list` and `purge`.
 //! Configuration comes from the environment (see [`crate::config`]); a failure is reported by
 //! `main` as one line naming the setting, with exit code 1.
 
@@ -54,6 +54,13 @@ pub enum Command {
         /// The keys command.
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Delete the codes, tokens, authorizations and throttle counters past their use now (the
+    /// server also does every ten minutes) and print how many went.
+    Purge {
+        /// Print one JSON object with a count per table instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -188,7 +195,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::List,
         } => list_keys(&config),
+        Command::Purge { json } => purge(&config, json),
     }
+}
+
+fn purge(config: &Config, json: bool) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let purged = tessera_domain::purge::purge(&database, &config.policy, SystemClock.now())
+        .context("TESSERA_DATABASE_URL: cannot purge")?;
+    if json {
+        println!("{}", serde_json::to_string(&purged)?);
+    } else {
+        println!("purged {purged}");
+    }
+    Ok(())
 }
 
 /// A time as the key commands print it.

@@ -20,6 +20,8 @@
 //! - [`keys`] holds the server's signing keys: generated on first start, sealed at rest under
 //!   `TESSERA_SECRET_KEY`, rotated by `tessera keys rotate`, published at `/oauth/jwks`, and
 //!   shared by every process through the database.
+//! - [`purge`] deletes the rows past their use every ten minutes in the background, as
+//!   `tessera purge` does on demand.
 //! - [`startup`] builds the whole application in one place; [`routes`] has one module per
 //!   endpoint; [`cli`] is the `tessera` command line.
 
@@ -32,6 +34,7 @@ pub mod keys;
 pub mod off_executor;
 pub mod params;
 pub mod password;
+pub mod purge;
 pub mod routes;
 pub mod session;
 pub mod session_key_rotation;

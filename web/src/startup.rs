@@ -38,6 +38,7 @@ use crate::keys::at_rest::AtRest;
 use crate::keys::{KeySettings, Keyring, RELOAD_INTERVAL};
 use crate::off_executor::{blocking_threads, off_executor, workers, BLOCKING_THREADS_PER_WORKER};
 use crate::password::BcryptHasher;
+use crate::purge::PurgeTask;
 use crate::routes;
 use crate::session_key_rotation::SessionKeyRotation;
 use crate::state::AppState;
@@ -53,11 +54,13 @@ const SESSION_KEY_SETTING: &str = "session_key";
 pub const SESSION_COOKIE: &str = "tessera_session";
 
 /// Opens and migrates the database, with one pooled connection per blocking thread of the
-/// server and per [`BcryptPool`] thread. Blocking: call it off the executor in the server.
+/// server and per [`BcryptPool`] thread, and one for the background purge ([`PurgeTask`]).
+/// Blocking: call it off the executor in the server.
 pub fn open_database(config: &Config) -> anyhow::Result<Database> {
     let url = &config.database_url;
+    let connections = blocking_threads() + BcryptPool::threads() + 1;
     let options = PoolOptions {
-        max_size: u32::try_from(blocking_threads() + BcryptPool::threads()).unwrap_or(u32::MAX),
+        max_size: u32::try_from(connections).unwrap_or(u32::MAX),
         connection_timeout: POOL_CHECKOUT_TIMEOUT,
     };
     let database = Database::connect(url, options)
@@ -200,11 +203,14 @@ pub struct Application {
     port: u16,
     server: Server,
     keyring: Arc<Keyring>,
+    /// Stops with the application.
+    _purge: PurgeTask,
 }
 
 impl Application {
-    /// Opens and migrates the database, loads the session key and the signing keys, and
-    /// binds `TESSERA_BIND`. Each failure names the setting at fault.
+    /// Opens and migrates the database, loads the session key and the signing keys, binds
+    /// `TESSERA_BIND` and starts the background purge. Each failure names the setting at
+    /// fault.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
     }
@@ -251,6 +257,7 @@ impl Application {
             config: Arc::clone(&config),
             templates,
         });
+        let purge = PurgeTask::start(Arc::clone(&state.provider));
         let secure = config.secure_cookies();
         let server = HttpServer::new(move || {
             App::new()
@@ -312,6 +319,7 @@ impl Application {
             port,
             server,
             keyring,
+            _purge: purge,
         })
     }
 

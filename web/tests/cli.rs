@@ -372,3 +372,84 @@ fn client_add_refuses_weak_redirect_uris_unless_transport_is_insecure() {
         .unwrap();
     assert!(insecure.status.success(), "{}", stderr(&insecure));
 }
+
+/// Stores, behind the command line's back, a client-credentials authorization given in 2001
+/// with one access token that expired an hour later.
+fn store_an_expired_token(env: &Env) {
+    use tessera_domain::authorization::Authorization;
+    use tessera_domain::client::{AuthMethod, Client, GrantType};
+    use tessera_domain::signing::SigningAlg;
+    use tessera_domain::store::{AuthorizationStore as _, ClientStore as _, TokenStore as _};
+    use tessera_domain::token::{Token, TokenKind};
+    use tessera_domain::{Scope, Secret};
+    use tessera_persistence::{Database, DatabaseUrl, PoolOptions};
+
+    let url = format!("sqlite://{}/tessera.db", env.dir.path().display());
+    let database =
+        Database::connect(&DatabaseUrl::parse(&url).unwrap(), PoolOptions::default()).unwrap();
+    let then = chrono::DateTime::from_timestamp(1_000_000_000, 0).unwrap();
+    let client = Client {
+        id: "machine".to_owned(),
+        owner_id: None,
+        secret_digest: Some(Secret::generate().digest()),
+        name: "machine".to_owned(),
+        uri: None,
+        redirect_uris: Vec::new(),
+        grant_types: vec![GrantType::ClientCredentials],
+        response_types: Vec::new(),
+        scope: Scope::default(),
+        auth_method: AuthMethod::ClientSecretBasic,
+        created_at: then,
+        id_token_alg: SigningAlg::Rs256,
+        post_logout_redirect_uris: Vec::new(),
+    };
+    database.insert_client(&client).unwrap();
+    let authorization = Authorization::new("machine", None, Scope::default(), then);
+    database.insert_authorization(&authorization).unwrap();
+    database
+        .insert_tokens(&[Token {
+            digest: Secret::generate().digest(),
+            kind: TokenKind::Access,
+            authorization_id: authorization.id,
+            client_id: "machine".to_owned(),
+            user_id: None,
+            scope: Scope::default(),
+            issued_at: then,
+            expires_at: then + chrono::Duration::hours(1),
+            revoked_at: None,
+            rotated_at: None,
+            parent: None,
+        }])
+        .unwrap();
+}
+
+#[test]
+fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
+    let env = Env::new();
+    let migrated = env.run(&["migrate"], "");
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    store_an_expired_token(&env);
+
+    let json = env.run(&["purge", "--json"], "");
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let lines = stdout_lines(&json);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let counts: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(
+        counts,
+        serde_json::json!({
+            "authorization_codes": 0,
+            "tokens": 1,
+            "authorizations": 1,
+            "throttles": 0,
+            "sessions": 0,
+        })
+    );
+
+    let again = env.run(&["purge"], "");
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(
+        stdout_lines(&again),
+        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions"]
+    );
+}

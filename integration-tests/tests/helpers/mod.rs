@@ -12,13 +12,17 @@ use std::sync::Arc;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
-use tessera_domain::signing::{Signer as _, SigningAlg};
+use tessera_domain::purge::Purged;
+use tessera_domain::signing::{Signer, SigningAlg};
 use tessera_domain::signing_key::SigningKey;
-use tessera_domain::{Clock, SystemClock};
+use tessera_domain::store::{CodeStore as _, TokenStore as _};
+use tessera_domain::{Clock, SystemClock, TokenDigest};
 use tessera_persistence::test_db::TestDb;
 use tessera_web::config::Config;
+use tessera_web::error::ServerFault;
 use tessera_web::keys::Keyring;
-use tessera_web::startup::{Application, SESSION_COOKIE};
+use tessera_web::purge::purge_once;
+use tessera_web::startup::{provider_with, Application, SESSION_COOKIE};
 use url::Url;
 
 pub use fixtures::{
@@ -93,6 +97,8 @@ pub struct TestApp {
     keyring: Arc<Keyring>,
     /// The configuration it started with, for more servers on the same database.
     config: Arc<Config>,
+    /// The clock it reads the time from.
+    clock: Arc<dyn Clock>,
 }
 
 /// Starts Tessera on a fresh database, port 0, bcrypt cost 4.
@@ -150,7 +156,7 @@ fn test_config(db: &TestDb, env: &[(&str, &str)]) -> Config {
 }
 
 async fn start(config: Arc<Config>, db: Arc<TestDb>, clock: Arc<dyn Clock>) -> TestApp {
-    let application = Application::build_with_clock((*config).clone(), clock)
+    let application = Application::build_with_clock((*config).clone(), Arc::clone(&clock))
         .await
         .expect("the application builds");
     let port = application.port();
@@ -164,6 +170,7 @@ async fn start(config: Arc<Config>, db: Arc<TestDb>, clock: Arc<dyn Clock>) -> T
         running: Arc::new(Running { server, db }),
         keyring,
         config,
+        clock,
     }
 }
 
@@ -190,6 +197,7 @@ impl TestApp {
             running: Arc::clone(&self.running),
             keyring: Arc::clone(&self.keyring),
             config: Arc::clone(&self.config),
+            clock: Arc::clone(&self.clock),
         }
     }
 
@@ -684,5 +692,41 @@ impl TestApp {
     /// The database the server runs on, e.g. to cut it off with `app.database().outage()`.
     pub fn database(&self) -> &TestDb {
         &self.running.db
+    }
+
+    /// Runs one purge now by the server's clock, as its background task does every ten
+    /// minutes (with a provider of the same settings over the same database).
+    pub async fn purge(&self) -> Result<Purged, ServerFault> {
+        let provider = provider_with(
+            &self.config,
+            self.running.db.database().clone(),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.keyring) as Arc<dyn Signer>,
+        );
+        purge_once(Arc::new(provider)).await
+    }
+
+    /// Whether a token with this value is stored (expired or not), read behind the server's
+    /// back.
+    pub async fn token_is_stored(&self, token: &str) -> bool {
+        let db = Arc::clone(&self.running.db);
+        let digest = TokenDigest::of(token);
+        tokio::task::spawn_blocking(move || db.database().find_token(&digest))
+            .await
+            .expect("the reading task ends")
+            .expect("the token table is readable")
+            .is_some()
+    }
+
+    /// Whether an authorization code with this value is stored (used or not), read behind
+    /// the server's back.
+    pub async fn code_is_stored(&self, code: &str) -> bool {
+        let db = Arc::clone(&self.running.db);
+        let digest = TokenDigest::of(code);
+        tokio::task::spawn_blocking(move || db.database().find_code(&digest))
+            .await
+            .expect("the reading task ends")
+            .expect("the code table is readable")
+            .is_some()
     }
 }

@@ -12,3 +12,6 @@ CREATE TABLE sessions (
 );
 
 CREATE INDEX sessions_user_id ON sessions (user_id);
+-- The purge: ended sessions, and sessions past their lifetime.
+CREATE INDEX sessions_ended_at ON sessions (ended_at);
+CREATE INDEX sessions_started_at ON sessions (started_at);

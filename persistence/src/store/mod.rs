@@ -11,6 +11,9 @@ mod authorization_codes;
 mod authorizations;
 mod clients;
 mod consents;
+mod purge;
+#[cfg(feature = "testing")]
+pub(crate) mod query_plans;
 mod sessions;
 mod settings;
 mod signing_keys;
@@ -19,6 +22,8 @@ mod tokens;
 mod users;
 
 use chrono::{DateTime, Utc};
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::Connection as _;
 use tessera_domain::claim::Claim;
 use tessera_domain::scope::Scope;
@@ -28,8 +33,19 @@ use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 use uuid::Uuid;
 
-use crate::connection::DbConnection;
-use crate::error::{corrupt, TransactionError};
+use crate::connection::{DbConnection, MultiBackend};
+use crate::error::{corrupt, from_diesel, TransactionError};
+
+/// A statement that runs on either engine through [`DbConnection`], built by a function so
+/// that the code running it and the query-plan checks explain the same SQL.
+pub(crate) trait Statement: QueryFragment<MultiBackend> + QueryId {}
+
+impl<T: QueryFragment<MultiBackend> + QueryId> Statement for T {}
+
+/// Executes `statement`; the number of rows it changed.
+fn run(connection: &mut DbConnection, statement: impl Statement) -> Result<usize, StoreError> {
+    ExecuteDsl::execute(statement, connection).map_err(from_diesel)
+}
 
 /// Runs `body` in one transaction: commits if it returns `Ok`, rolls everything back if it
 /// returns `Err` (or if the commit fails), and reports any failure as a [`StoreError`].

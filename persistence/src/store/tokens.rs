@@ -12,7 +12,8 @@ use tessera_domain::token::{Token, TokenKind};
 use tessera_domain::StoreError;
 
 use super::{
-    claim_once, digest, epoch, in_transaction, optional_time, optional_user, scope, time, uuid,
+    claim_once, digest, epoch, in_transaction, optional_time, optional_user, run, scope, time,
+    uuid, Statement,
 };
 use crate::connection::DbConnection;
 use crate::error::{corrupt, from_diesel};
@@ -105,6 +106,39 @@ fn read_token(connection: &mut DbConnection, hex: &str) -> Result<Option<TokenRo
     }))
 }
 
+/// The claim of the refresh token with digest `hex` at `now`: marks it rotated if it is an
+/// unrotated, unrevoked, unexpired refresh token of an unrevoked authorization. It finds the
+/// token by digest and its authorization by primary key (a correlated lookup), so it costs
+/// the same however many tokens and authorizations there are.
+pub(super) fn rotation(hex: String, now: i64) -> impl Statement {
+    let authorization_live = diesel::dsl::exists(
+        authorizations::table
+            .filter(authorizations::id.eq(tokens::authorization_id))
+            .filter(authorizations::revoked_at.is_null()),
+    );
+    diesel::update(
+        tokens::table
+            .filter(tokens::digest.eq(hex))
+            .filter(tokens::kind.eq(REFRESH))
+            .filter(tokens::rotated_at.is_null())
+            .filter(tokens::revoked_at.is_null())
+            .filter(tokens::expires_at.gt(now))
+            .filter(authorization_live),
+    )
+    .set(tokens::rotated_at.eq(now))
+}
+
+/// Revokes, at `now`, the unrevoked tokens minted by a rotation of the refresh token with
+/// digest `parent` (found by `parent_digest`).
+pub(super) fn revoke_minted_from(parent: String, now: i64) -> impl Statement {
+    diesel::update(
+        tokens::table
+            .filter(tokens::parent_digest.eq(parent))
+            .filter(tokens::revoked_at.is_null()),
+    )
+    .set(tokens::revoked_at.eq(now))
+}
+
 /// Inserts tokens on a connection that is already in a transaction.
 pub(super) fn insert_all(
     connection: &mut DbConnection,
@@ -146,27 +180,7 @@ impl TokenStore for Database {
         let mut connection = self.connection()?;
         claim_once(
             &mut connection,
-            |connection| {
-                // A correlated lookup of the token's own authorization by primary key, so the
-                // statement costs the same however many authorizations there are.
-                let authorization_live = diesel::dsl::exists(
-                    authorizations::table
-                        .filter(authorizations::id.eq(tokens::authorization_id))
-                        .filter(authorizations::revoked_at.is_null()),
-                );
-                diesel::update(
-                    tokens::table
-                        .filter(tokens::digest.eq(&hex))
-                        .filter(tokens::kind.eq(REFRESH))
-                        .filter(tokens::rotated_at.is_null())
-                        .filter(tokens::revoked_at.is_null())
-                        .filter(tokens::expires_at.gt(now))
-                        .filter(authorization_live),
-                )
-                .set(tokens::rotated_at.eq(now))
-                .execute(connection)
-                .map_err(from_diesel)
-            },
+            |connection| run(connection, rotation(hex.clone(), now)),
             |connection| {
                 read_token(connection, &hex)?
                     .map(Token::try_from)
@@ -207,19 +221,17 @@ impl TokenStore for Database {
                 .set(tokens::rotated_at.eq(tokens::rotated_at))
                 .execute(connection)
                 .map_err(from_diesel)?;
-            let children = tokens::table.filter(tokens::parent_digest.eq(&parent));
             let moved_on = diesel::select(diesel::dsl::exists(
-                children.filter(tokens::rotated_at.is_not_null()),
+                tokens::table
+                    .filter(tokens::parent_digest.eq(&parent))
+                    .filter(tokens::rotated_at.is_not_null()),
             ))
             .get_result::<bool>(connection)
             .map_err(from_diesel)?;
             if moved_on {
                 return Ok(false);
             }
-            diesel::update(children.filter(tokens::revoked_at.is_null()))
-                .set(tokens::revoked_at.eq(now))
-                .execute(connection)
-                .map_err(from_diesel)?;
+            run(connection, revoke_minted_from(parent.clone(), now))?;
             insert_all(connection, tokens)?;
             Ok(true)
         })

@@ -34,4 +34,5 @@ contract!(
     sessions_end_as_selected_and_only_their_users,
     a_password_hash_is_replaced,
     a_resealed_signing_key_changes_only_its_private_key,
+    a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence,
 );

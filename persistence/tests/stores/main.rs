@@ -8,6 +8,7 @@ mod consents;
 mod contract;
 mod database;
 mod fixtures;
+mod query_plans;
 mod settings;
 mod signing_keys;
 mod sqlite_files;

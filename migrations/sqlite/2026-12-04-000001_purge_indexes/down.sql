@@ -1,0 +1,4 @@
+DROP INDEX throttles_window_started_at;
+DROP INDEX authorizations_created_at;
+DROP INDEX tokens_rotated_at_expires_at;
+DROP INDEX authorization_codes_used_at_expires_at;
