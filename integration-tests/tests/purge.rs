@@ -75,8 +75,11 @@ both_backends!(
         // The first refresh token expired a day ago, but it was rotated only two days ago.
         clock.advance(Duration::days(2));
 
+        // The browser sessions that signed up the client's owner and the user are past their
+        // 12 hours too.
         let both_access_tokens = Purged {
             tokens: 2,
+            sessions: 2,
             ..Purged::default()
         };
         assert_eq!(purged(&app).await, both_access_tokens);

@@ -61,7 +61,7 @@ both_backends!(
     |db: TestDb| {
         let backend = db.backend();
         let plans = query_plans(db.database()).unwrap();
-        assert_eq!(plans.len(), 8);
+        assert_eq!(plans.len(), 10);
         for QueryPlan { statement, plan } in plans {
             let indexes = expected_indexes(statement, backend)
                 .unwrap_or_else(|| panic!("no expectation for {statement:?}"));
