@@ -25,6 +25,7 @@ mod introspect;
 mod jwks;
 mod lifetimes;
 mod max_age;
+mod negative;
 mod openid;
 mod outage;
 mod pages;
