@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::error::StoreError;
 use crate::provider::Provider;
+use crate::secret::TokenDigest;
 use crate::store::Store;
 
 /// What a failure counter counts.
@@ -40,15 +41,24 @@ impl ThrottleKey {
         }
     }
 
-    /// The key as stored: `<kind>:<value>`.
+    /// The key as stored: `<kind>:<value>`, or `<kind>#<SHA-256 of value>` for a value
+    /// longer than [`MAX_STORED_VALUE`] bytes, so that whatever a request sends as a username
+    /// or `client_id`, its key fits the database's primary-key index.
     pub fn as_stored(&self) -> String {
         let value = match self {
             Self::User(value) | Self::Client(value) | Self::Device(value) => value.clone(),
             Self::Address(address) => address.to_string(),
         };
+        if value.len() > MAX_STORED_VALUE {
+            return format!("{}#{}", self.kind(), TokenDigest::of(&value).to_hex());
+        }
         format!("{}:{value}", self.kind())
     }
 }
+
+/// The longest value a stored key holds as it is; longer ones are stored as their digest
+/// (Postgres refuses B-tree index entries over about 2.7 KB).
+pub const MAX_STORED_VALUE: usize = 256;
 
 /// The throttling rules (`TESSERA_MAX_FAILURES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,5 +197,21 @@ mod tests {
         );
         assert_eq!(ThrottleKey::Client("c".into()).as_stored(), "client:c");
         assert_eq!(ThrottleKey::Device("s".into()).as_stored(), "device:s");
+    }
+
+    #[test]
+    fn long_values_are_stored_as_a_digest_of_bounded_length() {
+        let long = "x".repeat(MAX_STORED_VALUE + 1);
+        let stored = ThrottleKey::Client(long.clone()).as_stored();
+        assert_eq!(
+            stored,
+            format!("client#{}", TokenDigest::of(&long).to_hex())
+        );
+        assert_ne!(stored, ThrottleKey::Client(format!("{long}y")).as_stored());
+        let longest = "x".repeat(MAX_STORED_VALUE);
+        assert_eq!(
+            ThrottleKey::User(longest.clone()).as_stored(),
+            format!("user:{longest}")
+        );
     }
 }

@@ -26,6 +26,7 @@ mod jwks;
 mod lifetimes;
 mod log_secrecy;
 mod max_age;
+mod negative;
 mod openid;
 mod outage;
 mod pages;

@@ -14,7 +14,7 @@ pub enum BearerError {
     /// No `Authorization: Bearer` header: a bare challenge.
     #[error("no bearer token")]
     Missing,
-    /// `invalid_token` (401) or `insufficient_scope` (403).
+    /// `invalid_token` (401), `insufficient_scope` (403) or `invalid_request` (400).
     #[error("{0}")]
     Refused(OAuthError),
     /// The server failed.
@@ -35,6 +35,9 @@ impl ResponseError for BearerError {
             Self::Missing => StatusCode::UNAUTHORIZED,
             Self::Refused(error) if error.code == ErrorCode::InsufficientScope => {
                 StatusCode::FORBIDDEN
+            }
+            Self::Refused(error) if error.code == ErrorCode::InvalidRequest => {
+                StatusCode::BAD_REQUEST
             }
             Self::Refused(_) => StatusCode::UNAUTHORIZED,
             Self::Fault(fault) => fault.status(),
@@ -72,6 +75,11 @@ mod tests {
         assert_eq!(
             BearerError::Refused(scope).status_code(),
             StatusCode::FORBIDDEN
+        );
+        let repeated = OAuthError::new(ErrorCode::InvalidRequest, "x");
+        assert_eq!(
+            BearerError::Refused(repeated).status_code(),
+            StatusCode::BAD_REQUEST
         );
         let token = OAuthError::new(ErrorCode::InvalidToken, "x");
         let response = BearerError::Refused(token).error_response();

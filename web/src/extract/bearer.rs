@@ -4,13 +4,15 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{ready, Ready};
 use tessera_domain::bearer::token_from_header;
+use tessera_domain::OAuthError;
 
-use super::authorization;
+use super::{authorization, REPEATED_AUTHORIZATION};
 use crate::error::BearerError;
 
 /// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1). No header,
 /// another scheme or an empty token is [`BearerError::Missing`] (a bare challenge, §3.1);
-/// a token in the query string or the body is never looked at.
+/// the header sent twice is `invalid_request` (§3.1: a malformed request); a token in the
+/// query string or the body is never looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BearerToken(String);
 
@@ -31,11 +33,14 @@ impl FromRequest for BearerToken {
     type Future = Ready<Result<Self, BearerError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            token_from_header(authorization(req))
+        ready(match authorization(req) {
+            Ok(header) => token_from_header(header)
                 .map(|token| Self(token.to_owned()))
                 .ok_or(BearerError::Missing),
-        )
+            Err(_) => Err(BearerError::Refused(OAuthError::invalid_request(
+                REPEATED_AUTHORIZATION,
+            ))),
+        })
     }
 }
 
@@ -71,5 +76,17 @@ mod tests {
         for request in cases {
             assert!(matches!(extract(request).await, Err(BearerError::Missing)));
         }
+    }
+
+    #[actix_web::test]
+    async fn two_authorization_headers_are_refused() {
+        let request = TestRequest::get()
+            .append_header((header::AUTHORIZATION, "Bearer abc"))
+            .append_header((header::AUTHORIZATION, "Bearer def"));
+        let error = extract(request).await.unwrap_err();
+        assert!(
+            matches!(&error, BearerError::Refused(e) if e.code == tessera_domain::ErrorCode::InvalidRequest),
+            "{error:?}"
+        );
     }
 }

@@ -6,7 +6,7 @@ use futures_util::future::LocalBoxFuture;
 use tessera_domain::client_auth::ClientCredentials;
 use tessera_domain::{Client, OAuthError, Params};
 
-use super::authorization;
+use super::{authorization, REPEATED_AUTHORIZATION};
 use crate::error::{ServerFault, TokenError};
 use crate::off_executor::off_executor;
 use crate::params::FormParams;
@@ -52,12 +52,15 @@ impl FromRequest for ClientAuth {
 
 /// The client credentials a request presents (HTTP Basic and body). Decoded Basic
 /// credentials holding a NUL character are malformed (`invalid_client`), like the body
-/// parameters [`FormParams`] refuses.
+/// parameters [`FormParams`] refuses; so are two `Authorization` headers, which are two
+/// authentication attempts in one request (RFC 6749 §2.3).
 fn presented_credentials(
     req: &HttpRequest,
     params: &Params,
 ) -> Result<ClientCredentials, TokenError> {
-    let credentials = ClientCredentials::from_request(authorization(req), params)?;
+    let header =
+        authorization(req).map_err(|_| OAuthError::invalid_client(REPEATED_AUTHORIZATION))?;
+    let credentials = ClientCredentials::from_request(header, params)?;
     if let Some((id, secret)) = &credentials.basic {
         if id.contains('\0') || secret.contains('\0') {
             return Err(OAuthError::invalid_client("malformed HTTP Basic credentials").into());
@@ -88,6 +91,17 @@ mod tests {
         let encoded = STANDARD.encode("id%00:secret");
         let req = TestRequest::post()
             .insert_header((header::AUTHORIZATION, format!("Basic {encoded}")))
+            .to_http_request();
+        let result = presented_credentials(&req, &Params::default());
+        assert_eq!(oauth_code(result), Some(ErrorCode::InvalidClient));
+    }
+
+    #[test]
+    fn two_authorization_headers_are_invalid_client() {
+        let basic = format!("Basic {}", STANDARD.encode("id:secret"));
+        let req = TestRequest::post()
+            .append_header((header::AUTHORIZATION, basic.as_str()))
+            .append_header((header::AUTHORIZATION, basic.as_str()))
             .to_http_request();
         let result = presented_credentials(&req, &Params::default());
         assert_eq!(oauth_code(result), Some(ErrorCode::InvalidClient));

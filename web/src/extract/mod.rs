@@ -23,9 +23,21 @@ pub use client_address::client_address;
 pub use client_auth::ClientAuth;
 pub use csrf_form::CsrfForm;
 
-/// The `Authorization` header's value, if it is readable text.
-fn authorization(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
+/// The `Authorization` header's value, if it is readable text; [`RepeatedAuthorization`]
+/// when the request carries the header more than once (which credentials would count is
+/// anyone's guess, and layers in front of Tessera may guess differently).
+fn authorization(req: &HttpRequest) -> Result<Option<&str>, RepeatedAuthorization> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(RepeatedAuthorization);
+    }
+    Ok(first.and_then(|value| value.to_str().ok()))
 }
+
+/// A request with more than one `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RepeatedAuthorization;
+
+/// What an app is told when it sends the header twice.
+const REPEATED_AUTHORIZATION: &str = "the Authorization header was sent more than once";

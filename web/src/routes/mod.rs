@@ -36,7 +36,7 @@ pub mod userinfo;
 /// Registers every route.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .route("/", web::get().to(home::get))
+        .service(web::resource("/").route(web::get().to(home::get)))
         .service(
             web::resource("/signup")
                 .route(web::get().to(signup::get))
