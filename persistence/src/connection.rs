@@ -47,12 +47,20 @@ pub(crate) struct Pooled {
     /// Set when a query failed in a way that spoils the connection, when it failed its
     /// check before being handed out, or when SQLite had to open the file read-only.
     spoiled: Arc<AtomicBool>,
+    /// The SQLite file, when it could only be opened read-only.
+    read_only: Option<String>,
 }
 
 impl Pooled {
     /// Marks the connection as not to be pooled again.
     pub(crate) fn spoil(&self) {
         self.spoiled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether this connection is read-only but its file can now be written (a new
+    /// connection would be writable).
+    pub(crate) fn is_needlessly_read_only(&self) -> bool {
+        self.read_only.as_deref().is_some_and(writable)
     }
 }
 
@@ -85,6 +93,7 @@ impl ConnectionManager {
     /// Opens and sets up one connection.
     pub(crate) fn open(&self) -> Result<Pooled, diesel::r2d2::Error> {
         let spoiled = Arc::new(AtomicBool::new(false));
+        let mut read_only = None;
         let (connection, socket) = match self.url.backend() {
             Backend::Postgres => {
                 let (connection, socket) = self
@@ -102,10 +111,11 @@ impl ConnectionManager {
                     .map_err(diesel::r2d2::Error::QueryError)?;
                 connection.set_instrumentation(spoiled_by_failures(&spoiled));
                 // SQLite opens a file it may not write read-only, and such a connection
-                // stays read-only: it serves this one checkout but is not pooled, so writes
-                // work again as soon as the file is writable again.
+                // stays read-only: it is not pooled again after use, and is not handed out
+                // once the file is writable again, so writes resume at once.
                 if !writable(&self.target) {
                     spoiled.store(true, Ordering::Relaxed);
+                    read_only = Some(self.target.clone());
                 }
                 (DbConnection::Sqlite(connection), None)
             }
@@ -114,6 +124,7 @@ impl ConnectionManager {
             connection,
             socket,
             spoiled,
+            read_only,
         })
     }
 }

@@ -33,7 +33,7 @@ pub struct PoolOptions {
     pub connection_timeout: Duration,
     /// How long one checked-out Postgres connection may be used (its check and the store
     /// method's queries) before its socket is shut down, so that a server that stopped
-    /// answering costs a 503, not a request that never ends (see [`crate::watchdog`]).
+    /// answering costs a 503, not a request that never ends.
     pub operation_timeout: Duration,
 }
 
@@ -149,13 +149,20 @@ impl Database {
 
     /// Checks a working connection out of the pool, within `connection_timeout`; it goes
     /// back when dropped. Each one is first checked with a ping, and a Postgres connection
-    /// is cut off if the ping and the caller's work take longer than `operation_timeout`.
+    /// is cut off if the ping and the caller's work take longer than `operation_timeout`. A
+    /// SQLite connection that could only open its file read-only is passed over once the
+    /// file is writable again.
     pub(crate) fn connection(&self) -> Result<Checkout, StoreError> {
         let started = Instant::now();
         loop {
             let waited = started.elapsed();
             let remaining = self.options.connection_timeout.saturating_sub(waited);
             let mut pooled = self.pool.get_timeout(remaining).map_err(from_pool)?;
+            if pooled.is_needlessly_read_only() {
+                // Spoiled from the start, so the pool drops it.
+                drop(pooled);
+                continue;
+            }
             let deadline = pooled.socket.and_then(|socket| {
                 watchdog::arm(socket, Instant::now() + self.options.operation_timeout)
             });

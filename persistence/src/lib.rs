@@ -17,7 +17,7 @@
 //!   code or refresh token as it was and a retry can still win.
 //! - Each store method checks out its own connection and gives it back before returning.
 //!   A checkout waits at most the pool's connection timeout for a connection that answers a
-//!   ping; on Postgres the ping and the work after it are cut off by the [`watchdog`] after
+//!   ping; on Postgres the ping and the work after it are cut off by a watchdog after
 //!   the operation timeout, so a server that stops answering costs a 503, never a request
 //!   that hangs. A connection that lost its server, or that cannot write the SQLite file, is
 //!   dropped and replaced rather than pooled again.
