@@ -18,7 +18,9 @@ use reqwest::StatusCode;
 use tessera_persistence::DatabaseUrl;
 
 use crate::helpers::fixtures::{app_with_user_and_client, assert_tokens};
-use crate::helpers::{assert_temporarily_unavailable, assert_unavailable, Backend, TestClient};
+use crate::helpers::{
+    assert_temporarily_unavailable, assert_unavailable, Backend, TestClient, TestUser,
+};
 
 /// A client that uses every grant these tests need.
 fn every_grant() -> TestClient {
@@ -175,6 +177,12 @@ mod a_read_only_sqlite_file {
         assert_temporarily_unavailable(client.refresh(&app, refresh, None).await).await;
         let revoke = [("token", tokens.access.as_str())];
         assert_temporarily_unavailable(client.post_revoke(&app, &revoke).await).await;
+        let newcomer = TestUser::generate();
+        let signup = app
+            .another_browser()
+            .signup(&newcomer.username, &newcomer.password)
+            .await;
+        assert_unavailable(&signup);
         // Reads go on, on old connections and new ones alike.
         for _ in 0..3 {
             app.assert_api_me_ok(&tokens.access).await;
