@@ -8,31 +8,10 @@
 //! the 3 s pool checkout timeout. On SQLite another connection holds the write lock: in WAL
 //! mode reads still work, so only writes wait out the 5 s busy timeout and answer 503.
 
-use reqwest::header::{CACHE_CONTROL, RETRY_AFTER};
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 
 use crate::helpers::fixtures::{app_with_user_and_client, assert_tokens};
-use crate::helpers::{assert_oauth_error, both_backends, json, Backend, TestClient};
-
-/// Asserts the token endpoint's 503: `temporarily_unavailable`, `Retry-After`, `no-store`.
-async fn assert_temporarily_unavailable(response: Response) {
-    let headers = assert_oauth_error(
-        response,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily_unavailable",
-    )
-    .await;
-    let retry_after = headers
-        .get(RETRY_AFTER)
-        .expect("a Retry-After header")
-        .to_str()
-        .expect("ASCII Retry-After");
-    assert!(
-        retry_after.parse::<u32>().is_ok_and(|seconds| seconds > 0),
-        "Retry-After: {retry_after}"
-    );
-    assert_eq!(headers[CACHE_CONTROL], "no-store");
-}
+use crate::helpers::{assert_temporarily_unavailable, both_backends, json, Backend, TestClient};
 
 both_backends!(
     the_token_endpoint_answers_503_during_an_outage_and_serves_again_after_it,
@@ -87,6 +66,26 @@ both_backends!(
         let rotated = assert_tokens(client.refresh(&app, refresh, None).await).await;
         assert_ne!(rotated.refresh_token(), refresh);
         app.assert_api_me_ok(&rotated.access).await;
+    }
+);
+
+both_backends!(
+    a_code_redeemed_during_an_outage_still_works_after_it,
+    |backend| async move {
+        let (app, _user, client) = app_with_user_and_client(
+            backend,
+            TestClient::confidential(&["authorization_code"], "profile"),
+        )
+        .await;
+        let code = client.authorization_code(&app, "profile", None).await;
+
+        let outage = app.database().outage().expect("the outage begins");
+        assert_temporarily_unavailable(client.redeem_code(&app, &code, None).await).await;
+        drop(outage);
+
+        // Not burned: the failed redemption changed nothing, so this is its first use.
+        let tokens = assert_tokens(client.redeem_code(&app, &code, None).await).await;
+        app.assert_api_me_ok(&tokens.access).await;
     }
 );
 

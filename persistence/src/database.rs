@@ -1,9 +1,11 @@
 //! [`Database`]: the connection pool, its migrations and its health check. The store traits
 //! are implemented on it in [`crate::store`].
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
+use diesel::r2d2::R2D2Connection as _;
 use diesel::RunQueryDsl as _;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use tessera_domain::StoreError;
@@ -11,6 +13,7 @@ use tessera_domain::StoreError;
 use crate::connection::{ConnectionManager, DbConnection};
 use crate::error::{from_diesel, from_migration, from_open, from_pool, TransactionError};
 use crate::url::{Backend, DatabaseUrl};
+use crate::watchdog::{self, Armed};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -24,17 +27,24 @@ const MIGRATION_LOCK_KEY: i64 = 0x0074_6573_7365_7261;
 pub struct PoolOptions {
     /// The most connections open at once (at least 1).
     pub max_size: u32,
-    /// How long a caller waits for a free connection before getting
-    /// [`StoreError::Unavailable`] (more than zero).
+    /// How long a caller waits for a free, working connection before getting
+    /// [`StoreError::Unavailable`] (more than zero); also how long opening a Postgres
+    /// connection may take (at least 2 s, libpq's least).
     pub connection_timeout: Duration,
+    /// How long one checked-out Postgres connection may be used (its check and the store
+    /// method's queries) before its socket is shut down, so that a server that stopped
+    /// answering costs a 503, not a request that never ends.
+    pub operation_timeout: Duration,
 }
 
 impl Default for PoolOptions {
-    /// 16 connections and a 3-second checkout timeout, so overload turns into a quick 503.
+    /// 16 connections, a 3-second checkout timeout, so overload turns into a quick 503, and
+    /// 10 seconds for the work done on one checkout.
     fn default() -> Self {
         Self {
             max_size: 16,
             connection_timeout: Duration::from_secs(3),
+            operation_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -45,6 +55,7 @@ impl Default for PoolOptions {
 pub struct Database {
     pool: r2d2::Pool<ConnectionManager>,
     url: DatabaseUrl,
+    options: PoolOptions,
 }
 
 impl std::fmt::Debug for Database {
@@ -58,22 +69,32 @@ impl Database {
     /// here with [`StoreError::Unavailable`] within `options.connection_timeout`. A missing
     /// SQLite file is created (its directory must exist).
     pub fn connect(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, StoreError> {
-        if options.max_size == 0 || options.connection_timeout.is_zero() {
+        if options.max_size == 0
+            || options.connection_timeout.is_zero()
+            || options.operation_timeout.is_zero()
+        {
             return Err(StoreError::Other(
-                "the pool needs at least one connection and a non-zero timeout".into(),
+                "the pool needs at least one connection and non-zero timeouts".into(),
             ));
         }
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
+            // `connection` checks each connection itself, under the watchdog.
+            .test_on_check_out(false)
             .error_handler(Box::new(TracingErrorHandler))
-            .build_unchecked(ConnectionManager::new(url.clone()));
-        drop(pool.get().map_err(from_pool)?);
-        Ok(Self {
+            .build_unchecked(ConnectionManager::new(
+                url.clone(),
+                options.connection_timeout,
+            ));
+        let database = Self {
             pool,
             url: url.clone(),
-        })
+            options,
+        };
+        drop(database.connection()?);
+        Ok(database)
     }
 
     /// Applies the embedded migrations that have not run yet. On Postgres this holds an
@@ -81,10 +102,10 @@ impl Database {
     pub fn migrate(&self) -> Result<(), StoreError> {
         // A connection of its own, closed afterwards: a session lock can never stay behind
         // on a pooled connection.
-        let mut connection = ConnectionManager::new(self.url.clone())
+        let mut pooled = ConnectionManager::new(self.url.clone(), self.options.connection_timeout)
             .open()
             .map_err(from_open)?;
-        let applied = match &mut connection {
+        let applied = match &mut pooled.connection {
             DbConnection::Sqlite(connection) => connection
                 .immediate_transaction(|connection| {
                     run_pending(connection, SQLITE_MIGRATIONS).map_err(TransactionError::Store)
@@ -126,11 +147,63 @@ impl Database {
         &self.url
     }
 
-    /// Checks a connection out of the pool; it goes back when dropped.
-    pub(crate) fn connection(
-        &self,
-    ) -> Result<r2d2::PooledConnection<ConnectionManager>, StoreError> {
-        self.pool.get().map_err(from_pool)
+    /// Checks a working connection out of the pool, within `connection_timeout`; it goes
+    /// back when dropped. Each one is first checked with a ping, and a Postgres connection
+    /// is cut off if the ping and the caller's work take longer than `operation_timeout`. A
+    /// SQLite connection that could only open its file read-only is passed over once the
+    /// file is writable again.
+    pub(crate) fn connection(&self) -> Result<Checkout, StoreError> {
+        let started = Instant::now();
+        loop {
+            let waited = started.elapsed();
+            let remaining = self.options.connection_timeout.saturating_sub(waited);
+            let mut pooled = self.pool.get_timeout(remaining).map_err(from_pool)?;
+            if pooled.is_needlessly_read_only() {
+                // Spoiled from the start, so the pool drops it.
+                drop(pooled);
+                continue;
+            }
+            let deadline = pooled.socket.and_then(|socket| {
+                watchdog::arm(socket, Instant::now() + self.options.operation_timeout)
+            });
+            let checked = pooled.connection.ping();
+            let checkout = Checkout {
+                _deadline: deadline,
+                pooled,
+            };
+            match checked {
+                Ok(()) => return Ok(checkout),
+                Err(error) => {
+                    // Dropped by the pool, which opens a replacement.
+                    checkout.pooled.spoil();
+                    drop(checkout);
+                    if started.elapsed() >= self.options.connection_timeout {
+                        return Err(from_diesel(error));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A connection checked out of the pool, and the deadline of the work done on it.
+pub(crate) struct Checkout {
+    // Declared first so it is disarmed before the connection goes back to the pool.
+    _deadline: Option<Armed>,
+    pooled: r2d2::PooledConnection<ConnectionManager>,
+}
+
+impl Deref for Checkout {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.pooled.connection
+    }
+}
+
+impl DerefMut for Checkout {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.pooled.connection
     }
 }
 

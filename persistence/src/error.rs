@@ -1,28 +1,39 @@
 //! The one place where Diesel and r2d2 failures become the domain's [`StoreError`]:
 //! a broken uniqueness rule is `Conflict`; anything that a retry later could cure (pool
-//! timeout, lost or refused connection, a locked SQLite file) is `Unavailable`; the rest is
-//! `Other`, with the database's message for the logs.
+//! timeout, lost or refused connection, a locked or read-only SQLite file) is `Unavailable`;
+//! the rest is `Other`, with the database's message for the logs. [`spoils_connection`] tells
+//! which of these failures also make the connection itself worth replacing.
 
 use diesel::result::{ConnectionError, DatabaseErrorKind, Error as DieselError};
 use tessera_domain::StoreError;
 
-/// Messages of failures that go away when the database comes back or gets less busy. SQLite
-/// reports `SQLITE_BUSY`/`SQLITE_LOCKED` and Postgres reports shutdowns and connection limits
-/// with no kind of their own, so the text is all there is.
-const TRANSIENT_MESSAGES: &[&str] = &[
+/// Messages of contention that goes away when the database gets less busy; the connection
+/// stays good. SQLite reports `SQLITE_BUSY`/`SQLITE_LOCKED` with no kind of its own, so the
+/// text is all there is.
+const CONTENTION_MESSAGES: &[&str] = &[
     "database is locked",
     "database table is locked",
     "database schema is locked",
     "database is busy",
+    "too many clients",
+    "too many connections",
+];
+
+/// Messages of failures that go away when the database comes back, after which the
+/// connection is of no further use: Postgres shutdowns and lost connections, and SQLite's
+/// read-only file (`SQLITE_READONLY`: a connection opened while the file was not writable
+/// stays read-only until it is reopened) and failed writes (`SQLITE_IOERR`, such as a file
+/// system remounted read-only).
+const LOST_MESSAGES: &[&str] = &[
     "server closed the connection",
     "no connection to the server",
     "terminating connection",
     "the database system is",
-    "too many clients",
-    "too many connections",
     "connection refused",
     "could not connect",
     "connection timed out",
+    "attempt to write a readonly database",
+    "disk i/o error",
 ];
 
 /// Maps a query failure.
@@ -36,10 +47,28 @@ pub(crate) fn from_diesel(error: DieselError) -> StoreError {
             _,
         )
         | DieselError::BrokenTransactionManager => StoreError::Unavailable(error.to_string()),
-        DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
+        DieselError::DatabaseError(_, info)
+            if mentions(info.message(), CONTENTION_MESSAGES)
+                || mentions(info.message(), LOST_MESSAGES) =>
+        {
             StoreError::Unavailable(error.to_string())
         }
         _ => StoreError::Other(error.to_string()),
+    }
+}
+
+/// Whether a query failure means the connection should be dropped rather than pooled again:
+/// it lost its server, or it cannot write the SQLite file (reopening, once the file is
+/// writable again, makes a good one). Contention leaves the connection good.
+pub(crate) fn spoils_connection(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
+        | DieselError::BrokenTransactionManager => true,
+        DieselError::DatabaseError(_, info) => mentions(info.message(), LOST_MESSAGES),
+        _ => false,
     }
 }
 
@@ -102,11 +131,10 @@ pub(crate) fn corrupt(table: &str, what: impl std::fmt::Display) -> StoreError {
     StoreError::Other(format!("corrupt row in {table}: {what}"))
 }
 
-fn is_transient(message: &str) -> bool {
+/// Whether `message` contains one of `patterns` (which are lower case), ignoring case.
+fn mentions(message: &str, patterns: &[&str]) -> bool {
     let message = message.to_ascii_lowercase();
-    TRANSIENT_MESSAGES
-        .iter()
-        .any(|pattern| message.contains(pattern))
+    patterns.iter().any(|pattern| message.contains(pattern))
 }
 
 #[cfg(test)]
@@ -139,6 +167,11 @@ mod tests {
                 "terminating connection due to administrator command",
             ),
             DieselError::BrokenTransactionManager,
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "attempt to write a readonly database",
+            ),
+            database_error(DatabaseErrorKind::Unknown, "disk I/O error"),
         ] {
             assert!(
                 matches!(from_diesel(error), StoreError::Unavailable(_)),
@@ -150,6 +183,32 @@ mod tests {
             from_connection(refused),
             StoreError::Unavailable(_)
         ));
+    }
+
+    #[test]
+    fn lost_connections_and_read_only_files_spoil_the_connection_but_locks_do_not() {
+        for message in [
+            "attempt to write a readonly database",
+            "disk I/O error",
+            "server closed the connection unexpectedly",
+        ] {
+            let error = database_error(DatabaseErrorKind::Unknown, message);
+            assert!(spoils_connection(&error), "{message}");
+        }
+        assert!(spoils_connection(&database_error(
+            DatabaseErrorKind::ClosedConnection,
+            "",
+        )));
+        for error in [
+            database_error(DatabaseErrorKind::Unknown, "database is locked"),
+            database_error(
+                DatabaseErrorKind::UniqueViolation,
+                "UNIQUE constraint failed",
+            ),
+            DieselError::NotFound,
+        ] {
+            assert!(!spoils_connection(&error), "{error}");
+        }
     }
 
     #[test]

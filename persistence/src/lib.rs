@@ -17,8 +17,13 @@
 //!   transaction stores the tokens minted for the winner, so a storage failure leaves the
 //!   code or refresh token as it was and a retry can still win.
 //! - Each store method checks out its own connection and gives it back before returning.
+//!   A checkout waits at most the pool's connection timeout for a connection that answers a
+//!   ping; on Postgres the ping and the work after it are cut off by a watchdog after
+//!   the operation timeout, so a server that stops answering costs a 503, never a request
+//!   that hangs. A connection that lost its server, or that cannot write the SQLite file, is
+//!   dropped and replaced rather than pooled again.
 //! - Failures become the domain's `StoreError` in one place: a uniqueness violation is
-//!   `Conflict`; a pool timeout, a lost connection or a locked file is `Unavailable`; a row
+//!   `Conflict`; a pool timeout, a lost connection or a locked or read-only file is `Unavailable`; a row
 //!   that does not convert back is `Other`, never a panic.
 //!
 //! - A purge deletes in batches of at most 1000 rows, each statement committed on its own, and
@@ -31,9 +36,11 @@ mod connection;
 mod database;
 mod error;
 mod schema;
+mod socket;
 mod sqlite_file;
 mod store;
 mod url;
+mod watchdog;
 
 #[cfg(feature = "testing")]
 pub mod test_db;

@@ -246,6 +246,7 @@ fn open(url: &str, migrated: Migrated) -> Result<Database, String> {
     let options = PoolOptions {
         max_size: 24,
         connection_timeout: Duration::from_secs(10),
+        ..PoolOptions::default()
     };
     let database = Database::connect(&parsed, options)
         .map_err(|error| format!("cannot open {parsed}: {error}"))?;

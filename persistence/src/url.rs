@@ -109,6 +109,39 @@ impl DatabaseUrl {
         }
     }
 
+    /// The one TCP port a Postgres URL connects to (libpq's default 5432 when it names
+    /// none); `None` for SQLite, for several hosts, and when the query sets the host, the
+    /// port or a service (which may name anything).
+    pub(crate) fn postgres_port(&self) -> Option<u16> {
+        let Target::Postgres(url) = &self.0 else {
+            return None;
+        };
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+        let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        let query = tail.split_once('?').map_or("", |(_, query)| query);
+        let overridden = query.split('&').any(|pair| {
+            matches!(
+                pair.split('=').next(),
+                Some("host" | "hostaddr" | "port" | "service")
+            )
+        });
+        let host_port = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        if overridden || host_port.contains(',') {
+            return None;
+        }
+        // `[::1]:5433`, `db:5433`, `db` or `[::1]`.
+        let port = match host_port.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once("]:").map(|(_, port)| port),
+            None => host_port.rsplit_once(':').map(|(_, port)| port),
+        };
+        match port {
+            None | Some("") => Some(5432),
+            Some(port) => port.parse().ok(),
+        }
+    }
+
     /// What to hand to Diesel's `establish` (contains the password, if any: never log it).
     pub(crate) fn connection_string(&self) -> &str {
         match &self.0 {
@@ -200,6 +233,19 @@ mod tests {
         }
         let plain = DatabaseUrl::parse("postgres://postgres@127.0.0.1/postgres").unwrap();
         assert_eq!(plain.to_string(), "postgres://postgres@127.0.0.1/postgres");
+    }
+
+    #[test]
+    fn the_postgres_port_is_the_one_the_url_names() {
+        let port = |text: &str| DatabaseUrl::parse(text).unwrap().postgres_port();
+        assert_eq!(port("postgres://u:p@db:5433/tessera"), Some(5433));
+        assert_eq!(port("postgres://u@db/tessera?sslmode=require"), Some(5432));
+        assert_eq!(port("postgresql://[::1]:6000/t"), Some(6000));
+        assert_eq!(port("postgresql://[::1]/t"), Some(5432));
+        assert_eq!(port("postgres://u@a:1,b:2/t"), None);
+        assert_eq!(port("postgres:///t?host=/var/run/postgresql"), None);
+        assert_eq!(port("postgres://db/t?port=7000"), None);
+        assert_eq!(port("sqlite://tessera.db"), None);
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub fn open_database(config: &Config) -> anyhow::Result<Database> {
     let options = PoolOptions {
         max_size: u32::try_from(connections).unwrap_or(u32::MAX),
         connection_timeout: POOL_CHECKOUT_TIMEOUT,
+        ..PoolOptions::default()
     };
     let database = Database::connect(url, options)
         .with_context(|| format!("TESSERA_DATABASE_URL: cannot open {url}"))?;

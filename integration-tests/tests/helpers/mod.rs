@@ -1,5 +1,7 @@
 //! The spawned server, one "browser" per reqwest client, and one helper per route.
 
+#[cfg(feature = "postgres-tests")]
+pub mod fault_proxy;
 pub mod fixtures;
 pub mod html;
 pub mod id_token;
@@ -9,7 +11,9 @@ pub mod pkce;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{
+    HeaderMap, CACHE_CONTROL, CONTENT_TYPE, COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE,
+};
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tessera_domain::purge::Purged;
@@ -119,7 +123,29 @@ pub async fn spawn_app_with_clock(
     clock: Arc<dyn Clock>,
 ) -> TestApp {
     let db = Arc::new(test_db(backend));
-    start(Arc::new(test_config(&db, env)), db, clock).await
+    start(Arc::new(test_config(&db.url(), env)), db, clock).await
+}
+
+/// Starts Tessera on a fresh Postgres database that it reaches only through a new
+/// [`fault_proxy::FaultProxy`], which the test then switches to a fault.
+#[cfg(feature = "postgres-tests")]
+pub async fn spawn_app_behind_proxy() -> (TestApp, fault_proxy::FaultProxy) {
+    let db = Arc::new(TestDb::postgres());
+    let mut url = Url::parse(&db.url()).expect("the test database URL parses");
+    let host = url.host_str().expect("the test database URL names a host");
+    let port = url.port().unwrap_or(5432);
+    let upstream = tokio::net::lookup_host((host, port))
+        .await
+        .expect("the test database's host resolves")
+        .next()
+        .expect("the test database's host has an address");
+    let proxy = fault_proxy::FaultProxy::start(upstream).await;
+    url.set_host(Some(&proxy.address().ip().to_string()))
+        .expect("the proxy's host goes in the URL");
+    url.set_port(Some(proxy.address().port()))
+        .expect("the proxy's port goes in the URL");
+    let config = Arc::new(test_config(url.as_str(), &[]));
+    (start(config, db, Arc::new(SystemClock)).await, proxy)
 }
 
 /// `count` servers started at the same moment on one fresh, empty-keyed database, as
@@ -130,7 +156,7 @@ pub async fn spawn_apps_together(
     clock: Arc<dyn Clock>,
 ) -> Vec<TestApp> {
     let db = Arc::new(test_db(backend));
-    let config = Arc::new(test_config(&db, &[]));
+    let config = Arc::new(test_config(&db.url(), &[]));
     let starts =
         (0..count).map(|_| start(Arc::clone(&config), Arc::clone(&db), Arc::clone(&clock)));
     futures_util::future::join_all(starts).await
@@ -143,10 +169,10 @@ fn test_db(backend: Backend) -> TestDb {
     }
 }
 
-fn test_config(db: &TestDb, env: &[(&str, &str)]) -> Config {
+fn test_config(database_url: &str, env: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("TESSERA_BIND".into(), "127.0.0.1:0".into());
-    vars.insert("TESSERA_DATABASE_URL".into(), db.url());
+    vars.insert("TESSERA_DATABASE_URL".into(), database_url.to_owned());
     vars.insert("TESSERA_BCRYPT_COST".into(), "4".into());
     for (key, value) in env {
         vars.insert((*key).to_owned(), (*value).to_owned());
@@ -205,7 +231,7 @@ impl TestApp {
     /// (instead of this server's own extra settings), on the system clock.
     pub async fn another_process_with(&self, env: &[(&str, &str)]) -> TestApp {
         let db = Arc::clone(&self.running.db);
-        start(Arc::new(test_config(&db, env)), db, Arc::new(SystemClock)).await
+        start(Arc::new(test_config(&db.url(), env)), db, Arc::new(SystemClock)).await
     }
 
     /// `GET path` from a browser whose only cookie is the session cookie `value` (a fresh
@@ -611,6 +637,43 @@ pub async fn assert_oauth_error(response: Response, status: StatusCode, error: &
         "expected {status} {error}, got {got_status} {body}"
     );
     headers
+}
+
+/// Asserts the token endpoint's answer while storage is unavailable (DESIGN §4): 503
+/// `temporarily_unavailable` with a positive `Retry-After`, never cached.
+pub async fn assert_temporarily_unavailable(response: Response) {
+    let headers = assert_oauth_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+    )
+    .await;
+    assert_retry_after(&headers);
+    assert_eq!(headers[CACHE_CONTROL], "no-store");
+}
+
+/// Asserts any other route's answer while storage is unavailable: 503 with a positive
+/// `Retry-After`.
+pub fn assert_unavailable(response: &Response) {
+    assert_eq!(
+        response.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        response.url()
+    );
+    assert_retry_after(response.headers());
+}
+
+fn assert_retry_after(headers: &HeaderMap) {
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .expect("a Retry-After header")
+        .to_str()
+        .expect("ASCII Retry-After");
+    assert!(
+        retry_after.parse::<u32>().is_ok_and(|seconds| seconds > 0),
+        "Retry-After: {retry_after}"
+    );
 }
 
 /// Asserts a 200 token response and returns its JSON.

@@ -75,6 +75,7 @@ fn an_unreachable_postgres_fails_fast_as_unavailable() {
     let options = PoolOptions {
         max_size: 2,
         connection_timeout: Duration::from_secs(1),
+        ..PoolOptions::default()
     };
     let started = Instant::now();
     let error = Database::connect(&url, options).unwrap_err();
@@ -94,6 +95,7 @@ fn a_sqlite_file_that_cannot_be_created_is_unavailable() {
     let options = PoolOptions {
         max_size: 1,
         connection_timeout: Duration::from_secs(1),
+        ..PoolOptions::default()
     };
     let error = Database::connect(&url, options).unwrap_err();
     assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
@@ -110,6 +112,10 @@ fn a_pool_without_connections_is_refused_not_a_panic() {
         },
         PoolOptions {
             connection_timeout: Duration::ZERO,
+            ..PoolOptions::default()
+        },
+        PoolOptions {
+            operation_timeout: Duration::ZERO,
             ..PoolOptions::default()
         },
     ] {
@@ -185,6 +191,7 @@ both_backends!(
         let options = PoolOptions {
             max_size: 2,
             connection_timeout: Duration::from_secs(1),
+            ..PoolOptions::default()
         };
         let server = Database::connect(&url, options).unwrap();
         server.insert_user(&user("alice")).unwrap();
