@@ -24,6 +24,7 @@ use actix_web::web::{Bytes, Data};
 use actix_web::{FromRequest, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt as _;
+use tessera_domain::params::decode_form_component;
 use tessera_domain::{OAuthError, Params};
 
 use crate::config::DEFAULT_REQUEST_TIMEOUT;
@@ -233,14 +234,9 @@ fn limited(
 /// Parses `a=b&c=d`; every name and value must be UTF-8 once percent-decoded (`%FF` is
 /// refused rather than replaced, so values such as `state` round-trip byte for byte).
 pub fn parse_urlencoded(bytes: &[u8]) -> Result<Params, MalformedParams> {
-    let invalid = || MalformedParams::new("the parameters are not valid UTF-8");
-    let decode = |part: &[u8]| -> Result<String, MalformedParams> {
-        let spaced: Vec<u8> = part
-            .iter()
-            .map(|&byte| if byte == b'+' { b' ' } else { byte })
-            .collect();
-        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-        String::from_utf8(decoded).map_err(|_| invalid())
+    let decode = |part: &[u8]| {
+        decode_form_component(part)
+            .ok_or_else(|| MalformedParams::new("the parameters are not valid UTF-8"))
     };
     let mut pairs = Vec::new();
     for pair in bytes.split(|&byte| byte == b'&') {
