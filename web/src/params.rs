@@ -9,6 +9,8 @@
 //! One reader, [`read_params`], and one extractor, [`Form`], whose type parameter is the
 //! response a malformed request gets: [`FormParams`] answers RFC 6749 `invalid_request` JSON
 //! (the endpoints apps call), [`PageForm`] the HTML error page (the forms people submit).
+//! The decoders also work on bytes alone, without a request ([`parse_urlencoded`],
+//! [`decode_body`]), as the property tests and the `fuzz/` targets call them.
 
 use std::cell::Cell;
 use std::fmt;
@@ -19,6 +21,7 @@ use std::rc::Rc;
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
+use actix_web::http::header::{HeaderMap, HeaderValue};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::web::{Bytes, Data};
 use actix_web::{FromRequest, HttpRequest, ResponseError};
@@ -145,6 +148,21 @@ pub async fn read_params(req: &HttpRequest, payload: Payload) -> Result<Params, 
     } else {
         read_body_params(req, payload).await?
     };
+    refuse_nul(params)
+}
+
+/// Decodes a whole body that arrived with this `Content-Type` as [`read_params`] decodes
+/// the body of a `POST`: url-encoded or multipart text fields, at most [`BODY_LIMIT`] bytes
+/// (413 beyond) and [`MULTIPART_FIELD_LIMIT`] fields, UTF-8, no NUL character.
+pub async fn decode_body(content_type: &str, body: &[u8]) -> Result<Params, MalformedParams> {
+    let value = HeaderValue::from_bytes(content_type.as_bytes()).map_err(|_| unsupported_type())?;
+    let headers = HeaderMap::from_iter([(header::CONTENT_TYPE, value)]);
+    let body = Bytes::copy_from_slice(body);
+    let params = decode_by_type(&headers, futures_util::stream::iter([Ok(body)])).await?;
+    refuse_nul(params)
+}
+
+fn refuse_nul(params: Params) -> Result<Params, MalformedParams> {
     let has_nul = |text: &str| text.contains('\0');
     if params
         .pairs()
@@ -174,7 +192,7 @@ async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params,
         })
         .to_std()
         .unwrap_or(std::time::Duration::from_secs(10));
-    actix_web::rt::time::timeout(timeout, read_body_by_type(req, payload))
+    actix_web::rt::time::timeout(timeout, decode_by_type(req.headers(), payload))
         .await
         .unwrap_or_else(|_| {
             Err(MalformedParams {
@@ -184,9 +202,12 @@ async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params,
         })
 }
 
-async fn read_body_by_type(req: &HttpRequest, payload: Payload) -> Result<Params, MalformedParams> {
-    let content_type = req
-        .headers()
+/// Decodes a body by its `Content-Type` (url-encoded when absent), within [`BODY_LIMIT`].
+async fn decode_by_type(
+    headers: &HeaderMap,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
+) -> Result<Params, MalformedParams> {
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|value| value.to_str().unwrap_or("invalid"))
         .unwrap_or("application/x-www-form-urlencoded");
@@ -197,15 +218,13 @@ async fn read_body_by_type(req: &HttpRequest, payload: Payload) -> Result<Params
         .trim()
         .to_ascii_lowercase();
     let exceeded = Rc::new(Cell::new(false));
-    let body = limited(payload, Rc::clone(&exceeded));
+    let body = limited(body, Rc::clone(&exceeded));
     let params = match essence.as_str() {
         "application/x-www-form-urlencoded" => read_body(body)
             .await
             .and_then(|body| parse_urlencoded(&body)),
-        "multipart/form-data" => read_multipart(req, body).await,
-        _ => Err(MalformedParams::new(
-            "the body must be application/x-www-form-urlencoded or multipart/form-data",
-        )),
+        "multipart/form-data" => read_multipart(headers, body).await,
+        _ => Err(unsupported_type()),
     };
     if exceeded.get() {
         return Err(too_large());
@@ -216,11 +235,11 @@ async fn read_body_by_type(req: &HttpRequest, payload: Payload) -> Result<Params
 /// The body, failing (and setting `exceeded`) as soon as more than [`BODY_LIMIT`] bytes have
 /// arrived in total, whatever reads it.
 fn limited(
-    payload: Payload,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>>,
     exceeded: Rc<Cell<bool>>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, PayloadError>> {
     let mut total = 0usize;
-    payload.map(move |chunk| {
+    body.map(move |chunk| {
         let chunk = chunk?;
         total = total.saturating_add(chunk.len());
         if total > BODY_LIMIT {
@@ -265,6 +284,12 @@ async fn read_body(
     Ok(collected)
 }
 
+fn unsupported_type() -> MalformedParams {
+    MalformedParams::new(
+        "the body must be application/x-www-form-urlencoded or multipart/form-data",
+    )
+}
+
 fn too_large() -> MalformedParams {
     MalformedParams {
         status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -273,11 +298,11 @@ fn too_large() -> MalformedParams {
 }
 
 async fn read_multipart(
-    req: &HttpRequest,
+    headers: &HeaderMap,
     body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
 ) -> Result<Params, MalformedParams> {
     let malformed = || MalformedParams::new("the multipart/form-data body is malformed");
-    let mut multipart = Multipart::new(req.headers(), body);
+    let mut multipart = Multipart::new(headers, body);
     let mut pairs = Vec::new();
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|_| malformed())?;
