@@ -17,6 +17,7 @@ mod client_credentials;
 mod clients;
 mod concurrency;
 mod end_session;
+mod fuzz;
 mod headers;
 mod health;
 mod interop_oauth2;

@@ -4,6 +4,7 @@ pub mod fixtures;
 pub mod html;
 pub mod id_token;
 pub mod pkce;
+pub mod raw_http;
 
 use std::collections::HashMap;
 use std::sync::Arc;
