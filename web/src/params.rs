@@ -14,9 +14,11 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::future::Future as _;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::rc::Rc;
+use std::task::Poll;
 
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
@@ -297,11 +299,38 @@ fn too_large() -> MalformedParams {
     }
 }
 
+/// Reads the text fields of a multipart body. The multipart parser can wait for more of a
+/// body that has already ended (one cut short just after a CR), so waiting once the whole
+/// body has arrived means the body is malformed.
 async fn read_multipart(
     headers: &HeaderMap,
     body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
 ) -> Result<Params, MalformedParams> {
-    let malformed = || MalformedParams::new("the multipart/form-data body is malformed");
+    let ended = Rc::new(Cell::new(false));
+    let end_marker = {
+        let ended = Rc::clone(&ended);
+        futures_util::stream::poll_fn(move |_| {
+            ended.set(true);
+            Poll::<Option<Result<Bytes, PayloadError>>>::Ready(None)
+        })
+    };
+    let mut fields = std::pin::pin!(multipart_fields(headers, body.chain(end_marker)));
+    std::future::poll_fn(|cx| match fields.as_mut().poll(cx) {
+        Poll::Pending if ended.get() => Poll::Ready(Err(malformed_multipart())),
+        answer => answer,
+    })
+    .await
+}
+
+fn malformed_multipart() -> MalformedParams {
+    MalformedParams::new("the multipart/form-data body is malformed")
+}
+
+async fn multipart_fields(
+    headers: &HeaderMap,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
+) -> Result<Params, MalformedParams> {
+    let malformed = malformed_multipart;
     let mut multipart = Multipart::new(headers, body);
     let mut pairs = Vec::new();
     while let Some(field) = multipart.next().await {
@@ -331,6 +360,7 @@ async fn read_multipart(
 mod tests {
     use actix_web::http::StatusCode;
     use actix_web::test::TestRequest;
+    use futures_util::FutureExt as _;
 
     use super::*;
 
@@ -386,6 +416,19 @@ mod tests {
         for request in cases {
             assert!(read(request).await.is_err());
         }
+    }
+
+    #[actix_web::test]
+    async fn a_multipart_body_cut_short_after_a_cr_is_malformed_at_once() {
+        let cut = "--XyZ\r\nContent-Disposition: form-data; name=\"scope\"\r\n\r\nopenid--\r\n";
+
+        let error = read(multipart(cut)).await.unwrap_err();
+
+        assert_eq!(error.status, StatusCode::BAD_REQUEST, "{error}");
+        let decoded = decode_body("multipart/form-data; boundary=XyZ", cut.as_bytes())
+            .now_or_never()
+            .expect("a body in memory is decoded without waiting");
+        assert_eq!(decoded.unwrap_err().status, StatusCode::BAD_REQUEST);
     }
 
     #[actix_web::test]
