@@ -2,8 +2,9 @@
 //! odd bytes and escapes, garbage `Content-Type`, `Authorization` and cookies, huge header
 //! values, random bytes, almost-valid OAuth forms, truncated multipart and JSON garbage as
 //! bodies, and (over a bare connection) invalid request lines, header bytes and framing.
-//! No answer may be 5xx and no server thread may panic; the server still answers
-//! `/healthz` afterwards and its memory stays bounded.
+//! No answer may be 5xx, a complete request is never left waiting for 408, and no server
+//! thread may panic; the server still answers `/healthz` afterwards and its memory stays
+//! bounded.
 //!
 //! The requests come from a seeded generator: the seed is printed, and
 //! `TESSERA_FUZZ_SEED=<seed>` replays the same requests; `TESSERA_FUZZ_REQUESTS=<count>`
@@ -186,8 +187,9 @@ enum Exchange {
         body: Vec<u8>,
         signed_in: bool,
     },
-    /// Sent as these bytes over a bare connection.
-    Raw(Vec<u8>),
+    /// Sent as these bytes over a bare connection; `complete` unless the head or body
+    /// deliberately stops short (then the server may answer 408 once its timeout passes).
+    Raw { bytes: Vec<u8>, complete: bool },
 }
 
 /// A request before it is framed.
@@ -273,10 +275,10 @@ impl Generator<'_> {
                 exchange,
             },
             None => {
-                let (bytes, framing) = self.raw(&parts);
+                let (bytes, framing, complete) = self.raw(&parts);
                 Case {
                     description: format!("[raw, framing {framing}] {description}"),
-                    exchange: Exchange::Raw(bytes),
+                    exchange: Exchange::Raw { bytes, complete },
                 }
             }
         }
@@ -498,6 +500,7 @@ impl Generator<'_> {
             body.extend(self.bytes(100));
             body.extend_from_slice(b"\r\n");
         }
+        let mut value_ends = Vec::new();
         let fields = if self.chance(5) {
             70
         } else {
@@ -528,12 +531,23 @@ impl Generator<'_> {
             } else {
                 body.extend_from_slice(value.as_bytes());
             }
+            value_ends.push(body.len());
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        if self.chance(40) {
-            let cut = self.rng.gen_range(0..=body.len());
-            body.truncate(cut);
+        match self.rng.gen_range(0..10) {
+            0..=2 => {
+                let cut = self.rng.gen_range(0..=body.len());
+                body.truncate(cut);
+            }
+            3 | 4 => {
+                // Cut within the line break after a value, where a parser has to look
+                // ahead for the boundary.
+                if let Some(&at) = value_ends.choose(&mut self.rng) {
+                    body.truncate(at + self.rng.gen_range(1..=3));
+                }
+            }
+            _ => {}
         }
         (body, boundary)
     }
@@ -554,8 +568,8 @@ impl Generator<'_> {
 
     /// The request as bytes, its framing sometimes broken (bad request lines, header lines
     /// without a colon or with forbidden bytes, conflicting or false lengths, bad chunks),
-    /// and the framing it got.
-    fn raw(&mut self, parts: &Parts) -> (Vec<u8>, String) {
+    /// the framing it got, and whether the request is complete.
+    fn raw(&mut self, parts: &Parts) -> (Vec<u8>, String, bool) {
         let mut head = Vec::new();
         let version = if self.chance(90) {
             "HTTP/1.1"
@@ -583,6 +597,7 @@ impl Generator<'_> {
         }
         let length = parts.body.len();
         let mut body = parts.body.clone();
+        let mut complete = true;
         let framing: &[u8] = match self.rng.gen_range(0..20) {
             0 => b"no colon in this line\r\n",
             1 => b"Bad Name: x\r\n",
@@ -606,10 +621,17 @@ impl Generator<'_> {
             }
             8 => b"Content-Length: -1\r\n",
             9 => b"Content-Length: abc\r\n",
-            10 => b"Transfer-Encoding: gzip, chunked\r\n",
+            10 => {
+                complete = false;
+                b"Transfer-Encoding: gzip, chunked\r\n"
+            }
             // Declares more than it sends: answered 408 once the request timeout passes.
-            11 if self.chance(25) => &format!("Content-Length: {}\r\n", length + 10).into_bytes(),
+            11 if self.chance(25) => {
+                complete = false;
+                &format!("Content-Length: {}\r\n", length + 10).into_bytes()
+            }
             12 => {
+                complete = false;
                 head = self.bytes(200);
                 b""
             }
@@ -623,7 +645,7 @@ impl Generator<'_> {
         };
         head.extend_from_slice(b"\r\n");
         head.extend_from_slice(&body);
-        (head, description)
+        (head, description, complete)
     }
 }
 
@@ -703,6 +725,14 @@ fn describe(parts: &Parts) -> String {
     )
 }
 
+/// Whether the whole request is sent, so that the server has no reason to wait (408).
+fn complete(exchange: &Exchange) -> bool {
+    match exchange {
+        Exchange::Client { .. } => true,
+        Exchange::Raw { complete, .. } => *complete,
+    }
+}
+
 /// What the server made of one request.
 enum Outcome {
     Status(u16),
@@ -737,7 +767,7 @@ async fn send(
                 Err(error) => Outcome::NoAnswer(format!("{error:?}")),
             }
         }
-        Exchange::Raw(bytes) => {
+        Exchange::Raw { bytes, .. } => {
             let Ok(mut stream) = TcpStream::connect(authority).await else {
                 return Outcome::NoAnswer("connect failed".into());
             };
@@ -853,12 +883,18 @@ both_backends!(
                 Outcome::Status(status) if *status >= 500 => {
                     offending.push(format!("#{i} got {status}: {}", case.description));
                 }
+                Outcome::Status(408) if complete(&case.exchange) => {
+                    offending.push(format!(
+                        "#{i} got 408 for a complete request: {}",
+                        case.description
+                    ));
+                }
                 Outcome::Status(_) => {}
                 Outcome::NoAnswer(why) => {
                     unanswered += 1;
                     let well_formed = match &case.exchange {
                         Exchange::Client { body, .. } => body.len() <= BODY_LIMIT,
-                        Exchange::Raw(_) => false,
+                        Exchange::Raw { .. } => false,
                     };
                     if well_formed {
                         offending.push(format!("#{i} got no answer ({why}): {}", case.description));
