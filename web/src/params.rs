@@ -14,11 +14,9 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::future::Future as _;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::rc::Rc;
-use std::task::Poll;
 
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
@@ -26,9 +24,9 @@ use actix_web::error::PayloadError;
 use actix_web::http::header::{HeaderMap, HeaderValue};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::web::{Bytes, Data};
-use actix_web::{FromRequest, HttpRequest, ResponseError};
+use actix_web::{mime, FromRequest, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
 use tessera_domain::params::decode_form_component;
 use tessera_domain::{OAuthError, Params};
 
@@ -299,27 +297,40 @@ fn too_large() -> MalformedParams {
     }
 }
 
-/// Reads the text fields of a multipart body. The multipart parser can wait for more of a
-/// body that has already ended (one cut short just after a CR), so waiting once the whole
-/// body has arrived means the body is malformed.
+/// Reads the text fields of a multipart body, read whole first (it is at most
+/// [`BODY_LIMIT`]). The multipart parser sees it from the first delimiter line on, as the
+/// preamble is to be ignored (RFC 2046 §5.1.1) and the parser panics on some short preamble
+/// lines; and as the whole body is in memory, it never needs to wait: a parser waiting for
+/// more (of a body cut short just after a CR) means the body is malformed.
 async fn read_multipart(
     headers: &HeaderMap,
-    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>>,
 ) -> Result<Params, MalformedParams> {
-    let ended = Rc::new(Cell::new(false));
-    let end_marker = {
-        let ended = Rc::clone(&ended);
-        futures_util::stream::poll_fn(move |_| {
-            ended.set(true);
-            Poll::<Option<Result<Bytes, PayloadError>>>::Ready(None)
-        })
-    };
-    let mut fields = std::pin::pin!(multipart_fields(headers, body.chain(end_marker)));
-    std::future::poll_fn(|cx| match fields.as_mut().poll(cx) {
-        Poll::Pending if ended.get() => Poll::Ready(Err(malformed_multipart())),
-        answer => answer,
-    })
-    .await
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<mime::Mime>().ok())
+        .and_then(|mime| Some(mime.get_param(mime::BOUNDARY)?.as_str().to_owned()))
+        .ok_or_else(malformed_multipart)?;
+    let body = read_body(body).await?;
+    let start = first_delimiter(&body, &boundary).ok_or_else(malformed_multipart)?;
+    let parts = futures_util::stream::iter([Ok(Bytes::from(body).slice(start..))]);
+    multipart_fields(headers, parts)
+        .now_or_never()
+        .unwrap_or_else(|| Err(malformed_multipart()))
+}
+
+/// Where the first delimiter line, `--boundary` CRLF, starts: at the start of the body or
+/// right after a CRLF.
+fn first_delimiter(body: &[u8], boundary: &str) -> Option<usize> {
+    let line = format!("--{boundary}\r\n");
+    if body.starts_with(line.as_bytes()) {
+        return Some(0);
+    }
+    let delimiter = format!("\r\n{line}");
+    body.windows(delimiter.len())
+        .position(|window| window == delimiter.as_bytes())
+        .map(|at| at + 2)
 }
 
 fn malformed_multipart() -> MalformedParams {
@@ -360,7 +371,6 @@ async fn multipart_fields(
 mod tests {
     use actix_web::http::StatusCode;
     use actix_web::test::TestRequest;
-    use futures_util::FutureExt as _;
 
     use super::*;
 
@@ -429,6 +439,30 @@ mod tests {
             .now_or_never()
             .expect("a body in memory is decoded without waiting");
         assert_eq!(decoded.unwrap_err().status, StatusCode::BAD_REQUEST);
+    }
+
+    #[actix_web::test]
+    async fn short_preamble_lines_are_skipped_not_read_by_the_multipart_parser() {
+        let field = "Content-Disposition: form-data; name=\"scope\"\r\n\r\nopenid\r\n";
+        for (boundary, preamble) in [
+            ("XyZ", "--\n\r\n"),
+            ("a", "\n\r\n"),
+            ("XyZ", "x\n--\n--\r\n"),
+        ] {
+            let body = format!("{preamble}--{boundary}\r\n{field}--{boundary}--\r\n");
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+
+            let params = decode_body(&content_type, body.as_bytes()).await.unwrap();
+
+            assert_eq!(params.single("scope").unwrap(), Some("openid"), "{body:?}");
+        }
+        for (boundary, preamble) in [("XyZ", "--\n"), ("a", "\n")] {
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            let error = decode_body(&content_type, preamble.as_bytes())
+                .await
+                .unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_REQUEST, "{preamble:?}");
+        }
     }
 
     #[actix_web::test]
