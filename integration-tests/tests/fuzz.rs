@@ -489,15 +489,22 @@ impl Generator<'_> {
 
     /// Text fields, maybe a file, maybe too many, maybe cut short; and its boundary.
     fn multipart_body(&mut self) -> (Vec<u8>, String) {
-        let boundary = match self.rng.gen_range(0..4) {
+        let boundary = match self.rng.gen_range(0..5) {
             0 => "XyZ".to_owned(),
-            1 => "----formdata-boundary-1234567890".to_owned(),
-            2 => "-".repeat(self.rng.gen_range(1..70)),
+            1 => "a".to_owned(),
+            2 => "----formdata-boundary-1234567890".to_owned(),
+            3 => "-".repeat(self.rng.gen_range(1..70)),
             _ => format!("b{}", self.rng.gen::<u32>()),
         };
         let mut body = Vec::new();
-        if self.chance(10) {
-            body.extend(self.bytes(100));
+        if self.chance(15) {
+            // A preamble, which the server ignores: random bytes or short lines.
+            let preamble = match self.rng.gen_range(0..3) {
+                0 => self.bytes(100),
+                1 => b"--\n".to_vec(),
+                _ => b"\n-\n--\n\r".to_vec(),
+            };
+            body.extend(preamble);
             body.extend_from_slice(b"\r\n");
         }
         let mut value_ends = Vec::new();
