@@ -6,7 +6,7 @@ use base64::Engine as _;
 
 use crate::client::{AuthMethod, Client};
 use crate::error::{Error, ErrorCode, OAuthError};
-use crate::params::Params;
+use crate::params::{decode_form_component, Params};
 use crate::provider::Provider;
 use crate::store::Store;
 use crate::throttle::ThrottleKey;
@@ -42,19 +42,15 @@ impl ClientCredentials {
     }
 }
 
-/// RFC 6749 §2.3.1: Basic credentials are base64 of `urlencode(id):urlencode(secret)`.
+/// RFC 6749 §2.3.1: Basic credentials are base64 of `urlencode(id):urlencode(secret)`. Each
+/// side is decoded whole (a raw `&` or `=` is itself) and must be UTF-8 once decoded.
 fn decode_basic(encoded: &str) -> Result<(String, String), OAuthError> {
     let malformed = || OAuthError::invalid_client("malformed HTTP Basic credentials");
     let decoded = STANDARD.decode(encoded).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
-    let unescape = |text: &str| {
-        url::form_urlencoded::parse(format!("x={text}").as_bytes())
-            .next()
-            .map(|(_, value)| value.into_owned())
-            .unwrap_or_default()
-    };
-    Ok((unescape(id), unescape(secret)))
+    let unescape = |text: &str| decode_form_component(text.as_bytes()).ok_or_else(malformed);
+    Ok((unescape(id)?, unescape(secret)?))
 }
 
 impl<S: Store> Provider<S> {
@@ -146,8 +142,20 @@ mod tests {
     }
 
     #[test]
+    fn unescaped_ampersands_are_kept_and_invalid_utf8_escapes_refused() {
+        let header = format!("Basic {}", STANDARD.encode("a&b=c:s&t"));
+        let credentials =
+            ClientCredentials::from_request(Some(&header), &Params::default()).unwrap();
+        assert_eq!(
+            credentials.basic,
+            Some(("a&b=c".to_owned(), "s&t".to_owned()))
+        );
+    }
+
+    #[test]
     fn malformed_basic_credentials_are_invalid_client() {
-        for header in ["Basic !!!", "Basic aGVsbG8="] {
+        let invalid_utf8 = format!("Basic {}", STANDARD.encode("id:%FF"));
+        for header in ["Basic !!!", "Basic aGVsbG8=", invalid_utf8.as_str()] {
             let error =
                 ClientCredentials::from_request(Some(header), &Params::default()).unwrap_err();
             assert_eq!(error.code, crate::ErrorCode::InvalidClient, "{header}");

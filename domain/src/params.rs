@@ -1,5 +1,6 @@
 //! Request parameters as received (query string or form body), read with RFC 6749 §3.1's rule
-//! that no parameter may be sent twice.
+//! that no parameter may be sent twice, and the strict decoding of one form-encoded name or
+//! value.
 
 use crate::error::OAuthError;
 
@@ -48,6 +49,17 @@ impl Params {
     }
 }
 
+/// Decodes one `application/x-www-form-urlencoded` name or value: `+` is a space, `%XX` a
+/// byte, anything else itself. `None` when the bytes are not UTF-8 once decoded (refused
+/// rather than replaced, so values round-trip byte for byte).
+pub fn decode_form_component(part: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = part
+        .iter()
+        .map(|&byte| if byte == b'+' { b' ' } else { byte })
+        .collect();
+    String::from_utf8(percent_encoding::percent_decode(&spaced).collect()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +87,16 @@ mod tests {
         assert_eq!(params.single("state").unwrap(), None);
         assert_eq!(params.required("code").unwrap(), "x");
         assert!(params.required("state").is_err());
+    }
+
+    #[test]
+    fn form_components_decode_plus_and_escapes_and_refuse_invalid_utf8() {
+        assert_eq!(
+            decode_form_component(b"a+b%2B%26c%C3%A9&=").as_deref(),
+            Some("a b+&c\u{e9}&=")
+        );
+        assert_eq!(decode_form_component(b"100%").as_deref(), Some("100%"));
+        assert_eq!(decode_form_component(b"%FF"), None);
+        assert_eq!(decode_form_component(b"\xc3"), None);
     }
 }

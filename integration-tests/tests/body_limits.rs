@@ -5,15 +5,11 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
+use crate::helpers::raw_http::{authority, read_answer, resident_kib};
 use crate::helpers::{both_backends, spawn_app, spawn_app_with, TestApp};
-
-/// `host:port` of the app.
-fn authority(app: &TestApp) -> String {
-    app.address.trim_start_matches("http://").to_owned()
-}
 
 /// Sends `head` and then `body` in 16 KiB chunks over a raw connection (writes that fail
 /// because the server already answered and closed are fine), and returns the status and
@@ -27,52 +23,6 @@ async fn raw_exchange(app: &TestApp, head: &str, body: &[u8]) -> (u16, String) {
         }
     }
     read_answer(&mut stream).await
-}
-
-/// Reads one answer: its head, then as much body as its `Content-Length` says.
-async fn read_answer(stream: &mut TcpStream) -> (u16, String) {
-    let mut answer = Vec::new();
-    let complete = |answer: &[u8]| {
-        let text = String::from_utf8_lossy(answer);
-        let Some((head, body)) = text.split_once("\r\n\r\n") else {
-            return false;
-        };
-        let length = head
-            .lines()
-            .find_map(|line| {
-                let (name, value) = line.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse::<usize>().ok())?
-            })
-            .unwrap_or(0);
-        body.len() >= length
-    };
-    let read = async {
-        let mut buffer = [0u8; 4096];
-        while !complete(&answer) {
-            match stream.read(&mut buffer).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => answer.extend_from_slice(&buffer[..n]),
-            }
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(15), read).await;
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    (status, text)
-}
-
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .expect("/proc/self/status")
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-        .expect("VmRSS")
 }
 
 both_backends!(

@@ -18,6 +18,7 @@ mod clients;
 mod concurrency;
 mod end_session;
 mod faults;
+mod fuzz;
 mod headers;
 mod health;
 mod interop_oauth2;

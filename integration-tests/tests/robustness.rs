@@ -49,6 +49,9 @@ fn malformed_bodies() -> Vec<(&'static str, Vec<u8>)> {
         ("application/octet-stream", junk.clone()),
         ("application/x-www-form-urlencoded", junk.clone()),
         ("multipart/form-data; boundary=XYZ", junk),
+        // Short preamble lines, on which the multipart parser itself would panic.
+        ("multipart/form-data; boundary=XYZ", b"--\n".to_vec()),
+        ("multipart/form-data; boundary=a", b"\n--a\r\n".to_vec()),
         ("text/plain", Vec::new()),
     ]
 }

@@ -9,6 +9,8 @@
 //! One reader, [`read_params`], and one extractor, [`Form`], whose type parameter is the
 //! response a malformed request gets: [`FormParams`] answers RFC 6749 `invalid_request` JSON
 //! (the endpoints apps call), [`PageForm`] the HTML error page (the forms people submit).
+//! The decoders also work on bytes alone, without a request ([`parse_urlencoded`],
+//! [`decode_body`]), as the property tests and the `fuzz/` targets call them.
 
 use std::cell::Cell;
 use std::fmt;
@@ -19,11 +21,13 @@ use std::rc::Rc;
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
+use actix_web::http::header::{HeaderMap, HeaderValue};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::web::{Bytes, Data};
-use actix_web::{FromRequest, HttpRequest, ResponseError};
+use actix_web::{mime, FromRequest, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
-use futures_util::StreamExt as _;
+use futures_util::{FutureExt as _, StreamExt as _};
+use tessera_domain::params::decode_form_component;
 use tessera_domain::{OAuthError, Params};
 
 use crate::config::DEFAULT_REQUEST_TIMEOUT;
@@ -144,6 +148,21 @@ pub async fn read_params(req: &HttpRequest, payload: Payload) -> Result<Params, 
     } else {
         read_body_params(req, payload).await?
     };
+    refuse_nul(params)
+}
+
+/// Decodes a whole body that arrived with this `Content-Type` as [`read_params`] decodes
+/// the body of a `POST`: url-encoded or multipart text fields, at most [`BODY_LIMIT`] bytes
+/// (413 beyond) and [`MULTIPART_FIELD_LIMIT`] fields, UTF-8, no NUL character.
+pub async fn decode_body(content_type: &str, body: &[u8]) -> Result<Params, MalformedParams> {
+    let value = HeaderValue::from_bytes(content_type.as_bytes()).map_err(|_| unsupported_type())?;
+    let headers = HeaderMap::from_iter([(header::CONTENT_TYPE, value)]);
+    let body = Bytes::copy_from_slice(body);
+    let params = decode_by_type(&headers, futures_util::stream::iter([Ok(body)])).await?;
+    refuse_nul(params)
+}
+
+fn refuse_nul(params: Params) -> Result<Params, MalformedParams> {
     let has_nul = |text: &str| text.contains('\0');
     if params
         .pairs()
@@ -173,7 +192,7 @@ async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params,
         })
         .to_std()
         .unwrap_or(std::time::Duration::from_secs(10));
-    actix_web::rt::time::timeout(timeout, read_body_by_type(req, payload))
+    actix_web::rt::time::timeout(timeout, decode_by_type(req.headers(), payload))
         .await
         .unwrap_or_else(|_| {
             Err(MalformedParams {
@@ -183,9 +202,12 @@ async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params,
         })
 }
 
-async fn read_body_by_type(req: &HttpRequest, payload: Payload) -> Result<Params, MalformedParams> {
-    let content_type = req
-        .headers()
+/// Decodes a body by its `Content-Type` (url-encoded when absent), within [`BODY_LIMIT`].
+async fn decode_by_type(
+    headers: &HeaderMap,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
+) -> Result<Params, MalformedParams> {
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|value| value.to_str().unwrap_or("invalid"))
         .unwrap_or("application/x-www-form-urlencoded");
@@ -196,15 +218,13 @@ async fn read_body_by_type(req: &HttpRequest, payload: Payload) -> Result<Params
         .trim()
         .to_ascii_lowercase();
     let exceeded = Rc::new(Cell::new(false));
-    let body = limited(payload, Rc::clone(&exceeded));
+    let body = limited(body, Rc::clone(&exceeded));
     let params = match essence.as_str() {
         "application/x-www-form-urlencoded" => read_body(body)
             .await
             .and_then(|body| parse_urlencoded(&body)),
-        "multipart/form-data" => read_multipart(req, body).await,
-        _ => Err(MalformedParams::new(
-            "the body must be application/x-www-form-urlencoded or multipart/form-data",
-        )),
+        "multipart/form-data" => read_multipart(headers, body).await,
+        _ => Err(unsupported_type()),
     };
     if exceeded.get() {
         return Err(too_large());
@@ -215,11 +235,11 @@ async fn read_body_by_type(req: &HttpRequest, payload: Payload) -> Result<Params
 /// The body, failing (and setting `exceeded`) as soon as more than [`BODY_LIMIT`] bytes have
 /// arrived in total, whatever reads it.
 fn limited(
-    payload: Payload,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>>,
     exceeded: Rc<Cell<bool>>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, PayloadError>> {
     let mut total = 0usize;
-    payload.map(move |chunk| {
+    body.map(move |chunk| {
         let chunk = chunk?;
         total = total.saturating_add(chunk.len());
         if total > BODY_LIMIT {
@@ -233,14 +253,9 @@ fn limited(
 /// Parses `a=b&c=d`; every name and value must be UTF-8 once percent-decoded (`%FF` is
 /// refused rather than replaced, so values such as `state` round-trip byte for byte).
 pub fn parse_urlencoded(bytes: &[u8]) -> Result<Params, MalformedParams> {
-    let invalid = || MalformedParams::new("the parameters are not valid UTF-8");
-    let decode = |part: &[u8]| -> Result<String, MalformedParams> {
-        let spaced: Vec<u8> = part
-            .iter()
-            .map(|&byte| if byte == b'+' { b' ' } else { byte })
-            .collect();
-        let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-        String::from_utf8(decoded).map_err(|_| invalid())
+    let decode = |part: &[u8]| {
+        decode_form_component(part)
+            .ok_or_else(|| MalformedParams::new("the parameters are not valid UTF-8"))
     };
     let mut pairs = Vec::new();
     for pair in bytes.split(|&byte| byte == b'&') {
@@ -269,6 +284,12 @@ async fn read_body(
     Ok(collected)
 }
 
+fn unsupported_type() -> MalformedParams {
+    MalformedParams::new(
+        "the body must be application/x-www-form-urlencoded or multipart/form-data",
+    )
+}
+
 fn too_large() -> MalformedParams {
     MalformedParams {
         status: StatusCode::PAYLOAD_TOO_LARGE,
@@ -276,12 +297,52 @@ fn too_large() -> MalformedParams {
     }
 }
 
+/// Reads the text fields of a multipart body, read whole first (it is at most
+/// [`BODY_LIMIT`]). The multipart parser sees it from the first delimiter line on, as the
+/// preamble is to be ignored (RFC 2046 §5.1.1) and the parser panics on some short preamble
+/// lines; and as the whole body is in memory, it never needs to wait: a parser waiting for
+/// more (of a body cut short just after a CR) means the body is malformed.
 async fn read_multipart(
-    req: &HttpRequest,
+    headers: &HeaderMap,
+    body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>>,
+) -> Result<Params, MalformedParams> {
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<mime::Mime>().ok())
+        .and_then(|mime| Some(mime.get_param(mime::BOUNDARY)?.as_str().to_owned()))
+        .ok_or_else(malformed_multipart)?;
+    let body = read_body(body).await?;
+    let start = first_delimiter(&body, &boundary).ok_or_else(malformed_multipart)?;
+    let parts = futures_util::stream::iter([Ok(Bytes::from(body).slice(start..))]);
+    multipart_fields(headers, parts)
+        .now_or_never()
+        .unwrap_or_else(|| Err(malformed_multipart()))
+}
+
+/// Where the first delimiter line, `--boundary` CRLF, starts: at the start of the body or
+/// right after a CRLF.
+fn first_delimiter(body: &[u8], boundary: &str) -> Option<usize> {
+    let line = format!("--{boundary}\r\n");
+    if body.starts_with(line.as_bytes()) {
+        return Some(0);
+    }
+    let delimiter = format!("\r\n{line}");
+    body.windows(delimiter.len())
+        .position(|window| window == delimiter.as_bytes())
+        .map(|at| at + 2)
+}
+
+fn malformed_multipart() -> MalformedParams {
+    MalformedParams::new("the multipart/form-data body is malformed")
+}
+
+async fn multipart_fields(
+    headers: &HeaderMap,
     body: impl futures_util::Stream<Item = Result<Bytes, PayloadError>> + 'static,
 ) -> Result<Params, MalformedParams> {
-    let malformed = || MalformedParams::new("the multipart/form-data body is malformed");
-    let mut multipart = Multipart::new(req.headers(), body);
+    let malformed = malformed_multipart;
+    let mut multipart = Multipart::new(headers, body);
     let mut pairs = Vec::new();
     while let Some(field) = multipart.next().await {
         let mut field = field.map_err(|_| malformed())?;
@@ -364,6 +425,43 @@ mod tests {
         ];
         for request in cases {
             assert!(read(request).await.is_err());
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_multipart_body_cut_short_after_a_cr_is_malformed_at_once() {
+        let cut = "--XyZ\r\nContent-Disposition: form-data; name=\"scope\"\r\n\r\nopenid--\r\n";
+
+        let error = read(multipart(cut)).await.unwrap_err();
+
+        assert_eq!(error.status, StatusCode::BAD_REQUEST, "{error}");
+        let decoded = decode_body("multipart/form-data; boundary=XyZ", cut.as_bytes())
+            .now_or_never()
+            .expect("a body in memory is decoded without waiting");
+        assert_eq!(decoded.unwrap_err().status, StatusCode::BAD_REQUEST);
+    }
+
+    #[actix_web::test]
+    async fn short_preamble_lines_are_skipped_not_read_by_the_multipart_parser() {
+        let field = "Content-Disposition: form-data; name=\"scope\"\r\n\r\nopenid\r\n";
+        for (boundary, preamble) in [
+            ("XyZ", "--\n\r\n"),
+            ("a", "\n\r\n"),
+            ("XyZ", "x\n--\n--\r\n"),
+        ] {
+            let body = format!("{preamble}--{boundary}\r\n{field}--{boundary}--\r\n");
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+
+            let params = decode_body(&content_type, body.as_bytes()).await.unwrap();
+
+            assert_eq!(params.single("scope").unwrap(), Some("openid"), "{body:?}");
+        }
+        for (boundary, preamble) in [("XyZ", "--\n"), ("a", "\n")] {
+            let content_type = format!("multipart/form-data; boundary={boundary}");
+            let error = decode_body(&content_type, preamble.as_bytes())
+                .await
+                .unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_REQUEST, "{preamble:?}");
         }
     }
 

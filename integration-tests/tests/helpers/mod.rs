@@ -7,6 +7,7 @@ pub mod html;
 pub mod id_token;
 pub mod log_capture;
 pub mod pkce;
+pub mod raw_http;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -231,7 +232,12 @@ impl TestApp {
     /// (instead of this server's own extra settings), on the system clock.
     pub async fn another_process_with(&self, env: &[(&str, &str)]) -> TestApp {
         let db = Arc::clone(&self.running.db);
-        start(Arc::new(test_config(&db.url(), env)), db, Arc::new(SystemClock)).await
+        start(
+            Arc::new(test_config(&db.url(), env)),
+            db,
+            Arc::new(SystemClock),
+        )
+        .await
     }
 
     /// `GET path` from a browser whose only cookie is the session cookie `value` (a fresh
