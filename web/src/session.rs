@@ -4,7 +4,7 @@
 //!
 //! The cookie names a recorded session ([`tessera_domain::browser_session`]): the user is
 //! signed in only while that record is live, so signing out ends the session on every
-//! process ([`crate::routes::current_user`] checks it). The cookie also carries the sign-in
+//! process (`current_user` in the routes checks it). The cookie also carries the sign-in
 //! time and counts as signed out once it is older than `TESSERA_SESSION_TTL`
 //! ([`Policy::session_ttl`](tessera_domain::Policy::session_ttl)); see [`is_fresh`].
 
