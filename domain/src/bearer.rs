@@ -23,11 +23,22 @@ impl<S: Store> Provider<S> {
         access_token: &str,
         required_scope: &str,
     ) -> Result<Token, Error> {
+        self.bearer_and_user(access_token, required_scope)
+            .map(|(token, _)| token)
+    }
+
+    /// The active access token behind `access_token`, if it carries `required_scope`, with
+    /// its user (when it has one): one read of the store.
+    fn bearer_and_user(
+        &self,
+        access_token: &str,
+        required_scope: &str,
+    ) -> Result<(Token, Option<User>), Error> {
         let now = self.now();
-        let token = self
+        let (token, user) = self
             .store
-            .find_token(&TokenDigest::of(access_token))?
-            .filter(|token| token.kind == TokenKind::Access && token.is_active(now))
+            .find_token_and_user(&TokenDigest::of(access_token))?
+            .filter(|(token, _)| token.kind == TokenKind::Access && token.is_active(now))
             .ok_or_else(|| {
                 OAuthError::new(
                     ErrorCode::InvalidToken,
@@ -37,7 +48,7 @@ impl<S: Store> Provider<S> {
         if !token.scope.contains(required_scope) {
             return Err(insufficient_scope(required_scope).into());
         }
-        Ok(token)
+        Ok((token, user))
     }
 
     /// The user an access token acts for, if it carries `required_scope`. A token with no
@@ -54,11 +65,7 @@ impl<S: Store> Provider<S> {
         access_token: &str,
         required_scope: &str,
     ) -> Result<(Token, User), Error> {
-        let token = self.authenticate_bearer(access_token, required_scope)?;
-        let user = match token.user_id {
-            Some(id) => self.store.find_user(id)?,
-            None => None,
-        };
+        let (token, user) = self.bearer_and_user(access_token, required_scope)?;
         let user = user.ok_or_else(|| insufficient_scope(required_scope))?;
         Ok((token, user))
     }

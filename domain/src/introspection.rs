@@ -102,19 +102,17 @@ impl<S: Store> Provider<S> {
         let presented = params.required("token")?;
         params.single("token_type_hint")?;
         let now = self.now();
-        let Some(token) = self
+        let Some((token, user)) = self
             .store
-            .find_token(&TokenDigest::of(presented))?
-            .filter(|token| token.client_id == client.id && token.is_active(now))
+            .find_token_and_user(&TokenDigest::of(presented))?
+            .filter(|(token, _)| token.client_id == client.id && token.is_active(now))
         else {
             return Ok(Introspection::Inactive);
         };
-        let (sub, username) = match token.user_id {
-            Some(id) => match self.store.find_user(id)? {
-                Some(user) => (Some(user.id.to_string()), Some(user.username)),
-                None => return Ok(Introspection::Inactive),
-            },
-            None => (None, None),
+        let (sub, username) = match (token.user_id, user) {
+            (Some(_), Some(user)) => (Some(user.id.to_string()), Some(user.username)),
+            (Some(_), None) => return Ok(Introspection::Inactive),
+            (None, _) => (None, None),
         };
         Ok(Introspection::Active(describe(
             &token,

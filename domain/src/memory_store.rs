@@ -198,6 +198,25 @@ impl AuthorizationStore for MemoryStore {
         Ok(())
     }
 
+    fn insert_authorization_with_tokens(
+        &self,
+        authorization: &Authorization,
+        tokens: &[Token],
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.authorizations.contains_key(&authorization.id) {
+            return Err(StoreError::Conflict);
+        }
+        tables
+            .authorizations
+            .insert(authorization.id, (authorization.clone(), None));
+        let inserted = tables.insert_tokens(tokens);
+        if inserted.is_err() {
+            tables.authorizations.remove(&authorization.id);
+        }
+        inserted
+    }
+
     fn find_authorization(&self, id: AuthorizationId) -> Result<Option<Authorization>, StoreError> {
         Ok(self
             .tables()
@@ -271,6 +290,19 @@ impl TokenStore for MemoryStore {
             .tokens
             .get(digest)
             .map(|token| tables.with_family_revocation(token)))
+    }
+
+    fn find_token_and_user(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(Token, Option<User>)>, StoreError> {
+        let tables = self.tables();
+        Ok(tables.tokens.get(digest).map(|token| {
+            let user = token
+                .user_id
+                .and_then(|id| tables.users.iter().find(|user| user.id == id).cloned());
+            (tables.with_family_revocation(token), user)
+        }))
     }
 
     fn claim_refresh_token(

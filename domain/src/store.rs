@@ -53,6 +53,12 @@ pub trait ClientStore: Send + Sync {
 pub trait AuthorizationStore: Send + Sync {
     /// Adds an authorization.
     fn insert_authorization(&self, authorization: &Authorization) -> Result<(), StoreError>;
+    /// Adds an authorization and the first tokens issued under it, all or none.
+    fn insert_authorization_with_tokens(
+        &self,
+        authorization: &Authorization,
+        tokens: &[Token],
+    ) -> Result<(), StoreError>;
     /// The authorization with this id, revoked or not.
     fn find_authorization(&self, id: AuthorizationId) -> Result<Option<Authorization>, StoreError>;
     /// Revokes an authorization and so every token issued under it, now and later.
@@ -87,6 +93,12 @@ pub trait TokenStore: Send + Sync {
     /// The token with this digest; `revoked_at` is set when the token or its authorization
     /// was revoked.
     fn find_token(&self, digest: &TokenDigest) -> Result<Option<Token>, StoreError>;
+    /// [`Self::find_token`] and, in the same read, the token's user: `None` when the token
+    /// acts for no user or its user is gone.
+    fn find_token_and_user(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(Token, Option<User>)>, StoreError>;
     /// In one transaction: marks a refresh token rotated if it is unrotated, unrevoked and
     /// unexpired and its authorization unrevoked, and stores `tokens` with it (all or none).
     /// Of any number of concurrent calls at most one gets [`Claim::Won`]; if storage fails,

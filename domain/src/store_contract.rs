@@ -24,11 +24,15 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 12] = [
+pub const CHECKS: [(&str, Check); 13] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
         tokens_are_stored_all_or_none,
+    ),
+    (
+        "a_token_is_found_with_its_user",
+        a_token_is_found_with_its_user,
     ),
     ("a_code_is_claimed_once", a_code_is_claimed_once),
     (
@@ -152,14 +156,71 @@ pub fn duplicates_are_conflicts(store: &dyn Store) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A batch with a taken digest stores nothing of the batch.
+/// A batch with a taken digest stores nothing of the batch; nor does a new family whose
+/// first tokens include one, while a new family with fresh tokens stores them all.
 pub fn tokens_are_stored_all_or_none(store: &dyn Store) -> Result<(), StoreError> {
-    let (_, _, family) = seed(store, "alice")?;
+    let (user, client, family) = seed(store, "alice")?;
     let existing = token(TokenKind::Access, &family);
     store.insert_tokens(std::slice::from_ref(&existing))?;
     let fresh = token(TokenKind::Refresh, &family);
-    assert!(store.insert_tokens(&[fresh.clone(), existing]).is_err());
+    assert!(store
+        .insert_tokens(&[fresh.clone(), existing.clone()])
+        .is_err());
     assert_eq!(store.find_token(&fresh.digest)?, None);
+
+    let second = Authorization::new(&client.id, Some(user.id), scope("openid"), t0());
+    let clashing = token(TokenKind::Access, &second);
+    let taken = Token {
+        authorization_id: second.id,
+        ..existing
+    };
+    assert!(store
+        .insert_authorization_with_tokens(&second, &[clashing.clone(), taken])
+        .is_err());
+    assert_eq!(store.find_authorization(second.id)?, None);
+    assert_eq!(store.find_token(&clashing.digest)?, None);
+
+    let pair = [
+        token(TokenKind::Access, &second),
+        token(TokenKind::Refresh, &second),
+    ];
+    store.insert_authorization_with_tokens(&second, &pair)?;
+    assert_eq!(store.find_authorization(second.id)?, Some(second));
+    for stored in &pair {
+        assert_eq!(store.find_token(&stored.digest)?.as_ref(), Some(stored));
+    }
+    Ok(())
+}
+
+/// A token is found with its user, revoked with its family; one of client credentials has
+/// no user.
+pub fn a_token_is_found_with_its_user(store: &dyn Store) -> Result<(), StoreError> {
+    let (user, client, family) = seed(store, "alice")?;
+    let hers = token(TokenKind::Access, &family);
+    let machine = Authorization::new(&client.id, None, scope("openid"), t0());
+    let machines = token(TokenKind::Access, &machine);
+    store.insert_tokens(std::slice::from_ref(&hers))?;
+    store.insert_authorization_with_tokens(&machine, std::slice::from_ref(&machines))?;
+
+    assert_eq!(
+        store.find_token_and_user(&hers.digest)?,
+        Some((hers.clone(), Some(user)))
+    );
+    assert_eq!(
+        store.find_token_and_user(&machines.digest)?,
+        Some((machines, None))
+    );
+    assert_eq!(
+        store.find_token_and_user(&Secret::generate().digest())?,
+        None
+    );
+    let revoked_at = t0() + Duration::seconds(5);
+    store.revoke_authorization(family.id, revoked_at)?;
+    let found = store.find_token_and_user(&hers.digest)?;
+    assert_eq!(
+        found.and_then(|(token, _)| token.revoked_at),
+        Some(revoked_at)
+    );
     Ok(())
 }
 

@@ -154,8 +154,7 @@ impl<S: Store> Provider<S> {
             TokenRequest::ClientCredentials { scope } => {
                 let scope = Scope::requested_within(scope.as_deref(), &client.scope)?;
                 let authorization = Authorization::new(&client.id, None, scope, now);
-                self.store.insert_authorization(&authorization)?;
-                self.issue(&self.fresh_family(&authorization, client, false), now)
+                self.start_family(&authorization, client, false, now)
             }
         }
     }
@@ -217,18 +216,35 @@ impl<S: Store> Provider<S> {
     /// with the family's `auth_time` (and its `nonce`, on the code exchange).
     fn with_id_token(
         &self,
-        mut response: TokenResponse,
+        response: TokenResponse,
         client: &Client,
         family: AuthorizationId,
         with_nonce: bool,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
-        if !response.scope.split(' ').any(|scope| scope == OPENID_SCOPE) {
+        if !wants_id_token(&response) {
             return Ok(response);
         }
-        let Some(authorization) = self.store.find_authorization(family)? else {
+        match self.store.find_authorization(family)? {
+            Some(authorization) => {
+                self.with_id_token_of(response, client, &authorization, with_nonce, now)
+            }
+            None => Ok(response),
+        }
+    }
+
+    /// [`Self::with_id_token`] for a family already at hand.
+    fn with_id_token_of(
+        &self,
+        mut response: TokenResponse,
+        client: &Client,
+        authorization: &Authorization,
+        with_nonce: bool,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, Error> {
+        if !wants_id_token(&response) {
             return Ok(response);
-        };
+        }
         let Some(user_id) = authorization.user_id else {
             return Ok(response);
         };
@@ -393,13 +409,9 @@ impl<S: Store> Provider<S> {
             auth_time: Some(now),
             ..Authorization::new(&client.id, Some(user.id), scope, now)
         };
-        self.store.insert_authorization(&authorization)?;
         let with_refresh_token = client.allows_grant(GrantType::RefreshToken);
-        let response = self.issue(
-            &self.fresh_family(&authorization, client, with_refresh_token),
-            now,
-        )?;
-        self.with_id_token(response, client, authorization.id, false, now)
+        let response = self.start_family(&authorization, client, with_refresh_token, now)?;
+        self.with_id_token_of(response, client, &authorization, false, now)
     }
 
     /// The first tokens of a new family: the whole scope.
@@ -420,12 +432,28 @@ impl<S: Store> Provider<S> {
         }
     }
 
-    /// Mints tokens and stores them.
-    fn issue(&self, issue: &Issue<'_>, now: DateTime<Utc>) -> Result<TokenResponse, Error> {
-        let minted = self.issuer.mint(issue, now);
-        self.store.insert_tokens(&minted.tokens)?;
+    /// Starts a token family: mints its first tokens and stores them with `authorization`,
+    /// in one write.
+    fn start_family(
+        &self,
+        authorization: &Authorization,
+        client: &Client,
+        with_refresh_token: bool,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, Error> {
+        let minted = self.issuer.mint(
+            &self.fresh_family(authorization, client, with_refresh_token),
+            now,
+        );
+        self.store
+            .insert_authorization_with_tokens(authorization, &minted.tokens)?;
         Ok(minted.response)
     }
+}
+
+/// Whether a token response's scope asks for an ID token.
+fn wants_id_token(response: &TokenResponse) -> bool {
+    response.scope.split(' ').any(|scope| scope == OPENID_SCOPE)
 }
 
 /// RFC 6749 §4.1.3 and RFC 7636 §4.6: the token request must repeat the redirect URI and

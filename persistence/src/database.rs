@@ -2,6 +2,7 @@
 //! are implemented on it in [`crate::store`].
 
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
@@ -12,6 +13,7 @@ use tessera_domain::StoreError;
 
 use crate::connection::{ConnectionManager, DbConnection};
 use crate::error::{from_diesel, from_migration, from_open, from_pool, TransactionError};
+use crate::group_commit::{in_transaction, Writer};
 use crate::url::{Backend, DatabaseUrl};
 use crate::watchdog::{self, Armed};
 
@@ -49,13 +51,15 @@ impl Default for PoolOptions {
     }
 }
 
-/// A pooled SQLite or Postgres database; cheap to clone, and every clone shares the pool.
-/// Each store method checks a connection out and returns it before it returns.
+/// A pooled SQLite or Postgres database; cheap to clone, and every clone shares the pool
+/// (and, on SQLite, the [`Writer`]). Each store method checks a connection out and returns
+/// it before it returns, or hands its writes to the writer.
 #[derive(Clone)]
 pub struct Database {
-    pool: r2d2::Pool<ConnectionManager>,
+    connections: Connections,
     url: DatabaseUrl,
-    options: PoolOptions,
+    /// On SQLite, the group-commit writer every write goes through.
+    writer: Option<Arc<Writer>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -77,8 +81,11 @@ impl Database {
                 "the pool needs at least one connection and non-zero timeouts".into(),
             ));
         }
+        let backend = url.backend();
+        // On SQLite the writer holds one more connection while it commits a batch.
+        let writer_connections = u32::from(backend == Backend::Sqlite);
         let pool = r2d2::Pool::builder()
-            .max_size(options.max_size)
+            .max_size(options.max_size.saturating_add(writer_connections))
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
             // `connection` checks each connection itself, under the watchdog.
@@ -88,13 +95,23 @@ impl Database {
                 url.clone(),
                 options.connection_timeout,
             ));
-        let database = Self {
+        let connections = Connections {
             pool,
-            url: url.clone(),
             options,
+            ping: backend == Backend::Postgres,
         };
-        drop(database.connection()?);
-        Ok(database)
+        drop(connections.checkout()?);
+        let writer = match backend {
+            Backend::Sqlite => Some(Arc::new(Writer::start(connections.clone()).map_err(
+                |error| StoreError::Other(format!("cannot start the database writer: {error}")),
+            )?)),
+            Backend::Postgres => None,
+        };
+        Ok(Self {
+            connections,
+            url: url.clone(),
+            writer,
+        })
     }
 
     /// Applies the embedded migrations that have not run yet. On Postgres this holds an
@@ -102,7 +119,8 @@ impl Database {
     pub fn migrate(&self) -> Result<(), StoreError> {
         // A connection of its own, closed afterwards: a session lock can never stay behind
         // on a pooled connection.
-        let mut pooled = ConnectionManager::new(self.url.clone(), self.options.connection_timeout)
+        let timeout = self.connections.options.connection_timeout;
+        let mut pooled = ConnectionManager::new(self.url.clone(), timeout)
             .open()
             .map_err(from_open)?;
         let applied = match &mut pooled.connection {
@@ -147,12 +165,51 @@ impl Database {
         &self.url
     }
 
-    /// Checks a working connection out of the pool, within `connection_timeout`; it goes
-    /// back when dropped. Each one is first checked with a ping, and a Postgres connection
-    /// is cut off if the ping and the caller's work take longer than `operation_timeout`. A
-    /// SQLite connection that could only open its file read-only is passed over once the
-    /// file is writable again.
+    /// The pool, as the writer checks connections out of it.
+    #[cfg(test)]
+    pub(crate) fn connections(&self) -> &Connections {
+        &self.connections
+    }
+
+    /// Checks a working connection out of the pool ([`Connections::checkout`]).
     pub(crate) fn connection(&self) -> Result<Checkout, StoreError> {
+        self.connections.checkout()
+    }
+
+    /// Runs `work` as one all-or-none unit of writes and returns its result once committed.
+    /// On SQLite it joins the writer's next batch ([`crate::group_commit`]); on Postgres,
+    /// where concurrent transactions commit side by side and the server groups their WAL
+    /// flushes itself, it runs in a transaction of its own on a pooled connection.
+    pub(crate) fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(work),
+            None => in_transaction(&mut *self.connection()?, work),
+        }
+    }
+}
+
+/// The pool and how it is checked out of; shared by every clone of a [`Database`] and by
+/// its writer.
+#[derive(Clone)]
+pub(crate) struct Connections {
+    pool: r2d2::Pool<ConnectionManager>,
+    options: PoolOptions,
+    /// Whether a connection is pinged before it is handed out: on Postgres, whose
+    /// connections can be lost while they sit in the pool; a SQLite connection cannot.
+    ping: bool,
+}
+
+impl Connections {
+    /// Checks a working connection out of the pool, within `connection_timeout`; it goes
+    /// back when dropped. A Postgres connection is first checked with a ping, and cut off if
+    /// the ping and the caller's work take longer than `operation_timeout`. A SQLite
+    /// connection that could only open its file read-only is passed over once the file is
+    /// writable again.
+    pub(crate) fn checkout(&self) -> Result<Checkout, StoreError> {
         let started = Instant::now();
         loop {
             let waited = started.elapsed();
@@ -166,7 +223,11 @@ impl Database {
             let deadline = pooled.socket.and_then(|socket| {
                 watchdog::arm(socket, Instant::now() + self.options.operation_timeout)
             });
-            let checked = pooled.connection.ping();
+            let checked = if self.ping {
+                pooled.connection.ping()
+            } else {
+                Ok(())
+            };
             let checkout = Checkout {
                 _deadline: deadline,
                 pooled,

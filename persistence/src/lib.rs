@@ -35,6 +35,7 @@
 mod connection;
 mod database;
 mod error;
+mod group_commit;
 mod schema;
 mod socket;
 mod sqlite_file;

@@ -14,6 +14,7 @@ use tessera_domain::token::Token;
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
+use super::tokens;
 use super::{claim_once, digest, epoch, optional_time, scope, time, uuid};
 use crate::connection::DbConnection;
 use crate::error::{corrupt, from_diesel};
@@ -99,12 +100,14 @@ impl TryFrom<CodeRow> for AuthorizationCode {
 
 impl CodeStore for Database {
     fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        diesel::insert_into(codes::table)
-            .values(CodeRow::from(code))
-            .execute(&mut *connection)
-            .map(drop)
-            .map_err(from_diesel)
+        let row = CodeRow::from(code);
+        self.write(move |connection| {
+            diesel::insert_into(codes::table)
+                .values(row)
+                .execute(connection)
+                .map(drop)
+                .map_err(from_diesel)
+        })
     }
 
     fn find_code(&self, digest: &TokenDigest) -> Result<Option<AuthorizationCode>, StoreError> {
@@ -122,24 +125,26 @@ impl CodeStore for Database {
     ) -> Result<Claim<AuthorizationCode>, StoreError> {
         let hex = digest.to_hex();
         let now = epoch(now);
-        let mut connection = self.connection()?;
-        claim_once(
-            &mut connection,
-            |connection| {
-                diesel::update(
-                    codes::table
-                        .filter(codes::digest.eq(&hex))
-                        .filter(codes::used_at.is_null())
-                        .filter(codes::expires_at.gt(now)),
-                )
-                .set(codes::used_at.eq(now))
-                .execute(connection)
-                .map_err(from_diesel)
-            },
-            |connection| read_code(connection, &hex),
-            |code| code.used_at.is_some(),
-            tokens,
-        )
+        let rows = tokens::rows(tokens);
+        self.write(move |connection| {
+            claim_once(
+                connection,
+                |connection| {
+                    diesel::update(
+                        codes::table
+                            .filter(codes::digest.eq(&hex))
+                            .filter(codes::used_at.is_null())
+                            .filter(codes::expires_at.gt(now)),
+                    )
+                    .set(codes::used_at.eq(now))
+                    .execute(connection)
+                    .map_err(from_diesel)
+                },
+                |connection| read_code(connection, &hex),
+                |code| code.used_at.is_some(),
+                &rows,
+            )
+        })
     }
 }
 

@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tessera_domain::authorization::{Authorization, AuthorizationId};
 use tessera_domain::store::AuthorizationStore;
+use tessera_domain::token::Token;
 use tessera_domain::StoreError;
 
+use super::tokens;
 use super::{epoch, optional_time, optional_user, scope, time, uuid};
 use crate::error::from_diesel;
 use crate::schema::authorizations;
@@ -63,12 +65,30 @@ impl TryFrom<AuthorizationRow> for Authorization {
 
 impl AuthorizationStore for Database {
     fn insert_authorization(&self, authorization: &Authorization) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        diesel::insert_into(authorizations::table)
-            .values(AuthorizationRow::from(authorization))
-            .execute(&mut *connection)
-            .map(drop)
-            .map_err(from_diesel)
+        let row = AuthorizationRow::from(authorization);
+        self.write(move |connection| {
+            diesel::insert_into(authorizations::table)
+                .values(row)
+                .execute(connection)
+                .map(drop)
+                .map_err(from_diesel)
+        })
+    }
+
+    fn insert_authorization_with_tokens(
+        &self,
+        authorization: &Authorization,
+        tokens: &[Token],
+    ) -> Result<(), StoreError> {
+        let row = AuthorizationRow::from(authorization);
+        let rows = tokens::rows(tokens);
+        self.write(move |connection| {
+            diesel::insert_into(authorizations::table)
+                .values(row)
+                .execute(connection)
+                .map_err(from_diesel)?;
+            tokens::insert_all(connection, &rows)
+        })
     }
 
     fn find_authorization(&self, id: AuthorizationId) -> Result<Option<Authorization>, StoreError> {
@@ -90,15 +110,18 @@ impl AuthorizationStore for Database {
         id: AuthorizationId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        diesel::update(
-            authorizations::table
-                .filter(authorizations::id.eq(id.0.to_string()))
-                .filter(authorizations::revoked_at.is_null()),
-        )
-        .set(authorizations::revoked_at.eq(epoch(now)))
-        .execute(&mut *connection)
-        .map(drop)
-        .map_err(from_diesel)
+        let id = id.0.to_string();
+        let now = epoch(now);
+        self.write(move |connection| {
+            diesel::update(
+                authorizations::table
+                    .filter(authorizations::id.eq(id))
+                    .filter(authorizations::revoked_at.is_null()),
+            )
+            .set(authorizations::revoked_at.eq(now))
+            .execute(connection)
+            .map(drop)
+            .map_err(from_diesel)
+        })
     }
 }

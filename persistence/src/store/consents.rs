@@ -8,7 +8,7 @@ use tessera_domain::store::ConsentStore;
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::{epoch, in_transaction, scope, time, uuid};
+use super::{epoch, scope, time, uuid};
 use crate::error::from_diesel;
 use crate::schema::{authorizations, consents};
 use crate::Database;
@@ -53,8 +53,7 @@ impl ConsentStore for Database {
     /// Replaces the earlier row in one transaction (a portable upsert).
     fn record_consent(&self, consent: &Consent) -> Result<(), StoreError> {
         let row = ConsentRow::from(consent);
-        let mut connection = self.connection()?;
-        in_transaction(&mut connection, |connection| {
+        self.write(move |connection| {
             diesel::delete(
                 consents::table
                     .filter(consents::user_id.eq(&row.user_id))
@@ -105,13 +104,12 @@ impl ConsentStore for Database {
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let user = user_id.to_string();
-        let mut connection = self.connection()?;
-        in_transaction(&mut connection, |connection| {
+        let (user, client_id, now) = (user_id.to_string(), client_id.to_owned(), epoch(now));
+        self.write(move |connection| {
             let deleted = diesel::delete(
                 consents::table
                     .filter(consents::user_id.eq(&user))
-                    .filter(consents::client_id.eq(client_id)),
+                    .filter(consents::client_id.eq(&client_id)),
             )
             .execute(connection)
             .map_err(from_diesel)?;
@@ -121,10 +119,10 @@ impl ConsentStore for Database {
             diesel::update(
                 authorizations::table
                     .filter(authorizations::user_id.eq(&user))
-                    .filter(authorizations::client_id.eq(client_id))
+                    .filter(authorizations::client_id.eq(&client_id))
                     .filter(authorizations::revoked_at.is_null()),
             )
-            .set(authorizations::revoked_at.eq(epoch(now)))
+            .set(authorizations::revoked_at.eq(now))
             .execute(connection)
             .map_err(from_diesel)?;
             Ok(true)

@@ -24,17 +24,16 @@ mod users;
 use chrono::{DateTime, Utc};
 use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::query_dsl::methods::ExecuteDsl;
-use diesel::Connection as _;
 use tessera_domain::claim::Claim;
 use tessera_domain::scope::Scope;
 use tessera_domain::secret::TokenDigest;
-use tessera_domain::token::Token;
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 use uuid::Uuid;
 
 use crate::connection::{DbConnection, MultiBackend};
-use crate::error::{corrupt, from_diesel, TransactionError};
+use crate::error::{corrupt, from_diesel};
+pub(crate) use crate::group_commit::in_transaction;
 
 /// A statement that runs on either engine through [`DbConnection`], built by a function so
 /// that the code running it and the query-plan checks explain the same SQL.
@@ -47,20 +46,6 @@ fn run(connection: &mut DbConnection, statement: impl Statement) -> Result<usize
     ExecuteDsl::execute(statement, connection).map_err(from_diesel)
 }
 
-/// Runs `body` in one transaction: commits if it returns `Ok`, rolls everything back if it
-/// returns `Err` (or if the commit fails), and reports any failure as a [`StoreError`].
-///
-/// A plain `BEGIN`, so on SQLite the write lock is taken by the first write; callers that race
-/// make that write their first statement, before any read could pin an older snapshot.
-fn in_transaction<T>(
-    connection: &mut DbConnection,
-    body: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    connection
-        .transaction(|connection| body(connection).map_err(TransactionError::Store))
-        .map_err(TransactionError::into_store)
-}
-
 /// Claims a single-use row in one transaction: `claim` is the conditional `UPDATE` whose row
 /// count decides the one winner; the winner stores `tokens` with it. `read` reads the row back
 /// and `taken` tells a row claimed before from one that cannot be claimed (expired, revoked).
@@ -70,7 +55,7 @@ fn claim_once<T>(
     claim: impl FnOnce(&mut DbConnection) -> Result<usize, StoreError>,
     read: impl Fn(&mut DbConnection) -> Result<Option<T>, StoreError>,
     taken: impl FnOnce(&T) -> bool,
-    tokens: &[Token],
+    tokens: &[tokens::TokenRow],
 ) -> Result<Claim<T>, StoreError> {
     in_transaction(connection, |connection| {
         if claim(connection)? == 1 {

@@ -57,12 +57,14 @@ impl TryFrom<SessionRow> for BrowserSession {
 
 impl SessionStore for Database {
     fn insert_session(&self, session: &BrowserSession) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        diesel::insert_into(sessions::table)
-            .values(SessionRow::from(session))
-            .execute(&mut *connection)
-            .map_err(from_diesel)?;
-        Ok(())
+        let row = SessionRow::from(session);
+        self.write(move |connection| {
+            diesel::insert_into(sessions::table)
+                .values(row)
+                .execute(connection)
+                .map(drop)
+                .map_err(from_diesel)
+        })
     }
 
     fn find_session(&self, id: SessionId) -> Result<Option<BrowserSession>, StoreError> {
@@ -78,12 +80,14 @@ impl SessionStore for Database {
     }
 
     fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        diesel::update(sessions::table.find(id.to_string()))
-            .set(sessions::last_seen_at.eq(epoch(now)))
-            .execute(&mut *connection)
-            .map_err(from_diesel)?;
-        Ok(())
+        let (id, now) = (id.to_string(), epoch(now));
+        self.write(move |connection| {
+            diesel::update(sessions::table.find(id))
+                .set(sessions::last_seen_at.eq(now))
+                .execute(connection)
+                .map(drop)
+                .map_err(from_diesel)
+        })
     }
 
     fn live_sessions_of(
@@ -110,24 +114,26 @@ impl SessionStore for Database {
         which: SessionSelection,
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let mut connection = self.connection()?;
-        let live = sessions::table
-            .filter(sessions::user_id.eq(user.to_string()))
-            .filter(sessions::ended_at.is_null());
-        let ended = sessions::ended_at.eq(Some(epoch(now)));
-        match which {
-            SessionSelection::One(id) => {
-                diesel::update(live.filter(sessions::id.eq(id.to_string())))
-                    .set(ended)
-                    .execute(&mut *connection)
+        let (user, now) = (user.to_string(), epoch(now));
+        self.write(move |connection| {
+            let live = sessions::table
+                .filter(sessions::user_id.eq(user))
+                .filter(sessions::ended_at.is_null());
+            let ended = sessions::ended_at.eq(Some(now));
+            match which {
+                SessionSelection::One(id) => {
+                    diesel::update(live.filter(sessions::id.eq(id.to_string())))
+                        .set(ended)
+                        .execute(connection)
+                }
+                SessionSelection::AllExcept(kept) => {
+                    diesel::update(live.filter(sessions::id.ne(kept.to_string())))
+                        .set(ended)
+                        .execute(connection)
+                }
+                SessionSelection::All => diesel::update(live).set(ended).execute(connection),
             }
-            SessionSelection::AllExcept(kept) => {
-                diesel::update(live.filter(sessions::id.ne(kept.to_string())))
-                    .set(ended)
-                    .execute(&mut *connection)
-            }
-            SessionSelection::All => diesel::update(live).set(ended).execute(&mut *connection),
-        }
-        .map_err(from_diesel)
+            .map_err(from_diesel)
+        })
     }
 }

@@ -9,15 +9,16 @@ use tessera_domain::claim::Claim;
 use tessera_domain::secret::TokenDigest;
 use tessera_domain::store::TokenStore;
 use tessera_domain::token::{Token, TokenKind};
+use tessera_domain::user::User;
 use tessera_domain::StoreError;
 
+use super::users::UserRow;
 use super::{
-    claim_once, digest, epoch, in_transaction, optional_time, optional_user, run, scope, time,
-    uuid, Statement,
+    claim_once, digest, epoch, optional_time, optional_user, run, scope, time, uuid, Statement,
 };
 use crate::connection::DbConnection;
 use crate::error::{corrupt, from_diesel};
-use crate::schema::{authorizations, tokens};
+use crate::schema::{authorizations, tokens, users};
 use crate::Database;
 
 const TABLE: &str = "tokens";
@@ -27,7 +28,7 @@ const REFRESH: &str = "refresh";
 /// A row of `tokens`.
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tokens)]
-struct TokenRow {
+pub(super) struct TokenRow {
     digest: String,
     kind: String,
     authorization_id: String,
@@ -106,6 +107,29 @@ fn read_token(connection: &mut DbConnection, hex: &str) -> Result<Option<TokenRo
     }))
 }
 
+/// [`read_token`] with the token's user, if it has one that still exists, in one query.
+fn read_token_and_user(
+    connection: &mut DbConnection,
+    hex: &str,
+) -> Result<Option<(TokenRow, Option<UserRow>)>, StoreError> {
+    let found = tokens::table
+        .inner_join(authorizations::table)
+        .left_join(users::table.on(tokens::user_id.eq(users::id.nullable())))
+        .filter(tokens::digest.eq(hex))
+        .select((
+            TokenRow::as_select(),
+            authorizations::revoked_at,
+            Option::<UserRow>::as_select(),
+        ))
+        .first::<(TokenRow, Option<i64>, Option<UserRow>)>(connection)
+        .optional()
+        .map_err(from_diesel)?;
+    Ok(found.map(|(mut row, grant_revoked_at, user)| {
+        row.revoked_at = row.revoked_at.or(grant_revoked_at);
+        (row, user)
+    }))
+}
+
 /// The claim of the refresh token with digest `hex` at `now`: marks it rotated if it is an
 /// unrotated, unrevoked, unexpired refresh token of an unrevoked authorization. It finds the
 /// token by digest and its authorization by primary key (a correlated lookup), so it costs
@@ -139,14 +163,20 @@ pub(super) fn revoke_minted_from(parent: String, now: i64) -> impl Statement {
     .set(tokens::revoked_at.eq(now))
 }
 
-/// Inserts tokens on a connection that is already in a transaction.
+/// The rows of `tokens`, to be inserted by [`insert_all`] (owned, so a write can carry them
+/// to the writer).
+pub(super) fn rows(tokens: &[Token]) -> Vec<TokenRow> {
+    tokens.iter().map(TokenRow::from).collect()
+}
+
+/// Inserts token rows on a connection that is already in a transaction.
 pub(super) fn insert_all(
     connection: &mut DbConnection,
-    tokens: &[Token],
+    rows: &[TokenRow],
 ) -> Result<(), StoreError> {
-    for token in tokens {
+    for row in rows {
         diesel::insert_into(tokens::table)
-            .values(TokenRow::from(token))
+            .values(row)
             .execute(connection)
             .map_err(from_diesel)?;
     }
@@ -155,8 +185,8 @@ pub(super) fn insert_all(
 
 impl TokenStore for Database {
     fn insert_tokens(&self, tokens: &[Token]) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        in_transaction(&mut connection, |connection| insert_all(connection, tokens))
+        let rows = rows(tokens);
+        self.write(move |connection| insert_all(connection, &rows))
     }
 
     fn find_token(&self, digest: &TokenDigest) -> Result<Option<Token>, StoreError> {
@@ -164,6 +194,18 @@ impl TokenStore for Database {
         let row = read_token(&mut connection, &digest.to_hex())?;
         drop(connection);
         row.map(Token::try_from).transpose()
+    }
+
+    fn find_token_and_user(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(Token, Option<User>)>, StoreError> {
+        let mut connection = self.connection()?;
+        let found = read_token_and_user(&mut connection, &digest.to_hex())?;
+        drop(connection);
+        found
+            .map(|(token, user)| Ok((token.try_into()?, user.map(User::try_from).transpose()?)))
+            .transpose()
     }
 
     /// `UPDATE ... SET rotated_at = now` where the refresh token is unrotated, unrevoked and
@@ -177,32 +219,37 @@ impl TokenStore for Database {
     ) -> Result<Claim<Token>, StoreError> {
         let hex = digest.to_hex();
         let now = epoch(now);
-        let mut connection = self.connection()?;
-        claim_once(
-            &mut connection,
-            |connection| run(connection, rotation(hex.clone(), now)),
-            |connection| {
-                read_token(connection, &hex)?
-                    .map(Token::try_from)
-                    .transpose()
-            },
-            |token| token.kind == TokenKind::Refresh && token.rotated_at.is_some(),
-            tokens,
-        )
+        let rows = rows(tokens);
+        self.write(move |connection| {
+            claim_once(
+                connection,
+                |connection| run(connection, rotation(hex.clone(), now)),
+                |connection| {
+                    read_token(connection, &hex)?
+                        .map(Token::try_from)
+                        .transpose()
+                },
+                |token| token.kind == TokenKind::Refresh && token.rotated_at.is_some(),
+                &rows,
+            )
+        })
     }
 
     /// Keeps the first revocation time; an unknown token is no error.
     fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        diesel::update(
-            tokens::table
-                .filter(tokens::digest.eq(digest.to_hex()))
-                .filter(tokens::revoked_at.is_null()),
-        )
-        .set(tokens::revoked_at.eq(epoch(now)))
-        .execute(&mut *connection)
-        .map(drop)
-        .map_err(from_diesel)
+        let hex = digest.to_hex();
+        let now = epoch(now);
+        self.write(move |connection| {
+            diesel::update(
+                tokens::table
+                    .filter(tokens::digest.eq(hex))
+                    .filter(tokens::revoked_at.is_null()),
+            )
+            .set(tokens::revoked_at.eq(now))
+            .execute(connection)
+            .map(drop)
+            .map_err(from_diesel)
+        })
     }
 
     /// Takes the parent's row lock first (a no-op `UPDATE`), so concurrent retries of one
@@ -215,8 +262,8 @@ impl TokenStore for Database {
     ) -> Result<bool, StoreError> {
         let parent = parent.to_hex();
         let now = epoch(now);
-        let mut connection = self.connection()?;
-        in_transaction(&mut connection, |connection| {
+        let rows = rows(tokens);
+        self.write(move |connection| {
             diesel::update(tokens::table.filter(tokens::digest.eq(&parent)))
                 .set(tokens::rotated_at.eq(tokens::rotated_at))
                 .execute(connection)
@@ -232,7 +279,7 @@ impl TokenStore for Database {
                 return Ok(false);
             }
             run(connection, revoke_minted_from(parent.clone(), now))?;
-            insert_all(connection, tokens)?;
+            insert_all(connection, &rows)?;
             Ok(true)
         })
     }

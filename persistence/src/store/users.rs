@@ -13,7 +13,7 @@ use crate::Database;
 /// A row of `users`.
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     username: String,
     password_hash: String,

@@ -25,6 +25,7 @@ macro_rules! contract {
 contract!(
     duplicates_are_conflicts,
     tokens_are_stored_all_or_none,
+    a_token_is_found_with_its_user,
     a_code_is_claimed_once,
     a_refresh_token_is_claimed_once,
     a_rotation_retry_replaces_the_earlier_pair,
