@@ -1,14 +1,15 @@
-//! [`BcryptPool`]: a small fixed set of threads, one per CPU, that runs every request's work
-//! that may bcrypt (sign-in, sign-up, the password grant). Work that needs only the database
-//! never queues behind a password check, and no executor or blocking thread waits on one: the
-//! answer comes back through a oneshot channel. Each of these threads checks out at most one
-//! pooled connection, so the connection pool is sized to cover them ([`crate::startup`]).
+//! [`BcryptPool`]: a small fixed set of threads, one per actix worker (`TESSERA_WORKERS`, by
+//! default one per CPU), that runs every request's work that may bcrypt (sign-in, sign-up,
+//! the password grant). Work that needs only the database never queues behind a password
+//! check, and no executor or blocking thread waits on one: the answer comes back through a
+//! oneshot channel. Each of these threads checks out at most one pooled connection, so the
+//! default pool size covers them ([`crate::off_executor`]).
 
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 
 use crate::error::ServerFault;
-use crate::off_executor::{workers, Cancelled};
+use crate::off_executor::Cancelled;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -18,16 +19,11 @@ pub struct BcryptPool {
 }
 
 impl BcryptPool {
-    /// The number of threads: one per available CPU.
-    pub fn threads() -> usize {
-        workers()
-    }
-
-    /// Starts [`Self::threads`] threads.
-    pub fn start() -> std::io::Result<Self> {
+    /// Starts `threads` threads (at least one).
+    pub fn start(threads: usize) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
-        for index in 0..Self::threads() {
+        for index in 0..threads.max(1) {
             let queue = Arc::clone(&queue);
             std::thread::Builder::new()
                 .name(format!("bcrypt-{index}"))
@@ -83,7 +79,7 @@ mod tests {
 
     #[actix_web::test]
     async fn work_runs_on_a_bcrypt_thread_and_answers() {
-        let pool = BcryptPool::start().unwrap();
+        let pool = BcryptPool::start(2).unwrap();
         let name = pool
             .run(|| {
                 Ok::<_, ServerFault>(std::thread::current().name().unwrap_or_default().to_owned())

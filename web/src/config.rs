@@ -19,6 +19,8 @@
 //! | `TESSERA_MAX_FAILURES` | failed sign-ins per username (or client authentications per client) in 15 minutes before a lockout (ten times as many per address); lockouts last 1 minute, doubling up to 1 hour | `5` |
 //! | `TESSERA_TRUSTED_PROXIES` | comma-separated IPs and CIDRs of reverse proxies whose `X-Forwarded-For` names the client address | - |
 //! | `TESSERA_REQUEST_TIMEOUT` | seconds a client has to send its request headers, and its whole body; a stalled body gets 408 | `10` |
+//! | `TESSERA_WORKERS` | actix workers (event loops) of this process, 1 to 1024; each has [`BLOCKING_THREADS_PER_WORKER`](crate::off_executor::BLOCKING_THREADS_PER_WORKER) blocking threads, and the bcrypt pool has one thread per worker | available CPUs |
+//! | `TESSERA_POOL_SIZE` | database connections of this process, 2 to 10000; below the default, a request may wait under load for a connection another holds, and gets a 503 after [`POOL_CHECKOUT_TIMEOUT`](crate::startup::POOL_CHECKOUT_TIMEOUT) (see [`crate::off_executor`]) | [`default_pool_size`]: `9 × TESSERA_WORKERS + 1` |
 //! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
 
 use std::net::IpAddr;
@@ -32,6 +34,7 @@ use tessera_persistence::DatabaseUrl;
 use url::Url;
 
 use crate::keys::DEFAULT_ACTIVATION_DELAY;
+use crate::off_executor::blocking_threads;
 
 /// How long a browser sign-in lasts by default: 12 hours. Cookie sessions cannot be revoked
 /// on the server, so each one carries its sign-in time and expires on its own.
@@ -41,6 +44,26 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::seconds(10);
 
 /// The smallest `TESSERA_SECRET_KEY` accepted, in bytes.
 pub const MIN_SECRET_KEY_BYTES: usize = 32;
+
+/// The range of `TESSERA_WORKERS`.
+pub const WORKERS_RANGE: std::ops::RangeInclusive<usize> = 1..=1024;
+
+/// The range of `TESSERA_POOL_SIZE`: at least 2, so that the background purge never holds
+/// the only connection while requests wait.
+pub const POOL_SIZE_RANGE: std::ops::RangeInclusive<u32> = 2..=10_000;
+
+/// The default `TESSERA_WORKERS`: one per available CPU (1 if that cannot be known).
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// The default `TESSERA_POOL_SIZE` for `workers` actix workers: one connection per thread
+/// that may use one at a time — the [`blocking_threads`] of every worker, the bcrypt pool's
+/// one thread per worker, and the background purge.
+pub fn default_pool_size(workers: usize) -> u32 {
+    let connections = blocking_threads(workers) + workers + 1;
+    u32::try_from(connections).unwrap_or(u32::MAX)
+}
 
 /// A configuration value that could not be used; `Display` is one line naming the variable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,6 +116,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// `TESSERA_REQUEST_TIMEOUT`: how long reading a request's headers, and its body, may take.
     pub request_timeout: Duration,
+    /// `TESSERA_WORKERS`: the actix workers of this process, and the bcrypt pool's threads.
+    pub workers: usize,
+    /// `TESSERA_POOL_SIZE`: the most database connections this process opens.
+    pub pool_size: u32,
     /// `RUST_LOG`.
     pub log_filter: String,
 }
@@ -117,6 +144,8 @@ impl std::fmt::Debug for Config {
             .field("key_activation_delay", &self.key_activation_delay)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("request_timeout", &self.request_timeout)
+            .field("workers", &self.workers)
+            .field("pool_size", &self.pool_size)
             .field("log_filter", &self.log_filter)
             .finish()
     }
@@ -207,6 +236,13 @@ impl Config {
             DEFAULT_ACTIVATION_DELAY,
             true,
         )?;
+        let workers = within(&get, "TESSERA_WORKERS", default_workers(), WORKERS_RANGE)?;
+        let pool_size = within(
+            &get,
+            "TESSERA_POOL_SIZE",
+            default_pool_size(workers),
+            POOL_SIZE_RANGE,
+        )?;
 
         Ok(Self {
             bind,
@@ -221,6 +257,8 @@ impl Config {
             key_activation_delay,
             trusted_proxies,
             request_timeout,
+            workers,
+            pool_size,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         })
     }
@@ -361,6 +399,37 @@ fn number(
     }
 }
 
+/// A whole number in `range`, or `default` when unset (a default outside the range is kept:
+/// it was computed, not configured).
+fn within<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let Some(text) = get(name) else {
+        return Ok(default);
+    };
+    let value: T = text
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(name, format!("{text:?} is not a whole number")))?;
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            name,
+            format!(
+                "{value} is out of range ({} to {})",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(value)
+}
+
 fn seconds(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
@@ -453,6 +522,12 @@ mod tests {
             ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "-1"),
             ("TESSERA_SESSION_TTL", "0"),
             ("TESSERA_KEY_ACTIVATION_DELAY", "-1"),
+            ("TESSERA_WORKERS", "0"),
+            ("TESSERA_WORKERS", "many"),
+            ("TESSERA_WORKERS", "1025"),
+            ("TESSERA_POOL_SIZE", "1"),
+            ("TESSERA_POOL_SIZE", "-4"),
+            ("TESSERA_POOL_SIZE", "10001"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{value}");
@@ -522,5 +597,32 @@ mod tests {
         assert_eq!(config.bcrypt_cost, 4);
         assert_eq!(config.policy.session_ttl, Duration::seconds(600));
         assert_eq!(config.key_activation_delay, Duration::zero());
+    }
+
+    #[test]
+    fn workers_default_to_the_cpus_and_the_pool_to_a_connection_per_thread() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.workers, default_workers());
+        assert!(defaults.workers >= 1);
+        assert_eq!(defaults.pool_size, default_pool_size(defaults.workers));
+        // Eight blocking threads and one bcrypt thread per worker, and the purge.
+        assert_eq!(default_pool_size(1), 10);
+        assert_eq!(default_pool_size(4), 37);
+
+        let three = config(&[("TESSERA_WORKERS", " 3 ")]).unwrap();
+        assert_eq!((three.workers, three.pool_size), (3, 28));
+    }
+
+    #[test]
+    fn a_pool_size_may_be_set_apart_from_the_workers() {
+        let small = config(&[("TESSERA_WORKERS", "2"), ("TESSERA_POOL_SIZE", "2")]).unwrap();
+        assert_eq!((small.workers, small.pool_size), (2, 2));
+        let large = config(&[("TESSERA_POOL_SIZE", "10000")]).unwrap();
+        assert_eq!(large.pool_size, 10_000);
+        let error = config(&[("TESSERA_POOL_SIZE", "1")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "TESSERA_POOL_SIZE: 1 is out of range (2 to 10000)"
+        );
     }
 }

@@ -4,9 +4,9 @@
 //!
 //! Request parameters are read by [`crate::params`] (its own size limit and error answers),
 //! so no actix `FormConfig`, `QueryConfig` or `JsonConfig` is registered. The server runs
-//! [`workers`] workers with [`BLOCKING_THREADS_PER_WORKER`] blocking threads each, and the
-//! connection pool has one connection per blocking thread ([`blocking_threads`]); see
-//! [`crate::off_executor`].
+//! `TESSERA_WORKERS` workers with [`BLOCKING_THREADS_PER_WORKER`] blocking threads each, as
+//! many bcrypt threads, and a connection pool of `TESSERA_POOL_SIZE` (by default one
+//! connection for each of those threads and the purge); see [`crate::off_executor`].
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ use crate::config::{Config, MIN_SECRET_KEY_BYTES};
 use crate::error::PageError;
 use crate::keys::at_rest::AtRest;
 use crate::keys::{KeySettings, Keyring, RELOAD_INTERVAL};
-use crate::off_executor::{blocking_threads, off_executor, workers, BLOCKING_THREADS_PER_WORKER};
+use crate::off_executor::{off_executor, BLOCKING_THREADS_PER_WORKER};
 use crate::password::BcryptHasher;
 use crate::purge::PurgeTask;
 use crate::routes;
@@ -53,14 +53,14 @@ const SESSION_KEY_SETTING: &str = "session_key";
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "tessera_session";
 
-/// Opens and migrates the database, with one pooled connection per blocking thread of the
-/// server and per [`BcryptPool`] thread, and one for the background purge ([`PurgeTask`]).
-/// Blocking: call it off the executor in the server.
+/// Opens and migrates the database, with a pool of `TESSERA_POOL_SIZE` connections (by
+/// default one per blocking thread of the server and per [`BcryptPool`] thread, and one for
+/// the background purge, [`PurgeTask`]); migrating takes one more connection of its own for
+/// a moment. Blocking: call it off the executor in the server.
 pub fn open_database(config: &Config) -> anyhow::Result<Database> {
     let url = &config.database_url;
-    let connections = blocking_threads() + BcryptPool::threads() + 1;
     let options = PoolOptions {
-        max_size: u32::try_from(connections).unwrap_or(u32::MAX),
+        max_size: config.pool_size,
         connection_timeout: POOL_CHECKOUT_TIMEOUT,
         ..PoolOptions::default()
     };
@@ -254,7 +254,9 @@ impl Application {
             )),
             database,
             keyring: Arc::clone(&keyring),
-            bcrypt: Arc::new(BcryptPool::start().context("cannot start the bcrypt threads")?),
+            bcrypt: Arc::new(
+                BcryptPool::start(config.workers).context("cannot start the bcrypt threads")?,
+            ),
             config: Arc::clone(&config),
             templates,
         });
@@ -310,12 +312,18 @@ impl Application {
                 .to_std()
                 .unwrap_or(Duration::from_secs(10)),
         )
-        .workers(workers())
+        .workers(config.workers)
         .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .listen(listener)
         .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?
         .run();
-        tracing::info!(port, issuer = %config.issuer, "listening");
+        tracing::info!(
+            port,
+            issuer = %config.issuer,
+            workers = config.workers,
+            pool_size = config.pool_size,
+            "listening"
+        );
         Ok(Self {
             port,
             server,
