@@ -8,7 +8,7 @@ use std::path::Path;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection as _};
 use diesel::r2d2::R2D2Connection as _;
@@ -53,6 +53,8 @@ pub(crate) struct Pooled {
     spoiled: Arc<AtomicBool>,
     /// The SQLite file, when it could only be opened read-only.
     read_only: Option<String>,
+    /// When the connection last went back to the pool (or was opened).
+    pub(crate) returned_at: Instant,
 }
 
 impl Pooled {
@@ -137,6 +139,7 @@ impl ConnectionManager {
             socket,
             spoiled,
             read_only,
+            returned_at: Instant::now(),
         })
     }
 }

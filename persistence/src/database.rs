@@ -14,6 +14,7 @@ use tessera_domain::StoreError;
 use crate::connection::{ConnectionManager, DbConnection};
 use crate::error::{from_diesel, from_migration, from_open, from_pool, TransactionError};
 use crate::group_commit::{in_transaction, Writer};
+use crate::socket::Socket;
 use crate::url::{Backend, DatabaseUrl};
 use crate::watchdog::{self, Armed};
 
@@ -52,8 +53,8 @@ impl Default for PoolOptions {
 }
 
 /// A pooled SQLite or Postgres database; cheap to clone, and every clone shares the pool
-/// (and, on SQLite, the [`Writer`]). Each store method checks a connection out and returns
-/// it before it returns, or hands its writes to the writer.
+/// (and, on SQLite, its group-commit writer). Each store method checks a connection out and
+/// returns it before it returns, or hands its writes to the writer.
 #[derive(Clone)]
 pub struct Database {
     connections: Connections,
@@ -190,6 +191,20 @@ impl Database {
             None => in_transaction(&mut *self.connection()?, work),
         }
     }
+
+    /// [`Self::write`] for work that is all-or-none by itself (one statement, or a
+    /// transaction of its own): on Postgres it runs without another transaction around it,
+    /// which would cost two more round trips.
+    pub(crate) fn write_statement<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(work),
+            None => work(&mut *self.connection()?),
+        }
+    }
 }
 
 /// The pool and how it is checked out of; shared by every clone of a [`Database`] and by
@@ -203,9 +218,16 @@ pub(crate) struct Connections {
     ping: bool,
 }
 
+/// How long a Postgres connection may sit in the pool and still be handed out without a
+/// ping first, if its socket is quiet ([`Socket::is_quiet`](crate::socket)): one that was in
+/// use this recently and has heard nothing from its server since still works, so a busy
+/// server pays no extra round trip per checkout.
+const TRUSTED_IDLE: Duration = Duration::from_secs(1);
+
 impl Connections {
     /// Checks a working connection out of the pool, within `connection_timeout`; it goes
-    /// back when dropped. A Postgres connection is first checked with a ping, and cut off if
+    /// back when dropped. A Postgres connection is first checked with a ping unless it was in
+    /// use within [`TRUSTED_IDLE`] and its socket is quiet, and it is cut off if
     /// the ping and the caller's work take longer than `operation_timeout`. A SQLite
     /// connection that could only open its file read-only is passed over once the file is
     /// writable again.
@@ -223,7 +245,9 @@ impl Connections {
             let deadline = pooled.socket.and_then(|socket| {
                 watchdog::arm(socket, Instant::now() + self.options.operation_timeout)
             });
-            let checked = if self.ping {
+            let trusted = pooled.returned_at.elapsed() <= TRUSTED_IDLE
+                && pooled.socket.is_some_and(Socket::is_quiet);
+            let checked = if self.ping && !trusted {
                 pooled.connection.ping()
             } else {
                 Ok(())
@@ -259,6 +283,19 @@ impl Deref for Checkout {
 
     fn deref(&self) -> &DbConnection {
         &self.pooled.connection
+    }
+}
+
+impl Checkout {
+    /// Marks the connection as not to be pooled again: it is closed when dropped.
+    pub(crate) fn spoil(&self) {
+        self.pooled.spoil();
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        self.pooled.returned_at = Instant::now();
     }
 }
 

@@ -16,6 +16,7 @@
 //! the connection's: WAL with `synchronous = NORMAL` ([`crate::connection`]).
 
 use std::collections::VecDeque;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager as _};
@@ -117,7 +118,8 @@ impl Writer {
             reply,
         };
         self.jobs.send(Box::new(job)).map_err(|_| stopped())?;
-        answer.recv().map_err(|_| stopped())?
+        // Dropped unanswered: a job of its batch panicked.
+        answer.recv().map_err(|_| abandoned())?
     }
 }
 
@@ -142,7 +144,9 @@ fn serve(connections: &Connections, queue: &Receiver<Box<dyn Job>>) {
 }
 
 /// Runs jobs from the front of `pending` in one transaction, up to and including the first
-/// that fails, and answers them; the rest stay queued.
+/// that fails, and answers them; the rest stay queued. A job that panics is dropped (its
+/// caller hears nothing and gives up), the jobs run before it fail, and the connection with
+/// their open transaction is closed, which rolls it back.
 fn commit_batch(connections: &Connections, pending: &mut VecDeque<Box<dyn Job>>) {
     let mut connection = match connections.checkout() {
         Ok(connection) => connection,
@@ -152,17 +156,28 @@ fn commit_batch(connections: &Connections, pending: &mut VecDeque<Box<dyn Job>>)
         return answer_all(pending.drain(..), Err(&from_diesel(error)));
     }
     let mut ran = Vec::with_capacity(pending.len());
-    while let Some(mut job) = pending.pop_front() {
-        let failed = job.run(&mut connection);
-        ran.push(job);
-        if failed {
-            break;
+    let finished = panic::catch_unwind(AssertUnwindSafe(|| {
+        while let Some(mut job) = pending.pop_front() {
+            let failed = job.run(&mut connection);
+            ran.push(job);
+            if failed {
+                break;
+            }
         }
+    }));
+    if finished.is_err() {
+        connection.spoil();
+        return answer_all(ran, Err(&abandoned()));
     }
     let committed =
         <DbConnection as Connection>::TransactionManager::commit_transaction(&mut connection)
             .map_err(from_diesel);
     drop(connection);
+    tracing::trace!(
+        jobs = ran.len(),
+        committed = committed.is_ok(),
+        "group commit"
+    );
     answer_all(ran, committed.as_ref().map(|_| ()));
 }
 
@@ -195,9 +210,14 @@ fn copy_of(error: &StoreError) -> StoreError {
     }
 }
 
-/// The writer thread is gone (it cannot be, while a handle exists, unless it panicked).
+/// The writer thread is gone (it cannot be, while a handle exists).
 fn stopped() -> StoreError {
     StoreError::Unavailable("the database writer has stopped".into())
+}
+
+/// A write whose batch was abandoned.
+fn abandoned() -> StoreError {
+    StoreError::Other("a write was abandoned: a write of its batch panicked".into())
 }
 
 #[cfg(all(test, feature = "testing"))]
@@ -224,6 +244,11 @@ mod tests {
             reply,
         };
         (Box::new(pending), answer)
+    }
+
+    /// The answer a job's caller heard.
+    fn answer<T>(heard: &Receiver<Result<T, StoreError>>) -> Result<T, StoreError> {
+        heard.recv().unwrap()
     }
 
     /// Stores the setting `name`.
@@ -256,8 +281,8 @@ mod tests {
         let mut queue = VecDeque::from([first, second]);
         commit_batch(db.database().connections(), &mut queue);
         assert!(queue.is_empty());
-        assert_eq!(first_answer.recv().unwrap().unwrap(), 1);
-        assert_eq!(second_answer.recv().unwrap().unwrap(), 1);
+        assert_eq!(answer(&first_answer).unwrap(), 1);
+        assert_eq!(answer(&second_answer).unwrap(), 1);
         assert!(stored(&db, "first") && stored(&db, "second"));
     }
 
@@ -273,11 +298,8 @@ mod tests {
         let mut queue = VecDeque::from([before, failing, after]);
 
         commit_batch(db.database().connections(), &mut queue);
-        assert_eq!(before_answer.recv().unwrap().unwrap(), 1);
-        assert!(matches!(
-            failing_answer.recv().unwrap(),
-            Err(StoreError::Other(_))
-        ));
+        assert_eq!(answer(&before_answer).unwrap(), 1);
+        assert!(matches!(answer(&failing_answer), Err(StoreError::Other(_))));
         assert!(stored(&db, "before"));
         assert!(!stored(&db, "failing"), "the failed job's write was kept");
         assert_eq!(
@@ -288,7 +310,7 @@ mod tests {
         assert!(after_answer.try_recv().is_err(), "answered before it ran");
 
         commit_batch(db.database().connections(), &mut queue);
-        assert_eq!(after_answer.recv().unwrap().unwrap(), 1);
+        assert_eq!(answer(&after_answer).unwrap(), 1);
         assert!(stored(&db, "after"));
     }
 
@@ -317,8 +339,8 @@ mod tests {
         });
         let mut queue = VecDeque::from([kept_back, orphan]);
         commit_batch(db.database().connections(), &mut queue);
-        assert!(kept_back_answer.recv().unwrap().is_err());
-        assert!(orphan_answer.recv().unwrap().is_err());
+        assert!(answer(&kept_back_answer).is_err());
+        assert!(answer(&orphan_answer).is_err());
         assert!(
             !stored(&db, "kept_back"),
             "a job of a failed commit was kept"
@@ -326,7 +348,18 @@ mod tests {
     }
 
     #[test]
-    fn concurrent_writes_through_the_writer_all_commit() {
+    fn a_write_that_panics_fails_and_writes_go_on() {
+        let db = TestDb::sqlite();
+        let result = db
+            .database()
+            .write(|_| -> Result<(), StoreError> { panic!("a bug in a write") });
+        assert!(matches!(result, Err(StoreError::Other(_))), "{result:?}");
+        db.database().write(put("after")).unwrap();
+        assert!(stored(&db, "after"));
+    }
+
+    #[test]
+    fn concurrent_writes_all_commit() {
         let db = TestDb::sqlite();
         let names: Vec<String> = (0..64).map(|n| format!("setting-{n}")).collect();
         std::thread::scope(|scope| {

@@ -16,12 +16,18 @@
 //!   decides the winner; no `RETURNING`, so the same SQL runs on both engines. The same
 //!   transaction stores the tokens minted for the winner, so a storage failure leaves the
 //!   code or refresh token as it was and a retry can still win.
-//! - Each store method checks out its own connection and gives it back before returning.
-//!   A checkout waits at most the pool's connection timeout for a connection that answers a
-//!   ping; on Postgres the ping and the work after it are cut off by a watchdog after
-//!   the operation timeout, so a server that stops answering costs a 503, never a request
-//!   that hangs. A connection that lost its server, or that cannot write the SQLite file, is
-//!   dropped and replaced rather than pooled again.
+//! - Each store method's reads check out their own connection and give it back before
+//!   returning. Its writes are one all-or-none unit: on SQLite it joins the group commit of
+//!   one writer thread (module `group_commit`: concurrent writes share one transaction, each in a
+//!   savepoint, and are answered once it committed); on Postgres it is a transaction of its
+//!   own on a pooled connection, or no transaction at all when it is one statement (issuing
+//!   a token family is one: the family's `INSERT` in a `WITH`).
+//! - A checkout waits at most the pool's connection timeout. A Postgres connection answers a
+//!   ping first unless it was in use within the last second and its socket holds nothing from
+//!   the server (no notice, no hang-up); the work done on it is cut off by a
+//!   watchdog after the operation timeout, so a server that stops answering costs a 503,
+//!   never a request that hangs. A connection that lost its server, or that cannot write the
+//!   SQLite file, is dropped and replaced rather than pooled again.
 //! - Failures become the domain's `StoreError` in one place: a uniqueness violation is
 //!   `Conflict`; a pool timeout, a lost connection or a locked or read-only file is `Unavailable`; a row
 //!   that does not convert back is `Other`, never a panic.

@@ -101,7 +101,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
 impl CodeStore for Database {
     fn insert_code(&self, code: &AuthorizationCode) -> Result<(), StoreError> {
         let row = CodeRow::from(code);
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             diesel::insert_into(codes::table)
                 .values(row)
                 .execute(connection)
@@ -126,7 +126,7 @@ impl CodeStore for Database {
         let hex = digest.to_hex();
         let now = epoch(now);
         let rows = tokens::rows(tokens);
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             claim_once(
                 connection,
                 |connection| {

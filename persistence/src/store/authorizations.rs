@@ -3,14 +3,17 @@
 //! (`ON DELETE CASCADE`).
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use tessera_domain::authorization::{Authorization, AuthorizationId};
 use tessera_domain::store::AuthorizationStore;
 use tessera_domain::token::Token;
 use tessera_domain::StoreError;
 
-use super::tokens;
+use super::tokens::{self, TokenRow};
 use super::{epoch, optional_time, optional_user, scope, time, uuid};
+use crate::connection::DbConnection;
 use crate::error::from_diesel;
 use crate::schema::authorizations;
 use crate::Database;
@@ -63,10 +66,61 @@ impl TryFrom<AuthorizationRow> for Authorization {
     }
 }
 
+/// On Postgres, an authorization and its first tokens in one statement (the authorization's
+/// `INSERT` in a `WITH`), which is all or none by itself: one round trip, no transaction.
+fn insert_family_in_one_statement(
+    connection: &mut PgConnection,
+    family: AuthorizationRow,
+    tokens: Vec<TokenRow>,
+) -> Result<(), StoreError> {
+    const FAMILY_COLUMNS: usize = 8;
+    const TOKEN_COLUMNS: usize = 11;
+    let placeholders = |first: usize, count: usize| {
+        let list: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+        format!("({})", list.join(", "))
+    };
+    let token_values: Vec<String> = (0..tokens.len())
+        .map(|index| placeholders(FAMILY_COLUMNS + 1 + index * TOKEN_COLUMNS, TOKEN_COLUMNS))
+        .collect();
+    let sql = format!(
+        "WITH family AS (INSERT INTO authorizations \
+         (id, client_id, user_id, scope, created_at, auth_time, nonce, session_id) VALUES {}) \
+         INSERT INTO tokens (digest, kind, authorization_id, client_id, user_id, scope, \
+         issued_at, expires_at, revoked_at, rotated_at, parent_digest) VALUES {}",
+        placeholders(1, FAMILY_COLUMNS),
+        token_values.join(", ")
+    );
+    let mut query = diesel::sql_query(sql)
+        .into_boxed::<Pg>()
+        .bind::<Text, _>(family.id)
+        .bind::<Text, _>(family.client_id)
+        .bind::<Nullable<Text>, _>(family.user_id)
+        .bind::<Text, _>(family.scope)
+        .bind::<BigInt, _>(family.created_at)
+        .bind::<Nullable<BigInt>, _>(family.auth_time)
+        .bind::<Nullable<Text>, _>(family.nonce)
+        .bind::<Nullable<Text>, _>(family.session_id);
+    for token in tokens {
+        query = query
+            .bind::<Text, _>(token.digest)
+            .bind::<Text, _>(token.kind)
+            .bind::<Text, _>(token.authorization_id)
+            .bind::<Text, _>(token.client_id)
+            .bind::<Nullable<Text>, _>(token.user_id)
+            .bind::<Text, _>(token.scope)
+            .bind::<BigInt, _>(token.issued_at)
+            .bind::<BigInt, _>(token.expires_at)
+            .bind::<Nullable<BigInt>, _>(token.revoked_at)
+            .bind::<Nullable<BigInt>, _>(token.rotated_at)
+            .bind::<Nullable<Text>, _>(token.parent_digest);
+    }
+    query.execute(connection).map(drop).map_err(from_diesel)
+}
+
 impl AuthorizationStore for Database {
     fn insert_authorization(&self, authorization: &Authorization) -> Result<(), StoreError> {
         let row = AuthorizationRow::from(authorization);
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             diesel::insert_into(authorizations::table)
                 .values(row)
                 .execute(connection)
@@ -82,12 +136,18 @@ impl AuthorizationStore for Database {
     ) -> Result<(), StoreError> {
         let row = AuthorizationRow::from(authorization);
         let rows = tokens::rows(tokens);
-        self.write(move |connection| {
-            diesel::insert_into(authorizations::table)
-                .values(row)
-                .execute(connection)
-                .map_err(from_diesel)?;
-            tokens::insert_all(connection, &rows)
+        self.write_statement(move |connection| match connection {
+            DbConnection::Postgres(postgres) if !rows.is_empty() => {
+                insert_family_in_one_statement(postgres, row, rows)
+            }
+            // In a savepoint of the writer's batch, so all or none.
+            connection => {
+                diesel::insert_into(authorizations::table)
+                    .values(row)
+                    .execute(connection)
+                    .map_err(from_diesel)?;
+                tokens::insert_all(connection, &rows)
+            }
         })
     }
 
@@ -112,7 +172,7 @@ impl AuthorizationStore for Database {
     ) -> Result<(), StoreError> {
         let id = id.0.to_string();
         let now = epoch(now);
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             diesel::update(
                 authorizations::table
                     .filter(authorizations::id.eq(id))

@@ -58,7 +58,7 @@ impl TryFrom<SessionRow> for BrowserSession {
 impl SessionStore for Database {
     fn insert_session(&self, session: &BrowserSession) -> Result<(), StoreError> {
         let row = SessionRow::from(session);
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             diesel::insert_into(sessions::table)
                 .values(row)
                 .execute(connection)
@@ -81,7 +81,7 @@ impl SessionStore for Database {
 
     fn touch_session(&self, id: SessionId, now: DateTime<Utc>) -> Result<(), StoreError> {
         let (id, now) = (id.to_string(), epoch(now));
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             diesel::update(sessions::table.find(id))
                 .set(sessions::last_seen_at.eq(now))
                 .execute(connection)
@@ -115,7 +115,7 @@ impl SessionStore for Database {
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         let (user, now) = (user.to_string(), epoch(now));
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             let live = sessions::table
                 .filter(sessions::user_id.eq(user))
                 .filter(sessions::ended_at.is_null());

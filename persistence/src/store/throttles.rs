@@ -41,14 +41,14 @@ impl ThrottleStore for Database {
         lockout: fn(u32) -> chrono::Duration,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         let key = key.to_owned();
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             count_failure(connection, &key, now, window_start, limit, lockout)
         })
     }
 
     fn reset_throttle(&self, key: &str) -> Result<(), StoreError> {
         let key = key.to_owned();
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             diesel::delete(throttles::table.find(key))
                 .execute(connection)
                 .map(drop)

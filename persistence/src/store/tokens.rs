@@ -29,17 +29,17 @@ const REFRESH: &str = "refresh";
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tokens)]
 pub(super) struct TokenRow {
-    digest: String,
-    kind: String,
-    authorization_id: String,
-    client_id: String,
-    user_id: Option<String>,
-    scope: String,
-    issued_at: i64,
-    expires_at: i64,
-    revoked_at: Option<i64>,
-    rotated_at: Option<i64>,
-    parent_digest: Option<String>,
+    pub(super) digest: String,
+    pub(super) kind: String,
+    pub(super) authorization_id: String,
+    pub(super) client_id: String,
+    pub(super) user_id: Option<String>,
+    pub(super) scope: String,
+    pub(super) issued_at: i64,
+    pub(super) expires_at: i64,
+    pub(super) revoked_at: Option<i64>,
+    pub(super) rotated_at: Option<i64>,
+    pub(super) parent_digest: Option<String>,
 }
 
 impl From<&Token> for TokenRow {
@@ -220,7 +220,7 @@ impl TokenStore for Database {
         let hex = digest.to_hex();
         let now = epoch(now);
         let rows = rows(tokens);
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             claim_once(
                 connection,
                 |connection| run(connection, rotation(hex.clone(), now)),
@@ -239,7 +239,7 @@ impl TokenStore for Database {
     fn revoke_token(&self, digest: &TokenDigest, now: DateTime<Utc>) -> Result<(), StoreError> {
         let hex = digest.to_hex();
         let now = epoch(now);
-        self.write(move |connection| {
+        self.write_statement(move |connection| {
             diesel::update(
                 tokens::table
                     .filter(tokens::digest.eq(hex))

@@ -1,28 +1,50 @@
-//! [`ClientAuth`]: the form body of a request from an app, and the client it authenticates.
+//! [`ClientAuth`]: the form body of a request from an app, and the client credentials it
+//! presents.
+
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use tessera_domain::client_auth::ClientCredentials;
-use tessera_domain::{Client, OAuthError, Params};
+use tessera_domain::{Client, OAuthError, Params, Provider};
+use tessera_persistence::Database;
 
 use super::{authorization, REPEATED_AUTHORIZATION};
-use crate::error::{ServerFault, TokenError};
-use crate::off_executor::off_executor;
+use crate::error::TokenError;
 use crate::params::FormParams;
-use crate::state::AppState;
 
-/// An authenticated client and the rest of its request (RFC 6749 §2.3), for the endpoints
-/// apps call. The body is read as [`FormParams`] reads it (same formats, limits and
-/// `invalid_request` answers); the credentials come from HTTP Basic and the body and are
-/// checked by [`Provider::authenticate_client`](tessera_domain::Provider::authenticate_client)
-/// off the executor. Bad credentials are 401 `invalid_client`; unavailable storage is 503.
+/// A request from an app (RFC 6749 §2.3), for the endpoints apps call: its body, read as
+/// [`FormParams`] reads it (same formats, limits and `invalid_request` answers), and the
+/// client credentials of HTTP Basic and the body, not yet checked. [`Self::then`] checks
+/// them and runs the endpoint's work in one blocking task: bad credentials are 401
+/// `invalid_client`; unavailable storage is 503.
 #[derive(Debug)]
 pub struct ClientAuth {
-    /// The client the credentials prove.
-    pub client: Client,
+    credentials: ClientCredentials,
+    params: Params,
+}
+
+impl ClientAuth {
     /// Every parameter of the body, `client_id` and `client_secret` included.
-    pub params: Params,
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Blocking work (for [`off_executor`](crate::off_executor::off_executor) or the bcrypt
+    /// threads) that authenticates the client with
+    /// [`Provider::authenticate_client`](tessera_domain::Provider::authenticate_client) and
+    /// then runs `work` for it with the request's parameters.
+    pub fn then<T>(
+        self,
+        provider: Arc<Provider<Database>>,
+        work: impl FnOnce(&Provider<Database>, Client, Params) -> Result<T, TokenError> + Send + 'static,
+    ) -> impl FnOnce() -> Result<T, TokenError> + Send + 'static {
+        move || {
+            let client = provider.authenticate_client(&self.credentials)?;
+            work(&provider, client, self.params)
+        }
+    }
 }
 
 impl FromRequest for ClientAuth {
@@ -35,17 +57,10 @@ impl FromRequest for ClientAuth {
         Box::pin(async move {
             let params = form.await?.into_params();
             let credentials = presented_credentials(&req, &params)?;
-            let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
-                TokenError::Fault(ServerFault::Internal("AppState is not registered".into()))
-            })?;
-            let provider = state.provider.clone();
-            let client = off_executor(move || {
-                provider
-                    .authenticate_client(&credentials)
-                    .map_err(TokenError::from)
+            Ok(Self {
+                credentials,
+                params,
             })
-            .await?;
-            Ok(Self { client, params })
         })
     }
 }
@@ -120,17 +135,5 @@ mod tests {
             matches!(&error, TokenError::OAuth(e) if e.code == ErrorCode::InvalidRequest),
             "{error:?}"
         );
-    }
-
-    #[actix_web::test]
-    async fn without_app_state_the_extractor_is_a_server_fault_not_a_panic() {
-        let (req, mut payload) = TestRequest::post()
-            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-            .set_payload("client_id=abc")
-            .to_http_parts();
-        let error = ClientAuth::from_request(&req, &mut payload)
-            .await
-            .unwrap_err();
-        assert!(matches!(error, TokenError::Fault(_)), "{error:?}");
     }
 }

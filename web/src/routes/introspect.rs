@@ -16,13 +16,14 @@ pub async fn post(
     state: web::Data<AppState>,
     auth: ClientAuth,
 ) -> Result<HttpResponse, TokenError> {
-    let ClientAuth { client, params } = auth;
-    let provider = state.provider.clone();
-    let introspection = off_executor(move || {
-        provider
-            .introspect(&client, &params)
-            .map_err(TokenError::from)
-    })
+    let introspection = off_executor(auth.then(
+        state.provider.clone(),
+        |provider, client, params| {
+            provider
+                .introspect(&client, &params)
+                .map_err(TokenError::from)
+        },
+    ))
     .await?;
     Ok(no_store(&mut HttpResponse::Ok()).json(introspection))
 }

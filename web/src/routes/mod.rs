@@ -33,9 +33,21 @@ pub mod stylesheet;
 pub mod token;
 pub mod userinfo;
 
-/// Registers every route.
+/// Registers every route. Actix tries them in order, matching the pages' paths with
+/// parameters by regex, so the endpoints apps call most come first.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
+        .service(web::resource(paths::TOKEN).route(web::post().to(token::post)))
+        .service(web::resource(paths::REVOKE).route(web::post().to(revoke::post)))
+        .service(web::resource(paths::INTROSPECT).route(web::post().to(introspect::post)))
+        .service(web::resource(paths::JWKS).route(web::get().to(jwks::get)))
+        .service(
+            web::resource(paths::USERINFO)
+                .route(web::get().to(userinfo::handle))
+                .route(web::post().to(userinfo::handle)),
+        )
+        .service(web::resource("/api/me").route(web::get().to(api_me::get)))
+        .service(web::resource("/healthz").route(web::get().to(healthz::get)))
         .service(web::resource("/").route(web::get().to(home::get)))
         .service(
             web::resource("/signup")
@@ -77,15 +89,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::get().to(authorize::get))
                 .route(web::post().to(authorize::post)),
         )
-        .service(web::resource(paths::TOKEN).route(web::post().to(token::post)))
-        .service(web::resource(paths::REVOKE).route(web::post().to(revoke::post)))
-        .service(web::resource(paths::INTROSPECT).route(web::post().to(introspect::post)))
-        .service(web::resource(paths::JWKS).route(web::get().to(jwks::get)))
-        .service(
-            web::resource(paths::USERINFO)
-                .route(web::get().to(userinfo::handle))
-                .route(web::post().to(userinfo::handle)),
-        )
         .service(
             web::resource(paths::END_SESSION)
                 .route(web::get().to(end_session::get))
@@ -93,8 +96,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .service(web::resource(paths::OPENID_CONFIGURATION).route(web::get().to(discovery::get)))
         .service(web::resource(paths::OAUTH_METADATA).route(web::get().to(discovery::get)))
-        .service(web::resource("/api/me").route(web::get().to(api_me::get)))
-        .service(web::resource("/healthz").route(web::get().to(healthz::get)))
         .service(web::resource(stylesheet::PATH).route(web::get().to(stylesheet::get)));
 }
 

@@ -14,8 +14,11 @@ pub async fn post(
     state: web::Data<AppState>,
     auth: ClientAuth,
 ) -> Result<HttpResponse, TokenError> {
-    let ClientAuth { client, params } = auth;
-    let provider = state.provider.clone();
-    off_executor(move || provider.revoke(&client, &params).map_err(TokenError::from)).await?;
+    off_executor(
+        auth.then(state.provider.clone(), |provider, client, params| {
+            provider.revoke(&client, &params).map_err(TokenError::from)
+        }),
+    )
+    .await?;
     Ok(no_store(&mut HttpResponse::Ok()).json(json!({})))
 }

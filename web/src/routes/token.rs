@@ -1,5 +1,6 @@
 //! `POST /oauth/token` (RFC 6749 §3.2): authenticate the client first ([`ClientAuth`]), then
-//! parse and run the grant. Answers carry `Cache-Control: no-store` and `Pragma: no-cache`.
+//! parse and run the grant, in one blocking task. Answers carry `Cache-Control: no-store` and
+//! `Pragma: no-cache`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use tessera_domain::token_endpoint::TokenRequest;
@@ -16,17 +17,16 @@ pub async fn post(
     req: HttpRequest,
     auth: ClientAuth,
 ) -> Result<HttpResponse, TokenError> {
-    let ClientAuth { client, params } = auth;
-    let request = TokenRequest::parse(&params)?;
-    let provider = state.provider.clone();
     let address = client_address(&req, &state.config.trusted_proxies);
-    let password_grant = request.grant_type() == GrantType::Password;
-    let work = move || {
+    // Only the password grant may bcrypt, so only it waits for the bcrypt threads.
+    let password_grant =
+        auth.params().single("grant_type").ok().flatten() == Some(GrantType::Password.as_str());
+    let work = auth.then(state.provider.clone(), move |provider, client, params| {
+        let request = TokenRequest::parse(&params)?;
         provider
             .exchange_from(&client, request, address)
             .map_err(TokenError::from)
-    };
-    // Only the password grant may bcrypt, so only it waits for the bcrypt threads.
+    });
     let response = if password_grant {
         state.bcrypt.run(work).await
     } else {
