@@ -254,7 +254,7 @@ impl<S: Store> Provider<S> {
             ResponseType::Token => {
                 let minted = self.issuer.mint(
                     &Issue {
-                        authorization_id: authorization.id,
+                        authorization_id: Some(authorization.id),
                         client: &request.client,
                         user_id: Some(user.id),
                         granted_scope: &request.scope,
@@ -263,8 +263,10 @@ impl<S: Store> Provider<S> {
                         rotated_from: None,
                     },
                     now,
-                );
-                self.store.insert_tokens(&minted.tokens)?;
+                )?;
+                if !minted.tokens.is_empty() {
+                    self.store.insert_tokens(&minted.tokens)?;
+                }
                 let response = minted.response;
                 let expires_in = response.expires_in.to_string();
                 Ok(request.redirect_with(&[

@@ -1,12 +1,58 @@
 //! Bearer tokens at protected resources (RFC 6750). Tokens are accepted only in the
-//! `Authorization` header (§2.1), never in the query string.
+//! `Authorization` header (§2.1), never in the query string. An access token may be opaque
+//! (found by its digest) or a JWT ([`crate::jwt_access_token`], verified and then checked
+//! against the store); either way one read of the store decides, and anything else, however
+//! malformed, is `invalid_token`.
 
-use crate::error::{Error, ErrorCode, OAuthError};
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, ErrorCode, OAuthError, StoreError};
+use crate::jwt_access_token::{looks_like_jwt, JwtAccessToken};
 use crate::provider::Provider;
+use crate::scope::Scope;
 use crate::secret::TokenDigest;
 use crate::store::Store;
 use crate::token::{Token, TokenKind};
-use crate::user::User;
+use crate::user::{User, UserId};
+
+/// An access token that is active now, opaque or JWT: what it allows and for whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAccess {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user it acts for; `None` for client credentials.
+    pub user_id: Option<UserId>,
+    /// What it allows.
+    pub scope: Scope,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<Token> for ActiveAccess {
+    fn from(token: Token) -> Self {
+        Self {
+            client_id: token.client_id,
+            user_id: token.user_id,
+            scope: token.scope,
+            issued_at: token.issued_at,
+            expires_at: token.expires_at,
+        }
+    }
+}
+
+impl From<JwtAccessToken> for ActiveAccess {
+    fn from(token: JwtAccessToken) -> Self {
+        Self {
+            client_id: token.client_id,
+            user_id: token.user_id,
+            scope: token.scope,
+            issued_at: token.issued_at,
+            expires_at: token.expires_at,
+        }
+    }
+}
 
 /// The token of an `Authorization: Bearer <token>` header; `None` for no header or another
 /// scheme (answered with a bare challenge, RFC 6750 §3.1).
@@ -22,9 +68,28 @@ impl<S: Store> Provider<S> {
         &self,
         access_token: &str,
         required_scope: &str,
-    ) -> Result<Token, Error> {
+    ) -> Result<ActiveAccess, Error> {
         self.bearer_and_user(access_token, required_scope)
             .map(|(token, _)| token)
+    }
+
+    /// The access token `access_token` with its user (when it has one) if it is active now,
+    /// opaque or JWT: one read of the store.
+    pub(crate) fn active_access_token(
+        &self,
+        access_token: &str,
+    ) -> Result<Option<(ActiveAccess, Option<User>)>, StoreError> {
+        if looks_like_jwt(access_token) {
+            return Ok(self
+                .active_jwt_access_token(access_token)?
+                .map(|(token, user)| (token.into(), user)));
+        }
+        let now = self.now();
+        Ok(self
+            .store
+            .find_token_and_user(&TokenDigest::of(access_token))?
+            .filter(|(token, _)| token.kind == TokenKind::Access && token.is_active(now))
+            .map(|(token, user)| (token.into(), user)))
     }
 
     /// The active access token behind `access_token`, if it carries `required_scope`, with
@@ -33,18 +98,13 @@ impl<S: Store> Provider<S> {
         &self,
         access_token: &str,
         required_scope: &str,
-    ) -> Result<(Token, Option<User>), Error> {
-        let now = self.now();
-        let (token, user) = self
-            .store
-            .find_token_and_user(&TokenDigest::of(access_token))?
-            .filter(|(token, _)| token.kind == TokenKind::Access && token.is_active(now))
-            .ok_or_else(|| {
-                OAuthError::new(
-                    ErrorCode::InvalidToken,
-                    "The access token is invalid, expired or revoked.",
-                )
-            })?;
+    ) -> Result<(ActiveAccess, Option<User>), Error> {
+        let (token, user) = self.active_access_token(access_token)?.ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::InvalidToken,
+                "The access token is invalid, expired or revoked.",
+            )
+        })?;
         if !token.scope.contains(required_scope) {
             return Err(insufficient_scope(required_scope).into());
         }
@@ -64,7 +124,7 @@ impl<S: Store> Provider<S> {
         &self,
         access_token: &str,
         required_scope: &str,
-    ) -> Result<(Token, User), Error> {
+    ) -> Result<(ActiveAccess, User), Error> {
         let (token, user) = self.bearer_and_user(access_token, required_scope)?;
         let user = user.ok_or_else(|| insufficient_scope(required_scope))?;
         Ok((token, user))

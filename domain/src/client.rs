@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rand::distributions::{Alphanumeric, DistString as _};
 
 use crate::error::{ErrorCode, OAuthError};
+use crate::jwt_access_token::AccessTokenFormat;
 use crate::policy::Policy;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::Scope;
@@ -141,6 +142,9 @@ pub struct Client {
     /// Where RP-initiated logout may send the user afterwards, matched exactly
     /// (`post_logout_redirect_uris`, OpenID Connect RP-Initiated Logout 1.0 §3.1).
     pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// How its access tokens look (`access_token_format`); `None` follows the server's
+    /// `TESSERA_ACCESS_TOKEN_FORMAT`.
+    pub access_token_format: Option<AccessTokenFormat>,
 }
 
 impl Client {
@@ -191,6 +195,8 @@ pub struct ClientRegistration {
     pub id_token_signed_response_alg: String,
     /// `post_logout_redirect_uris`.
     pub post_logout_redirect_uris: Vec<String>,
+    /// `access_token_format`: `opaque` or `jwt`; empty means the server's default.
+    pub access_token_format: String,
 }
 
 impl ClientRegistration {
@@ -246,6 +252,14 @@ impl ClientRegistration {
                 metadata_error(format!("unknown id_token_signed_response_alg {text:?}"))
             })?,
         };
+        let access_token_format = match self.access_token_format.trim() {
+            "" => None,
+            text => Some(AccessTokenFormat::parse(text).ok_or_else(|| {
+                metadata_error(format!(
+                    "unknown access_token_format {text:?} (opaque or jwt)"
+                ))
+            })?),
+        };
         let insecure = policy.insecure_transport;
         let redirect_uris = parse_uris("redirect_uris", &self.redirect_uris, insecure)?;
         let post_logout_redirect_uris = parse_uris(
@@ -276,6 +290,7 @@ impl ClientRegistration {
             created_at: now,
             id_token_alg,
             post_logout_redirect_uris,
+            access_token_format,
         };
         Ok((client, secret))
     }
@@ -462,6 +477,13 @@ mod tests {
             ),
             (
                 ClientRegistration {
+                    access_token_format: "JWT".into(),
+                    ..registration()
+                },
+                ErrorCode::InvalidClientMetadata,
+            ),
+            (
+                ClientRegistration {
                     auth_method: "none".into(),
                     grant_types: vec!["client_credentials".into()],
                     response_types: vec![],
@@ -506,6 +528,23 @@ mod tests {
             };
             assert!(plain_http(field).register(None, now(), &insecure).is_ok());
         }
+    }
+
+    #[test]
+    fn the_access_token_format_is_the_servers_unless_the_client_chooses() {
+        let register = |format: &str| {
+            ClientRegistration {
+                access_token_format: format.into(),
+                ..registration()
+            }
+            .register(None, now(), &Policy::default())
+            .unwrap()
+            .0
+            .access_token_format
+        };
+        assert_eq!(register(""), None);
+        assert_eq!(register(" jwt "), Some(AccessTokenFormat::Jwt));
+        assert_eq!(register("opaque"), Some(AccessTokenFormat::Opaque));
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! client's — is [`Introspection::Inactive`], which says `{"active": false}` and nothing
 //! else (§2.2), so an answer never tells a client whether someone else's token exists.
 //!
+//! A JWT access token ([`crate::jwt_access_token`]) is active when its signature and claims
+//! verify and one read of the store finds it unrevoked, in a live family, of a client and a
+//! user that still exist; it is described from its claims like an opaque one.
+//!
 //! `token_type` follows Ory Hydra: `"Bearer"` for access tokens, as RFC 7662 §2.2 asks (the
 //! OAuth token type of RFC 6749 §7.1, the `token_type` of the token response), and
 //! `"refresh_token"` for refresh tokens, which have no OAuth token type.
@@ -14,6 +18,7 @@ use serde::{Serialize, Serializer};
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::jwt_access_token::looks_like_jwt;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::secret::TokenDigest;
@@ -101,6 +106,24 @@ impl<S: Store> Provider<S> {
     pub fn introspect(&self, client: &Client, params: &Params) -> Result<Introspection, Error> {
         let presented = params.required("token")?;
         params.single("token_type_hint")?;
+        if looks_like_jwt(presented) {
+            let Some((token, user)) = self
+                .active_jwt_access_token(presented)?
+                .filter(|(token, _)| token.client_id == client.id)
+            else {
+                return Ok(Introspection::Inactive);
+            };
+            return Ok(Introspection::Active(ActiveToken {
+                scope: token.scope.to_string(),
+                token_type: ACCESS_TOKEN_TYPE,
+                exp: token.expires_at.timestamp(),
+                iat: token.issued_at.timestamp(),
+                iss: self.issuer().to_owned(),
+                sub: user.as_ref().map(|user| user.id.to_string()),
+                username: user.map(|user| user.username),
+                client_id: token.client_id,
+            }));
+        }
         let now = self.now();
         let Some((token, user)) = self
             .store

@@ -18,6 +18,8 @@
 //!   how a single-use credential is used up, once, with its tokens stored in the same step.
 //! - [`consent`]: what a user agreed to share with a client, remembered across requests.
 //! - [`issuer`]: the one place tokens and token responses are minted.
+//! - [`jwt_access_token`]: access tokens as signed JWTs (RFC 9068), opt-in per client or
+//!   server-wide: stored nowhere, revoked by a deny-list of their `jti`.
 //! - [`token_endpoint`]: the grants `authorization_code`, `refresh_token`, `password` and
 //!   `client_credentials` (RFC 6749 §4, §6).
 //! - [`revocation`] (RFC 7009), [`introspection`] (RFC 7662) and [`bearer`] (RFC 6750):
@@ -52,6 +54,7 @@ pub mod error;
 pub mod id_token;
 pub mod introspection;
 pub mod issuer;
+pub mod jwt_access_token;
 pub mod logout;
 pub mod metadata;
 pub mod params;
@@ -75,6 +78,8 @@ pub mod token_endpoint;
 pub mod user;
 pub mod userinfo;
 
+#[cfg(test)]
+mod jwt_scenarios;
 #[cfg(test)]
 mod memory_store;
 #[cfg(test)]

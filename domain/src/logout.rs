@@ -8,6 +8,7 @@ use crate::client::Client;
 use crate::error::{Error, OAuthError};
 use crate::params::Params;
 use crate::provider::Provider;
+use crate::signing::JwtType;
 use crate::store::Store;
 use crate::user::UserId;
 
@@ -89,7 +90,10 @@ impl<S: Store> Provider<S> {
     fn read_id_token_hint(&self, hint: &str) -> Result<(String, Option<UserId>), Error> {
         let invalid =
             || OAuthError::invalid_request("The id_token_hint is not an ID token of this server.");
-        let claims = self.issuer.verify(hint)?.ok_or_else(invalid)?;
+        let claims = self
+            .issuer
+            .verify(hint, JwtType::IdToken)?
+            .ok_or_else(invalid)?;
         if claims["iss"].as_str() != Some(self.issuer()) {
             return Err(invalid().into());
         }

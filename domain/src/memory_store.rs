@@ -15,13 +15,16 @@ use crate::client::Client;
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
-use crate::purge::{AuthorizationCutoff, CodeCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff};
+use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
+use crate::purge::{
+    AuthorizationCutoff, CodeCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
+};
 use crate::secret::TokenDigest;
-use crate::signing::{Signer, SigningAlg};
+use crate::signing::{JwtType, Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
-    AuthorizationStore, ClientStore, CodeStore, ConsentStore, PurgeStore, SessionStore,
-    SettingStore, SigningKeyStore, ThrottleStore, TokenStore, UserStore,
+    AuthorizationStore, ClientStore, CodeStore, ConsentStore, PurgeStore, RevokedJwtStore,
+    SessionStore, SettingStore, SigningKeyStore, ThrottleStore, TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -39,6 +42,8 @@ struct Tables {
     signing_keys: Vec<(SigningKey, bool)>,
     throttles: HashMap<String, ThrottleRow>,
     sessions: HashMap<SessionId, BrowserSession>,
+    /// The deny-list: `jti` and when its token expires.
+    revoked_jwts: HashMap<String, DateTime<Utc>>,
 }
 
 /// A failure counter: failures since `window_started_at`, the lock's end, lockouts so far.
@@ -54,6 +59,12 @@ struct ThrottleRow {
 pub struct MemoryStore(Mutex<Tables>);
 
 impl MemoryStore {
+    /// How many authorizations, codes and tokens are stored.
+    pub fn grant_rows(&self) -> usize {
+        let tables = self.tables();
+        tables.authorizations.len() + tables.codes.len() + tables.tokens.len()
+    }
+
     fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.0
             .lock()
@@ -373,6 +384,36 @@ impl TokenStore for MemoryStore {
     }
 }
 
+impl RevokedJwtStore for MemoryStore {
+    fn revoke_jwt(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.tables()
+            .revoked_jwts
+            .entry(jti.to_owned())
+            .or_insert(expires_at);
+        Ok(())
+    }
+
+    fn jwt_standing(&self, token: &JwtAccessToken) -> Result<Option<JwtStanding>, StoreError> {
+        let tables = self.tables();
+        if !tables.clients.iter().any(|c| c.id == token.client_id) {
+            return Ok(None);
+        }
+        let family_live = token
+            .family
+            .and_then(|id| tables.authorizations.get(&id))
+            .is_some_and(|(family, revoked)| {
+                family.client_id == token.client_id && revoked.is_none()
+            });
+        Ok(Some(JwtStanding {
+            revoked: tables.revoked_jwts.contains_key(&token.jti),
+            family_live,
+            user: token
+                .user_id
+                .and_then(|id| tables.users.iter().find(|user| user.id == id).cloned()),
+        }))
+    }
+}
+
 impl ConsentStore for MemoryStore {
     fn record_consent(&self, consent: &Consent) -> Result<(), StoreError> {
         self.tables().consents.insert(
@@ -640,6 +681,12 @@ impl PurgeStore for MemoryStore {
             !cutoff.purges(session)
         }))
     }
+
+    fn purge_revoked_jwts(&self, cutoff: &RevokedJwtCutoff) -> Result<u64, StoreError> {
+        Ok(removed(&mut self.tables().revoked_jwts, |_, expires_at| {
+            !cutoff.purges(*expires_at)
+        }))
+    }
 }
 
 impl PasswordHasher for PlainHasher {
@@ -652,28 +699,42 @@ impl PasswordHasher for PlainHasher {
     }
 }
 
-/// A stand-in for the keyring: "signs" by writing the claims in the clear after a fixed
-/// header, and verifies only what it wrote. Enough to read back what the domain asked for.
+/// A stand-in for the keyring: "signs" by writing the header and claims in the clear with a
+/// fixed signature, and verifies only what it wrote (with the `typ` asked for). Enough to read
+/// back what the domain asked for.
 pub struct ClearSigner;
 
 impl ClearSigner {
     const SIGNATURE: &'static str = "clear-signature";
 
-    /// The claims of a token this signer made.
-    pub fn claims(jws: &str) -> Option<serde_json::Value> {
+    /// The header and claims of a token this signer made.
+    pub fn parts(jws: &str) -> Option<(serde_json::Value, serde_json::Value)> {
         let mut parts = jws.split('.');
-        let (_, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
-        if signature != Self::SIGNATURE {
+        let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
+        if signature != Self::SIGNATURE || parts.next().is_some() {
             return None;
         }
-        let bytes = URL_SAFE_NO_PAD.decode(claims).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let json = |part: &str| {
+            let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
+            serde_json::from_slice::<serde_json::Value>(&bytes).ok()
+        };
+        Some((json(header)?, json(claims)?))
+    }
+
+    /// The claims of a token this signer made.
+    pub fn claims(jws: &str) -> Option<serde_json::Value> {
+        Self::parts(jws).map(|(_, claims)| claims)
     }
 }
 
 impl Signer for ClearSigner {
-    fn sign(&self, alg: SigningAlg, claims: &serde_json::Value) -> Result<String, StoreError> {
-        let header = serde_json::json!({"alg": alg.as_str(), "kid": "clear"});
+    fn sign(
+        &self,
+        alg: SigningAlg,
+        typ: JwtType,
+        claims: &serde_json::Value,
+    ) -> Result<String, StoreError> {
+        let header = serde_json::json!({"alg": alg.as_str(), "kid": "clear", "typ": typ.as_str()});
         Ok(format!(
             "{}.{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -682,8 +743,10 @@ impl Signer for ClearSigner {
         ))
     }
 
-    fn verify(&self, jws: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        Ok(Self::claims(jws))
+    fn verify(&self, jws: &str, typ: JwtType) -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(Self::parts(jws)
+            .filter(|(header, _)| typ.matches(header["typ"].as_str()))
+            .map(|(_, claims)| claims))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 
+use crate::jwt_access_token::AccessTokenFormat;
 use crate::throttle::ThrottleRules;
 
 /// Lifetimes and switches that shape how grants behave.
@@ -11,6 +12,11 @@ pub struct Policy {
     pub code_ttl: Duration,
     /// Lifetime of an access token (default 1 hour).
     pub access_token_ttl: Duration,
+    /// Lifetime of a JWT access token (default 5 minutes): short, because a resource server
+    /// that validates it on its own learns of its revocation only when it expires.
+    pub jwt_access_token_ttl: Duration,
+    /// How access tokens look for clients that do not choose (default opaque).
+    pub access_token_format: AccessTokenFormat,
     /// Lifetime of a refresh token (default 30 days).
     pub refresh_token_ttl: Duration,
     /// Accept PKCE `plain` (off by default: S256 only).
@@ -26,11 +32,21 @@ pub struct Policy {
     pub session_ttl: Duration,
 }
 
+impl Policy {
+    /// The longest a JWT this server signs (an ID token or a JWT access token) lives, and so
+    /// how long a superseded signing key must stay published.
+    pub fn signed_token_ttl(&self) -> Duration {
+        self.access_token_ttl.max(self.jwt_access_token_ttl)
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Self {
             code_ttl: Duration::minutes(5),
             access_token_ttl: Duration::hours(1),
+            jwt_access_token_ttl: Duration::minutes(5),
+            access_token_format: AccessTokenFormat::Opaque,
             refresh_token_ttl: Duration::days(30),
             allow_plain_pkce: false,
             refresh_reuse_grace: Duration::zero(),

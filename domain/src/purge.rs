@@ -1,12 +1,14 @@
 //! Purging rows past their use: which authorization codes, tokens, authorizations,
-//! throttle counters and browser sessions a purge at `now` deletes, decided from the [`Policy`] alone.
+//! throttle counters, browser sessions and deny-list entries of revoked JWT access tokens a
+//! purge at `now` deletes, decided from the [`Policy`] alone.
 //!
 //! What reuse detection needs stays. Presenting a used code or a rotated refresh token again
 //! revokes every token of its authorization (RFC 6749 §4.1.2, RFC 9700 §4.14.2), which matters
 //! only while a token minted when it was used can still live; so a used code and a rotated
 //! refresh token are kept for the [`evidence_lifetime`] after that use. Everything else goes
 //! once it can no longer be used: an unused code or a token at its expiry, an authorization
-//! once no code or token refers to it, a throttle counter once it counts and locks nothing.
+//! once no code or token refers to it, a throttle counter once it counts and locks nothing,
+//! a revoked JWT's deny-list entry once the JWT has expired (it is refused for that anyway).
 //!
 //! The store deletes table by table ([`PurgeStore`]); [`purge`] runs them in the order the
 //! references between tables ask for and sums up what went in a [`Purged`].
@@ -28,8 +30,10 @@ use crate::token::Token;
 
 /// How long a used code or a rotated refresh token is kept after its use: the longest a token
 /// minted at that use can live, so that presenting it again still revokes that token.
+/// That is also how long an authorization with nothing stored under it is kept, so that a
+/// JWT access token naming it never outlives it.
 pub fn evidence_lifetime(policy: &Policy) -> Duration {
-    policy.access_token_ttl.max(policy.refresh_token_ttl)
+    policy.signed_token_ttl().max(policy.refresh_token_ttl)
 }
 
 /// Which authorization codes go: unused ones at their expiry, used ones once the
@@ -135,6 +139,20 @@ impl SessionCutoff {
     }
 }
 
+/// Which deny-list entries go: those of JWT access tokens expired at or before the cutoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevokedJwtCutoff {
+    /// Entries of tokens that expired at or before this go.
+    pub expired_by: DateTime<Utc>,
+}
+
+impl RevokedJwtCutoff {
+    /// Whether the entry of a token expiring at `expires_at` goes.
+    pub fn purges(&self, expires_at: DateTime<Utc>) -> bool {
+        expires_at <= self.expired_by
+    }
+}
+
 /// The cutoffs of every table for a purge at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeCutoffs {
@@ -148,6 +166,8 @@ pub struct PurgeCutoffs {
     pub throttles: ThrottleCutoff,
     /// Browser sessions.
     pub sessions: SessionCutoff,
+    /// Deny-list entries of revoked JWT access tokens.
+    pub revoked_jwts: RevokedJwtCutoff,
 }
 
 impl PurgeCutoffs {
@@ -174,6 +194,7 @@ impl PurgeCutoffs {
                 ended_by: now,
                 started_by: now - policy.session_ttl,
             },
+            revoked_jwts: RevokedJwtCutoff { expired_by: now },
         }
     }
 }
@@ -191,11 +212,13 @@ pub struct Purged {
     pub throttles: u64,
     /// Browser sessions.
     pub sessions: u64,
+    /// Deny-list entries of revoked JWT access tokens.
+    pub revoked_jwts: u64,
 }
 
 impl Purged {
     /// Each count with what it counts, singular and plural, in purge order.
-    fn counts(&self) -> [(u64, &'static str, &'static str); 5] {
+    fn counts(&self) -> [(u64, &'static str, &'static str); 6] {
         [
             (
                 self.authorization_codes,
@@ -206,11 +229,12 @@ impl Purged {
             (self.authorizations, "authorization", "authorizations"),
             (self.throttles, "throttle counter", "throttle counters"),
             (self.sessions, "session", "sessions"),
+            (self.revoked_jwts, "revoked JWT", "revoked JWTs"),
         ]
     }
 }
 
-/// One line: `3 authorization codes, 1 token, 0 authorizations, 2 throttle counters`.
+/// One line: `3 authorization codes, 1 token, 0 authorizations, 2 throttle counters, ...`.
 impl fmt::Display for Purged {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (index, (count, one, many)) in self.counts().into_iter().enumerate() {
@@ -235,12 +259,14 @@ pub fn purge<S: PurgeStore + ?Sized>(
     let authorizations = store.purge_authorizations(&cutoffs.authorizations)?;
     let throttles = store.purge_throttles(&cutoffs.throttles)?;
     let sessions = store.purge_sessions(&cutoffs.sessions)?;
+    let revoked_jwts = store.purge_revoked_jwts(&cutoffs.revoked_jwts)?;
     Ok(Purged {
         authorization_codes,
         tokens,
         authorizations,
         throttles,
         sessions,
+        revoked_jwts,
     })
 }
 
@@ -311,6 +337,11 @@ mod tests {
             ..Policy::default()
         };
         assert_eq!(evidence_lifetime(&long_access), Duration::days(40));
+        let long_jwt = Policy {
+            jwt_access_token_ttl: Duration::days(50),
+            ..Policy::default()
+        };
+        assert_eq!(evidence_lifetime(&long_jwt), Duration::days(50));
         let cutoffs = cutoffs();
         assert_eq!(cutoffs.codes.used_by, now() - Duration::days(30));
         assert_eq!(cutoffs.tokens.rotated_by, now() - Duration::days(30));
@@ -390,6 +421,13 @@ mod tests {
     }
 
     #[test]
+    fn a_revoked_jwt_is_forgotten_once_it_has_expired() {
+        let cutoff = cutoffs().revoked_jwts;
+        assert!(cutoff.purges(now()));
+        assert!(!cutoff.purges(now() + second()));
+    }
+
+    #[test]
     fn the_summary_is_one_line_with_a_count_per_table() {
         let purged = Purged {
             authorization_codes: 3,
@@ -397,10 +435,12 @@ mod tests {
             authorizations: 0,
             throttles: 2,
             sessions: 1,
+            revoked_jwts: 4,
         };
         assert_eq!(
             purged.to_string(),
-            "3 authorization codes, 1 token, 0 authorizations, 2 throttle counters, 1 session"
+            "3 authorization codes, 1 token, 0 authorizations, 2 throttle counters, 1 session, \
+             4 revoked JWTs"
         );
         assert_eq!(
             serde_json::to_value(purged).unwrap(),
@@ -410,6 +450,7 @@ mod tests {
                 "authorizations": 0,
                 "throttles": 2,
                 "sessions": 1,
+                "revoked_jwts": 4,
             })
         );
     }

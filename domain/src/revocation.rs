@@ -1,8 +1,10 @@
 //! Token revocation (RFC 7009). Revoking a refresh token revokes its whole family (authorization), so the
-//! access tokens issued from it die too.
+//! access tokens issued from it die too. Revoking a JWT access token puts its `jti` on the
+//! deny-list until it expires ([`crate::jwt_access_token`]).
 
 use crate::client::Client;
 use crate::error::{Error, OAuthError};
+use crate::jwt_access_token::looks_like_jwt;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::secret::TokenDigest;
@@ -16,6 +18,9 @@ impl<S: Store> Provider<S> {
     pub fn revoke(&self, client: &Client, params: &Params) -> Result<(), Error> {
         let token = params.required("token")?;
         params.single("token_type_hint")?;
+        if looks_like_jwt(token) {
+            return self.revoke_jwt_access_token(client, token);
+        }
         let Some(token) = self.store.find_token(&TokenDigest::of(token))? else {
             return Ok(());
         };

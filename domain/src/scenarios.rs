@@ -34,7 +34,7 @@ fn start() -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap()
 }
 
-fn world_with(policy: Policy) -> World {
+pub(crate) fn world_with(policy: Policy) -> World {
     let clock = Arc::new(FixedClock::at(start()));
     let provider = Provider::new(
         MemoryStore::default(),
@@ -85,7 +85,7 @@ fn error_of(url: &str) -> String {
         .unwrap()
 }
 
-fn oauth_code(result: Result<impl std::fmt::Debug, Error>) -> ErrorCode {
+pub(crate) fn oauth_code(result: Result<impl std::fmt::Debug, Error>) -> ErrorCode {
     match result {
         Err(Error::OAuth(error)) => error.code,
         other => panic!("expected an OAuth error, got {other:?}"),
@@ -111,7 +111,7 @@ fn redirect_error(outcome: &AuthorizeOutcome) -> String {
 
 impl World {
     /// Alice, signed in just now.
-    fn signed_in(&self) -> SignedIn<'_> {
+    pub(crate) fn signed_in(&self) -> SignedIn<'_> {
         SignedIn {
             user: &self.user,
             auth_time: self.clock.now(),
@@ -138,16 +138,36 @@ impl World {
     }
 
     pub(crate) fn client(&self, auth_method: &str, grants: &str) -> (Client, Option<Secret>) {
+        self.client_with(ClientRegistration {
+            auth_method: auth_method.into(),
+            grant_types: vec![grants.into()],
+            ..ClientRegistration::default()
+        })
+    }
+
+    /// Registers `registration` for Alice, with a name, the test redirect URI and scope
+    /// `profile email` where it gives none.
+    pub(crate) fn client_with(&self, registration: ClientRegistration) -> (Client, Option<Secret>) {
+        let or = |given: String, default: &str| {
+            if given.is_empty() {
+                default.to_owned()
+            } else {
+                given
+            }
+        };
+        let redirect_uris = if registration.redirect_uris.is_empty() {
+            vec![REDIRECT.into()]
+        } else {
+            registration.redirect_uris
+        };
         self.provider
             .register_client(
                 Some(self.user.id),
                 ClientRegistration {
-                    name: "Demo".into(),
-                    redirect_uris: vec![REDIRECT.into()],
-                    grant_types: vec![grants.into()],
-                    scope: "profile email".into(),
-                    auth_method: auth_method.into(),
-                    ..ClientRegistration::default()
+                    name: or(registration.name, "Demo"),
+                    scope: or(registration.scope, "profile email"),
+                    redirect_uris,
+                    ..registration
                 },
             )
             .unwrap()
@@ -165,12 +185,12 @@ impl World {
             .unwrap()
     }
 
-    fn code_for(&self, client: &Client, extra: &[(&str, &str)]) -> String {
+    pub(crate) fn code_for(&self, client: &Client, extra: &[(&str, &str)]) -> String {
         let request = self.authorize(client, extra);
         code_of(&self.provider.allow(&request, self.signed_in()).unwrap())
     }
 
-    fn exchange(
+    pub(crate) fn exchange(
         &self,
         client: &Client,
         pairs: &[(&str, &str)],
@@ -179,7 +199,7 @@ impl World {
         self.provider.exchange(client, request)
     }
 
-    fn me(&self, access_token: &str) -> Result<User, Error> {
+    pub(crate) fn me(&self, access_token: &str) -> Result<User, Error> {
         self.provider.resource_owner(access_token, "profile")
     }
 }

@@ -10,7 +10,10 @@ use crate::client::Client;
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
-use crate::purge::{AuthorizationCutoff, CodeCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff};
+use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
+use crate::purge::{
+    AuthorizationCutoff, CodeCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
+};
 use crate::secret::TokenDigest;
 use crate::signing_key::SigningKey;
 use crate::token::Token;
@@ -123,6 +126,17 @@ pub trait TokenStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// Where what JWT access tokens refer to is checked, and where those revoked before their
+/// expiry are listed by `jti` ([`crate::jwt_access_token`]): the tokens themselves are
+/// stored nowhere.
+pub trait RevokedJwtStore: Send + Sync {
+    /// Puts `jti` on the deny-list until `expires_at` (idempotent: the first entry stays).
+    fn revoke_jwt(&self, jti: &str, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// In one read: whether `token`'s `jti` is on the deny-list, whether the family it names
+    /// is live, and the user it names; `None` when its client no longer exists.
+    fn jwt_standing(&self, token: &JwtAccessToken) -> Result<Option<JwtStanding>, StoreError>;
+}
+
 /// Where remembered consents live, one per user and client.
 pub trait ConsentStore: Send + Sync {
     /// Stores a consent, replacing the user's earlier one for that client.
@@ -228,6 +242,8 @@ pub trait PurgeStore: Send + Sync {
     fn purge_throttles(&self, cutoff: &ThrottleCutoff) -> Result<u64, StoreError>;
     /// Deletes the browser sessions `cutoff` purges.
     fn purge_sessions(&self, cutoff: &SessionCutoff) -> Result<u64, StoreError>;
+    /// Deletes the deny-list entries `cutoff` purges.
+    fn purge_revoked_jwts(&self, cutoff: &RevokedJwtCutoff) -> Result<u64, StoreError>;
 }
 
 /// Everything the domain stores.
@@ -237,6 +253,7 @@ pub trait Store:
     + AuthorizationStore
     + CodeStore
     + TokenStore
+    + RevokedJwtStore
     + ConsentStore
     + SettingStore
     + SigningKeyStore
@@ -252,6 +269,7 @@ impl<T> Store for T where
         + AuthorizationStore
         + CodeStore
         + TokenStore
+        + RevokedJwtStore
         + ConsentStore
         + SettingStore
         + SigningKeyStore

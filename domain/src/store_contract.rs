@@ -12,6 +12,7 @@ use crate::client::{AuthMethod, Client, GrantType, ResponseType};
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
+use crate::jwt_access_token::{AccessTokenFormat, JwtAccessToken, JwtStanding};
 use crate::policy::Policy;
 use crate::purge::{purge, Purged};
 use crate::redirect_uri::RedirectUri;
@@ -24,7 +25,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 13] = [
+pub const CHECKS: [(&str, Check); 14] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -33,6 +34,10 @@ pub const CHECKS: [(&str, Check); 13] = [
     (
         "a_token_is_found_with_its_user",
         a_token_is_found_with_its_user,
+    ),
+    (
+        "a_jwt_standing_is_read_with_its_family_user_and_revocation",
+        a_jwt_standing_is_read_with_its_family_user_and_revocation,
     ),
     ("a_code_is_claimed_once", a_code_is_claimed_once),
     (
@@ -108,6 +113,7 @@ fn client(id: &str, owner: &User) -> Client {
         created_at: t0(),
         id_token_alg: SigningAlg::Rs256,
         post_logout_redirect_uris: Vec::new(),
+        access_token_format: Some(AccessTokenFormat::Jwt),
     }
 }
 
@@ -221,6 +227,102 @@ pub fn a_token_is_found_with_its_user(store: &dyn Store) -> Result<(), StoreErro
         found.and_then(|(token, _)| token.revoked_at),
         Some(revoked_at)
     );
+    Ok(())
+}
+
+/// The client `family` was given to, as far as a [`JwtAccessToken`] names it.
+fn client_of(family: &Authorization) -> Client {
+    Client {
+        id: family.client_id.clone(),
+        ..client("", &user(""))
+    }
+}
+
+/// A JWT access token of `family`, or of the client acting for itself when `family` is `None`.
+fn jwt(client: &Client, family: Option<&Authorization>) -> JwtAccessToken {
+    JwtAccessToken {
+        jti: Secret::generate().expose().to_owned(),
+        client_id: client.id.clone(),
+        user_id: family.and_then(|family| family.user_id),
+        family: family.map(|family| family.id),
+        scope: scope("openid"),
+        issued_at: t0(),
+        expires_at: t0() + Duration::minutes(5),
+    }
+}
+
+/// The standing of a JWT access token: its user and whether its family is live (unrevoked,
+/// and its client's) and its `jti` denied, each read as it is now; nothing for a token of a
+/// deleted client. Denying a `jti` twice keeps the first entry.
+pub fn a_jwt_standing_is_read_with_its_family_user_and_revocation(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let (alice, client, family) = seed(store, "alice")?;
+    let hers = jwt(&client, Some(&family));
+    let live = JwtStanding {
+        revoked: false,
+        family_live: true,
+        user: Some(alice.clone()),
+    };
+    assert_eq!(store.jwt_standing(&hers)?, Some(live.clone()));
+
+    let machine = jwt(&client, None);
+    let bare = JwtStanding {
+        revoked: false,
+        family_live: false,
+        user: None,
+    };
+    assert_eq!(store.jwt_standing(&machine)?, Some(bare.clone()));
+
+    let (_, other_client, others) = seed(store, "bob")?;
+    let misfiled = JwtAccessToken {
+        family: Some(others.id),
+        ..hers.clone()
+    };
+    let nowhere = JwtAccessToken {
+        family: Some(crate::authorization::AuthorizationId::generate()),
+        user_id: Some(UserId::generate()),
+        ..hers.clone()
+    };
+    assert_eq!(
+        store.jwt_standing(&misfiled)?.map(|s| s.family_live),
+        Some(false)
+    );
+    assert_eq!(
+        store.jwt_standing(&nowhere)?,
+        Some(JwtStanding {
+            family_live: false,
+            user: None,
+            ..live.clone()
+        })
+    );
+
+    store.revoke_jwt(&machine.jti, t0() + Duration::seconds(10))?;
+    store.revoke_jwt(&machine.jti, t0() + Duration::hours(1))?;
+    assert_eq!(
+        store.jwt_standing(&machine)?,
+        Some(JwtStanding {
+            revoked: true,
+            ..bare.clone()
+        })
+    );
+    assert_eq!(store.jwt_standing(&hers)?, Some(live.clone()));
+    let purged = purge(store, &Policy::default(), t0() + Duration::seconds(20))?;
+    assert_eq!(purged.revoked_jwts, 1, "the first entry stays: {purged:?}");
+    assert_eq!(store.jwt_standing(&machine)?, Some(bare));
+
+    store.revoke_authorization(family.id, t0() + Duration::seconds(5))?;
+    assert_eq!(
+        store.jwt_standing(&hers)?,
+        Some(JwtStanding {
+            family_live: false,
+            ..live
+        })
+    );
+    assert!(store.delete_client(&client.id, alice.id)?);
+    assert_eq!(store.jwt_standing(&hers)?, None);
+    assert_eq!(store.jwt_standing(&machine)?, None);
+    assert!(store.jwt_standing(&jwt(&other_client, None))?.is_some());
     Ok(())
 }
 
@@ -613,7 +715,8 @@ fn token_at(
 /// and tokens past their expiry, used codes and rotated refresh tokens used more than 30 days
 /// ago, then the authorizations left with nothing; it keeps everything else, and a second
 /// purge finds nothing. Throttle counters go once their window is over and their last lockout
-/// ended an hour ago; a kept counter still doubles its next lockout and still counts.
+/// ended an hour ago; a kept counter still doubles its next lockout and still counts. A
+/// revoked JWT's deny-list entry goes once the JWT has expired.
 pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     store: &dyn Store,
 ) -> Result<(), StoreError> {
@@ -701,6 +804,8 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     let fail = |key: &str, at: DateTime<Utc>| {
         store.record_throttle_failure(key, at, at - window, 3, lockout)
     };
+    store.revoke_jwt("expired", now)?;
+    store.revoke_jwt("alive", now + Duration::minutes(1))?;
     fail("user:stale", now - hour)?;
     fail("user:counting", now - Duration::minutes(5))?;
     for _ in 0..3 {
@@ -716,6 +821,7 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
             authorizations: 1,
             throttles: 2,
             sessions: 2,
+            revoked_jwts: 1,
         }
     );
     assert_eq!(store.find_session(signed_in.id)?, Some(signed_in));
@@ -736,6 +842,17 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     assert_eq!(store.find_authorization(spent.id)?, None);
     assert!(store.find_authorization(alive.id)?.is_some());
     assert!(store.find_authorization(fresh.id)?.is_some());
+    let denied = |jti: &str| -> Result<bool, StoreError> {
+        let token = JwtAccessToken {
+            jti: jti.to_owned(),
+            family: None,
+            user_id: None,
+            ..jwt(&client_of(&spent), None)
+        };
+        Ok(store.jwt_standing(&token)?.is_some_and(|s| s.revoked))
+    };
+    assert!(denied("alive")?);
+    assert!(!denied("expired")?);
     assert_eq!(purge(store, &policy, now)?, Purged::default());
 
     for _ in 0..2 {

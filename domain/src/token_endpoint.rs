@@ -193,7 +193,7 @@ impl<S: Store> Provider<S> {
         }
         let minted = self.issuer.mint(
             &Issue {
-                authorization_id: stored.authorization_id,
+                authorization_id: Some(stored.authorization_id),
                 client,
                 user_id: Some(stored.user_id),
                 granted_scope: &stored.scope,
@@ -202,7 +202,7 @@ impl<S: Store> Provider<S> {
                 rotated_from: None,
             },
             now,
-        );
+        )?;
         match self.store.claim_code(&digest, now, &minted.tokens)? {
             Claim::Won(_) => {
                 self.with_id_token(minted.response, client, stored.authorization_id, true, now)
@@ -309,7 +309,7 @@ impl<S: Store> Provider<S> {
             _ => current.scope.clone(),
         };
         let issue = Issue {
-            authorization_id: current.authorization_id,
+            authorization_id: Some(current.authorization_id),
             client,
             user_id: current.user_id,
             granted_scope: &current.scope,
@@ -320,7 +320,7 @@ impl<S: Store> Provider<S> {
         if status == RefreshStatus::Rotated {
             return self.reused_refresh_token(&current, &issue, now);
         }
-        let minted = self.issuer.mint(&issue, now);
+        let minted = self.issuer.mint(&issue, now)?;
         match self
             .store
             .claim_refresh_token(&digest, now, &minted.tokens)?
@@ -348,7 +348,7 @@ impl<S: Store> Provider<S> {
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
         if self.within_reuse_grace(token, now) {
-            let minted = self.issuer.mint(retry, now);
+            let minted = self.issuer.mint(retry, now)?;
             if self
                 .store
                 .retry_rotation(&token.digest, now, &minted.tokens)?
@@ -422,7 +422,7 @@ impl<S: Store> Provider<S> {
         with_refresh_token: bool,
     ) -> Issue<'a> {
         Issue {
-            authorization_id: authorization.id,
+            authorization_id: Some(authorization.id),
             client,
             user_id: authorization.user_id,
             granted_scope: &authorization.scope,
@@ -433,7 +433,8 @@ impl<S: Store> Provider<S> {
     }
 
     /// Starts a token family: mints its first tokens and stores them with `authorization`,
-    /// in one write.
+    /// in one write. A JWT access token alone needs no family: then nothing is written at
+    /// all, and the token names no family.
     fn start_family(
         &self,
         authorization: &Authorization,
@@ -441,10 +442,15 @@ impl<S: Store> Provider<S> {
         with_refresh_token: bool,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, Error> {
-        let minted = self.issuer.mint(
-            &self.fresh_family(authorization, client, with_refresh_token),
-            now,
-        );
+        let issue = self.fresh_family(authorization, client, with_refresh_token);
+        if !self.issuer.needs_family(client, with_refresh_token) {
+            let stateless = Issue {
+                authorization_id: None,
+                ..issue
+            };
+            return Ok(self.issuer.mint(&stateless, now)?.response);
+        }
+        let minted = self.issuer.mint(&issue, now)?;
         self.store
             .insert_authorization_with_tokens(authorization, &minted.tokens)?;
         Ok(minted.response)

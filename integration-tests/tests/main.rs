@@ -25,6 +25,7 @@ mod interop_oauth2;
 mod interop_openidconnect;
 mod introspect;
 mod jwks;
+mod jwt_access_tokens;
 mod lifetimes;
 mod log_secrecy;
 mod max_age;

@@ -32,6 +32,7 @@ diesel::table! {
         created_at -> BigInt,
         id_token_signed_response_alg -> Text,
         post_logout_redirect_uris -> Text,
+        access_token_format -> Nullable<Text>,
     }
 }
 
@@ -55,6 +56,13 @@ diesel::table! {
         client_id -> Text,
         scope -> Text,
         granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    revoked_jwts (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
     }
 }
 
@@ -138,6 +146,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     clients,
     authorizations,
+    revoked_jwts,
     sessions,
     settings,
     signing_keys,

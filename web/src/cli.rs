@@ -55,8 +55,9 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Delete the codes, tokens, authorizations and throttle counters past their use now (the
-    /// server also does every ten minutes) and print how many went.
+    /// Delete the codes, tokens, authorizations, throttle counters, sessions and revoked-JWT
+    /// entries past their use now (the server also does every ten minutes) and print how
+    /// many went.
     Purge {
         /// Print one JSON object with a count per table instead of a sentence.
         #[arg(long)]
@@ -133,6 +134,10 @@ pub enum ClientCommand {
         /// How its ID tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
         #[arg(long = "id-token-alg", default_value = "")]
         id_token_alg: String,
+        /// How its access tokens look: `opaque` or `jwt`; the server's
+        /// `TESSERA_ACCESS_TOKEN_FORMAT` when not given.
+        #[arg(long = "access-token-format", default_value = "")]
+        access_token_format: String,
     },
 }
 
@@ -174,6 +179,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     auth_method,
                     id_token_alg,
                     post_logout_redirect_uris,
+                    access_token_format,
                 },
         } => add_client(
             &config,
@@ -187,6 +193,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 auth_method,
                 id_token_signed_response_alg: id_token_alg,
                 post_logout_redirect_uris,
+                access_token_format,
             },
         ),
         Command::Keys {
@@ -240,7 +247,7 @@ fn list_keys(config: &Config) -> anyhow::Result<()> {
         .signing_keys()
         .context("TESSERA_DATABASE_URL: cannot read the signing keys")?;
     let now = SystemClock.now();
-    for status in key_statuses(&keys, now, config.policy.access_token_ttl) {
+    for status in key_statuses(&keys, now, config.policy.signed_token_ttl()) {
         println!(
             "{} {} {} created={} signs_from={} superseded={} leaves_jwks={}",
             status.key.kid,

@@ -10,7 +10,9 @@
 //! | `TESSERA_INSECURE_TRANSPORT` | `1` allows a plain-http issuer that is not loopback | `0` |
 //! | `TESSERA_BCRYPT_COST` | bcrypt cost for user passwords, 4 to 31 | `12` |
 //! | `TESSERA_CODE_TTL` | authorization code lifetime, seconds | `300` |
-//! | `TESSERA_ACCESS_TOKEN_TTL` | access token lifetime, seconds | `3600` |
+//! | `TESSERA_ACCESS_TOKEN_TTL` | opaque access token (and ID token) lifetime, seconds | `3600` |
+//! | `TESSERA_ACCESS_TOKEN_FORMAT` | `opaque` or `jwt` (RFC 9068, signed with the server's EdDSA key): how access tokens look for clients whose `access_token_format` is not set | `opaque` |
+//! | `TESSERA_JWT_ACCESS_TOKEN_TTL` | JWT access token lifetime, seconds; short, because a resource server that validates JWTs itself learns of a revocation only at expiry | `300` |
 //! | `TESSERA_REFRESH_TOKEN_TTL` | refresh token lifetime, seconds | `2592000` |
 //! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method from confidential clients (public clients always need `S256`) | `0` |
 //! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
@@ -28,6 +30,7 @@ use std::net::IpAddr;
 use chrono::Duration;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret as _, SecretString};
+use tessera_domain::jwt_access_token::AccessTokenFormat;
 use tessera_domain::throttle::ThrottleRules;
 use tessera_domain::Policy;
 use tessera_persistence::DatabaseUrl;
@@ -107,7 +110,8 @@ pub struct Config {
     /// `TESSERA_BCRYPT_COST`.
     pub bcrypt_cost: u32,
     /// Lifetimes and switches from `TESSERA_*_TTL` (`TESSERA_SESSION_TTL` among them),
-    /// `TESSERA_PKCE_ALLOW_PLAIN` and `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
+    /// `TESSERA_ACCESS_TOKEN_FORMAT`, `TESSERA_PKCE_ALLOW_PLAIN` and
+    /// `TESSERA_REFRESH_REUSE_GRACE_SECONDS`.
     pub policy: Policy,
     /// `TESSERA_KEY_ACTIVATION_DELAY`: how long a rotated-in signing key is published
     /// before it signs.
@@ -201,6 +205,13 @@ impl Config {
                 defaults.access_token_ttl,
                 false,
             )?,
+            jwt_access_token_ttl: seconds(
+                &get,
+                "TESSERA_JWT_ACCESS_TOKEN_TTL",
+                defaults.jwt_access_token_ttl,
+                false,
+            )?,
+            access_token_format: access_token_format(get("TESSERA_ACCESS_TOKEN_FORMAT"))?,
             refresh_token_ttl: seconds(
                 &get,
                 "TESSERA_REFRESH_TOKEN_TTL",
@@ -296,6 +307,19 @@ fn secret(
         Some(key) => Ok(Some(SecretString::from(key))),
         None => Ok(None),
     }
+}
+
+/// `opaque` (the default) or `jwt`, in any case.
+fn access_token_format(text: Option<String>) -> Result<AccessTokenFormat, ConfigError> {
+    let Some(text) = text else {
+        return Ok(AccessTokenFormat::default());
+    };
+    AccessTokenFormat::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
+        ConfigError::new(
+            "TESSERA_ACCESS_TOKEN_FORMAT",
+            format!("{text:?} is neither opaque nor jwt"),
+        )
+    })
 }
 
 /// Comma-separated IPs and CIDRs; a bare IP is a one-address network.
@@ -494,6 +518,8 @@ mod tests {
         assert!(config.secret_key.is_none());
         assert_eq!(config.policy.session_ttl, Duration::seconds(43_200));
         assert_eq!(config.key_activation_delay, Duration::seconds(3600));
+        assert_eq!(config.policy.access_token_format, AccessTokenFormat::Opaque);
+        assert_eq!(config.policy.jwt_access_token_ttl, Duration::seconds(300));
     }
 
     #[test]
@@ -518,6 +544,8 @@ mod tests {
             ("TESSERA_CODE_TTL", "0"),
             ("TESSERA_ACCESS_TOKEN_TTL", "-5"),
             ("TESSERA_REFRESH_TOKEN_TTL", "x"),
+            ("TESSERA_JWT_ACCESS_TOKEN_TTL", "0"),
+            ("TESSERA_ACCESS_TOKEN_FORMAT", "paseto"),
             ("TESSERA_PKCE_ALLOW_PLAIN", "2"),
             ("TESSERA_REFRESH_REUSE_GRACE_SECONDS", "-1"),
             ("TESSERA_SESSION_TTL", "0"),
@@ -588,8 +616,12 @@ mod tests {
             ("TESSERA_BCRYPT_COST", "4"),
             ("TESSERA_SESSION_TTL", "600"),
             ("TESSERA_KEY_ACTIVATION_DELAY", "0"),
+            ("TESSERA_ACCESS_TOKEN_FORMAT", " JWT "),
+            ("TESSERA_JWT_ACCESS_TOKEN_TTL", "60"),
         ])
         .unwrap();
+        assert_eq!(config.policy.access_token_format, AccessTokenFormat::Jwt);
+        assert_eq!(config.policy.jwt_access_token_ttl, Duration::seconds(60));
         assert_eq!(config.policy.code_ttl, Duration::seconds(60));
         assert_eq!(config.policy.access_token_ttl, Duration::seconds(120));
         assert_eq!(config.policy.refresh_token_ttl, Duration::seconds(240));

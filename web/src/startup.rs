@@ -116,7 +116,7 @@ pub fn keyring(
     }
     let settings = KeySettings {
         activation_delay: config.key_activation_delay,
-        token_ttl: config.policy.access_token_ttl,
+        token_ttl: config.policy.signed_token_ttl(),
         reload_interval: RELOAD_INTERVAL,
     };
     Keyring::open(Arc::new(database), clock, at_rest, settings)

@@ -149,6 +149,31 @@ fn client_add_prints_the_client_as_json_with_its_secret() {
     let json: serde_json::Value = serde_json::from_slice(&public.stdout).unwrap();
     assert!(json.get("client_secret").is_none());
     assert_eq!(json["id_token_signed_response_alg"], "RS256");
+    assert_eq!(json["access_token_format"], serde_json::Value::Null);
+}
+
+#[test]
+fn client_add_takes_an_access_token_format_and_refuses_an_unknown_one() {
+    let env = Env::new();
+    let base = [
+        "client",
+        "add",
+        "--name",
+        "Service",
+        "--grant-type",
+        "client_credentials",
+    ];
+    let output = env.run(&[&base[..], &["--access-token-format", "jwt"]].concat(), "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["access_token_format"], "jwt");
+
+    let refused = env.run(
+        &[&base[..], &["--access-token-format", "paseto"]].concat(),
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("paseto"), "{}", stderr(&refused));
 }
 
 #[test]
@@ -402,6 +427,7 @@ fn store_an_expired_token(env: &Env) {
         created_at: then,
         id_token_alg: SigningAlg::Rs256,
         post_logout_redirect_uris: Vec::new(),
+        access_token_format: None,
     };
     database.insert_client(&client).unwrap();
     let authorization = Authorization::new("machine", None, Scope::default(), then);
@@ -443,6 +469,7 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
             "authorizations": 1,
             "throttles": 0,
             "sessions": 0,
+            "revoked_jwts": 0,
         })
     );
 
@@ -450,6 +477,6 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(
         stdout_lines(&again),
-        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions"]
+        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions, 0 revoked JWTs"]
     );
 }

@@ -64,6 +64,8 @@ pub struct TestClient {
     pub post_logout_redirect_uris: Vec<String>,
     /// `id_token_signed_response_alg`; not sent when `None` (the server's default, RS256).
     pub id_token_alg: Option<String>,
+    /// `access_token_format`; not sent when `None` (the server's default).
+    pub access_token_format: Option<String>,
 }
 
 /// A client as registered: its credentials and metadata.
@@ -100,6 +102,7 @@ impl TestClient {
             auth_method: auth_method.to_owned(),
             post_logout_redirect_uris: Vec::new(),
             id_token_alg: None,
+            access_token_format: None,
         }
     }
 
@@ -128,6 +131,12 @@ impl TestClient {
     /// Registers `id_token_signed_response_alg` (`RS256`, `ES256` or `EdDSA`).
     pub fn id_token_alg(mut self, alg: &str) -> Self {
         self.id_token_alg = Some(alg.to_owned());
+        self
+    }
+
+    /// Registers `access_token_format` (`opaque` or `jwt`).
+    pub fn access_token_format(mut self, format: &str) -> Self {
+        self.access_token_format = Some(format.to_owned());
         self
     }
 
@@ -160,6 +169,9 @@ impl TestClient {
         ];
         if let Some(alg) = &self.id_token_alg {
             form.push(("id_token_signed_response_alg", alg.clone()));
+        }
+        if let Some(format) = &self.access_token_format {
+            form.push(("access_token_format", format.clone()));
         }
         form
     }

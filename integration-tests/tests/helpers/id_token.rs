@@ -1,5 +1,6 @@
-//! ID tokens checked as a relying party would (OpenID Connect Core §3.1.3.7): the signature
-//! against the published JWK Set, `iss`, `aud` and `exp`, and `at_hash` computed here.
+//! ID tokens checked as a relying party would (OpenID Connect Core §3.1.3.7), and JWT access
+//! tokens as a resource server would (RFC 9068 §4): the signature against the published JWK
+//! Set, `iss`, `aud` and `exp`, and `at_hash` computed here.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -19,8 +20,8 @@ pub fn verify(
     audience: &str,
 ) -> (Header, Value) {
     let header = jsonwebtoken::decode_header(jws).expect("a JWS header");
-    assert_eq!(header.alg, alg, "the ID token's alg");
-    let kid = header.kid.clone().expect("a kid in the ID token's header");
+    assert_eq!(header.alg, alg, "the JWT's alg");
+    let kid = header.kid.clone().expect("a kid in the JWT's header");
     let jwk = jwks["keys"]
         .as_array()
         .expect("a keys array")
@@ -35,7 +36,7 @@ pub fn verify(
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = 0;
     let data = jsonwebtoken::decode::<Value>(jws, &key, &validation)
-        .unwrap_or_else(|error| panic!("the ID token does not verify: {error}"));
+        .unwrap_or_else(|error| panic!("the JWT does not verify: {error}"));
     (header, data.claims)
 }
 

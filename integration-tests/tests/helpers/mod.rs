@@ -18,7 +18,7 @@ use reqwest::header::{
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tessera_domain::purge::Purged;
-use tessera_domain::signing::{Signer, SigningAlg};
+use tessera_domain::signing::{JwtType, Signer, SigningAlg};
 use tessera_domain::signing_key::SigningKey;
 use tessera_domain::store::{CodeStore as _, TokenStore as _};
 use tessera_domain::{Clock, SystemClock, TokenDigest};
@@ -272,20 +272,25 @@ impl TestApp {
         (headers, body)
     }
 
-    /// The server's keyring signs `claims` for `alg` (off the test's executor).
+    /// The server's keyring signs `claims` for `alg` as an ID token (off the test's executor).
     pub async fn sign(&self, alg: SigningAlg, claims: Value) -> String {
+        self.sign_as(alg, JwtType::IdToken, claims).await
+    }
+
+    /// The server's keyring signs `claims` for `alg` as a JWT of type `typ`.
+    pub async fn sign_as(&self, alg: SigningAlg, typ: JwtType, claims: Value) -> String {
         let keyring = Arc::clone(&self.keyring);
-        tokio::task::spawn_blocking(move || keyring.sign(alg, &claims))
+        tokio::task::spawn_blocking(move || keyring.sign(alg, typ, &claims))
             .await
             .expect("the signing task ends")
             .expect("the keyring signs")
     }
 
-    /// The claims of `jws` if the server's keyring verifies it.
+    /// The claims of `jws` if the server's keyring verifies it as an ID token.
     pub async fn verify(&self, jws: &str) -> Option<Value> {
         let keyring = Arc::clone(&self.keyring);
         let jws = jws.to_owned();
-        tokio::task::spawn_blocking(move || keyring.verify(&jws))
+        tokio::task::spawn_blocking(move || keyring.verify(&jws, JwtType::IdToken))
             .await
             .expect("the verifying task ends")
             .expect("the keyring verifies")

@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
+use tessera_domain::jwt_access_token::AccessTokenFormat;
 use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::secret::TokenDigest;
 use tessera_domain::signing::SigningAlg;
@@ -32,6 +33,7 @@ struct ClientRow {
     created_at: i64,
     id_token_signed_response_alg: String,
     post_logout_redirect_uris: String,
+    access_token_format: Option<String>,
 }
 
 impl TryFrom<&Client> for ClientRow {
@@ -69,6 +71,9 @@ impl TryFrom<&Client> for ClientRow {
                     .map(RedirectUri::as_str),
                 "\n",
             ),
+            access_token_format: client
+                .access_token_format
+                .map(|format| format.as_str().to_owned()),
         })
     }
 }
@@ -111,6 +116,18 @@ impl TryFrom<ClientRow> for Client {
                     )
                 },
             )?,
+            access_token_format: row
+                .access_token_format
+                .as_deref()
+                .map(|name| {
+                    AccessTokenFormat::parse(name).ok_or_else(|| {
+                        corrupt(
+                            "clients",
+                            format_args!("unknown access token format {name:?}"),
+                        )
+                    })
+                })
+                .transpose()?,
             id: row.id,
             name: row.name,
             uri: row.uri,

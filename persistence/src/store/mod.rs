@@ -14,6 +14,7 @@ mod consents;
 mod purge;
 #[cfg(feature = "testing")]
 pub(crate) mod query_plans;
+mod revoked_jwts;
 mod sessions;
 mod settings;
 mod signing_keys;

@@ -7,13 +7,15 @@
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use tessera_domain::purge::{
-    AuthorizationCutoff, CodeCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use tessera_domain::store::PurgeStore;
 use tessera_domain::StoreError;
 
 use super::{epoch, run, Statement};
-use crate::schema::{authorization_codes as codes, authorizations, sessions, throttles, tokens};
+use crate::schema::{
+    authorization_codes as codes, authorizations, revoked_jwts, sessions, throttles, tokens,
+};
 use crate::Database;
 
 /// The most rows one statement deletes.
@@ -174,6 +176,21 @@ pub(super) fn expired_sessions(started_by: i64) -> impl Statement {
     )
 }
 
+/// Deny-list entries of JWTs that expired at or before `expired_by` (index on `expires_at`).
+pub(super) fn expired_revoked_jwts(expired_by: i64) -> impl Statement {
+    let batch = diesel::alias!(revoked_jwts as batch);
+    diesel::delete(
+        revoked_jwts::table.filter(
+            revoked_jwts::jti.eq_any(
+                batch
+                    .select(batch.field(revoked_jwts::jti))
+                    .filter(batch.field(revoked_jwts::expires_at).le(expired_by))
+                    .limit(BATCH),
+            ),
+        ),
+    )
+}
+
 impl PurgeStore for Database {
     fn purge_codes(&self, cutoff: &CodeCutoff) -> Result<u64, StoreError> {
         let mut connection = self.connection()?;
@@ -228,6 +245,16 @@ impl PurgeStore for Database {
             run(&mut connection, expired_sessions(epoch(cutoff.started_by)))
         })?;
         Ok(ended + expired)
+    }
+
+    fn purge_revoked_jwts(&self, cutoff: &RevokedJwtCutoff) -> Result<u64, StoreError> {
+        let mut connection = self.connection()?;
+        in_batches(BATCH, || {
+            run(
+                &mut connection,
+                expired_revoked_jwts(epoch(cutoff.expired_by)),
+            )
+        })
     }
 }
 

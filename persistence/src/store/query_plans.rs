@@ -1,6 +1,6 @@
 //! The plans the engine chooses for the statements that must never scan a whole table as the
-//! tables grow (feature `testing`): every purge batch, and the claim and retry of a refresh
-//! token rotation. The very statements the stores run are explained, so a check of their
+//! tables grow (feature `testing`): every purge batch, the claim and retry of a refresh
+//! token rotation, and the check of a JWT access token. The very statements the stores run are explained, so a check of their
 //! plans cannot drift from the code.
 
 use diesel::connection::SimpleConnection as _;
@@ -9,9 +9,13 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::row::NamedRow;
 use diesel::sql_types::{Text, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
+use tessera_domain::authorization::AuthorizationId;
+use tessera_domain::jwt_access_token::JwtAccessToken;
+use tessera_domain::scope::Scope;
+use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
-use super::{in_transaction, purge, tokens};
+use super::{in_transaction, purge, revoked_jwts, tokens};
 use crate::connection::MultiBackend;
 use crate::error::from_diesel;
 use crate::{Backend, Database};
@@ -72,7 +76,16 @@ const POSTGRES_LOOKUPS_ONLY: &str = "SET LOCAL enable_seqscan = off; \
 pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
     const SOME_TIME: i64 = 1_900_000_000;
     let digest = "0".repeat(64);
-    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 10] = [
+    let jwt = JwtAccessToken {
+        jti: "jti".to_owned(),
+        client_id: "client".to_owned(),
+        user_id: Some(UserId::generate()),
+        family: Some(AuthorizationId::generate()),
+        scope: Scope::default(),
+        issued_at: chrono::DateTime::UNIX_EPOCH,
+        expires_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 12] = [
         (
             "purge unused codes",
             Box::new(purge::unused_codes(SOME_TIME)),
@@ -101,6 +114,14 @@ pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
         (
             "purge expired sessions",
             Box::new(purge::expired_sessions(SOME_TIME)),
+        ),
+        (
+            "purge revoked JWTs",
+            Box::new(purge::expired_revoked_jwts(SOME_TIME)),
+        ),
+        (
+            "check a JWT access token",
+            Box::new(revoked_jwts::standing(&jwt)),
         ),
         (
             "claim a refresh token",

@@ -1,5 +1,6 @@
 use tessera_domain::claim::Claim;
 use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
+use tessera_domain::jwt_access_token::AccessTokenFormat;
 use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::signing::SigningAlg;
 use tessera_domain::store::{ClientStore as _, CodeStore as _, TokenStore as _, UserStore as _};
@@ -31,6 +32,7 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         created_at: t0(),
         id_token_alg: SigningAlg::EdDsa,
         post_logout_redirect_uris: vec![],
+        access_token_format: Some(AccessTokenFormat::Jwt),
     };
     let machine = Client {
         id: "machine".into(),
@@ -38,6 +40,7 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         grant_types: vec![GrantType::ClientCredentials],
         response_types: vec![],
         auth_method: AuthMethod::ClientSecretPost,
+        access_token_format: Some(AccessTokenFormat::Opaque),
         ..client("machine", None)
     };
     for client in [&confidential, &public, &machine] {

@@ -71,6 +71,7 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
             RedirectUri::parse("https://app.example/bye", false).unwrap(),
             RedirectUri::parse("https://app.example/bye?then=home", false).unwrap(),
         ],
+        access_token_format: None,
     }
 }
 

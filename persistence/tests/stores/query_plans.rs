@@ -1,7 +1,8 @@
-//! The purge's deletes and the refresh token's rotation are served by index lookups on both
-//! engines, never by reading a whole table or index: `EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN`
-//! on Postgres (with sequential scans and hash and merge joins switched off, so that on these
-//! small tables the plan shows whether indexes can serve every step at all).
+//! The purge's deletes, the refresh token's rotation and the check of a JWT access token are
+//! served by index lookups on both engines, never by reading a whole table or index:
+//! `EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on Postgres (with sequential scans and hash and
+//! merge joins switched off, so that on these small tables the plan shows whether indexes can
+//! serve every step at all).
 
 use tessera_persistence::test_db::TestDb;
 use tessera_persistence::{both_backends, query_plans, Backend, QueryPlan};
@@ -23,6 +24,20 @@ fn expected_indexes(statement: &str, backend: Backend) -> Option<Vec<&'static st
         ("purge throttle counters", _) => vec!["throttles_window_started_at"],
         ("purge ended sessions", _) => vec!["sessions_ended_at"],
         ("purge expired sessions", _) => vec!["sessions_started_at"],
+        ("purge revoked JWTs", _) => vec!["revoked_jwts_expires_at"],
+        // The primary keys of the client, the deny-list, the family and the user.
+        ("check a JWT access token", Backend::Sqlite) => vec![
+            "sqlite_autoindex_clients_1",
+            "sqlite_autoindex_revoked_jwts_1",
+            "sqlite_autoindex_authorizations_1",
+            "sqlite_autoindex_users_1",
+        ],
+        ("check a JWT access token", Backend::Postgres) => vec![
+            "clients_pkey",
+            "revoked_jwts_pkey",
+            "grants_pkey",
+            "users_pkey",
+        ],
         // The primary keys: the token by digest, its authorization (first named grants) by id.
         ("claim a refresh token", Backend::Sqlite) => {
             vec![
@@ -57,11 +72,11 @@ fn full_scan(plan: &str, backend: Backend) -> Option<&str> {
 }
 
 both_backends!(
-    purge_deletes_and_rotation_are_served_by_indexes,
+    purge_deletes_rotation_and_jwt_checks_are_served_by_indexes,
     |db: TestDb| {
         let backend = db.backend();
         let plans = query_plans(db.database()).unwrap();
-        assert_eq!(plans.len(), 10);
+        assert_eq!(plans.len(), 12);
         for QueryPlan { statement, plan } in plans {
             let indexes = expected_indexes(statement, backend)
                 .unwrap_or_else(|| panic!("no expectation for {statement:?}"));

@@ -32,7 +32,7 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, DurationRound as _, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{json, Value};
-use tessera_domain::signing::{Signer, SigningAlg};
+use tessera_domain::signing::{JwtType, Signer, SigningAlg};
 use tessera_domain::signing_key::{self, SigningKey};
 use tessera_domain::store::SigningKeyStore;
 use tessera_domain::{Clock, StoreError};
@@ -60,7 +60,8 @@ const FORCED_RELOAD_SPACING: std::time::Duration = std::time::Duration::from_sec
 pub struct KeySettings {
     /// `TESSERA_KEY_ACTIVATION_DELAY`: how long after a rotation the new key starts signing.
     pub activation_delay: Duration,
-    /// How long the tokens a key signs stay valid (`TESSERA_ACCESS_TOKEN_TTL`), and so how
+    /// How long the tokens a key signs stay valid (the longer of `TESSERA_ACCESS_TOKEN_TTL`,
+    /// which ID tokens live, and `TESSERA_JWT_ACCESS_TOKEN_TTL`), and so how
     /// long a superseded key stays published.
     pub token_ttl: Duration,
     /// How often the keys are reloaded from the database.
@@ -339,7 +340,7 @@ fn whole_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl Signer for Keyring {
-    fn sign(&self, alg: SigningAlg, claims: &Value) -> Result<String, StoreError> {
+    fn sign(&self, alg: SigningAlg, typ: JwtType, claims: &Value) -> Result<String, StoreError> {
         self.reload_if_due()?;
         let key = match self.current(alg) {
             Some(key) => key,
@@ -352,15 +353,18 @@ impl Signer for Keyring {
         };
         let mut header = Header::new(crypto::algorithm(alg));
         header.kid = Some(key.record.kid.clone());
-        header.typ = Some("JWT".to_owned());
+        header.typ = Some(typ.as_str().to_owned());
         jsonwebtoken::encode(&header, claims, &key.encoding)
             .map_err(|error| StoreError::Other(format!("cannot sign: {error}")))
     }
 
-    fn verify(&self, jws: &str) -> Result<Option<Value>, StoreError> {
+    fn verify(&self, jws: &str, typ: JwtType) -> Result<Option<Value>, StoreError> {
         let Ok(header) = jsonwebtoken::decode_header(jws) else {
             return Ok(None);
         };
+        if !typ.matches(header.typ.as_deref()) {
+            return Ok(None);
+        }
         let Some(kid) = header.kid else {
             return Ok(None);
         };

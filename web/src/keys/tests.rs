@@ -142,8 +142,13 @@ fn a_second_keyring_on_the_same_store_uses_the_keys_already_there() {
     let second = open(&store, Some(SECRET)).unwrap();
     assert_eq!(store.signing_keys().unwrap(), stored);
     assert_eq!(first.jwks().unwrap(), second.jwks().unwrap());
-    let jws = first.sign(SigningAlg::Es256, &json!({"sub": "a"})).unwrap();
-    assert_eq!(second.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+    let jws = first
+        .sign(SigningAlg::Es256, JwtType::IdToken, &json!({"sub": "a"}))
+        .unwrap();
+    assert_eq!(
+        second.verify(&jws, JwtType::IdToken).unwrap(),
+        Some(json!({"sub": "a"}))
+    );
 }
 
 #[test]
@@ -183,7 +188,7 @@ fn a_signature_under_another_header_alg_or_kid_does_not_verify() {
     let store = Arc::new(VecStore::default());
     let keyring = open(&store, None).unwrap();
     let jws = keyring
-        .sign(SigningAlg::Rs256, &json!({"sub": "a"}))
+        .sign(SigningAlg::Rs256, JwtType::IdToken, &json!({"sub": "a"}))
         .unwrap();
     let parts: Vec<&str> = jws.split('.').collect();
     let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
@@ -195,16 +200,49 @@ fn a_signature_under_another_header_alg_or_kid_does_not_verify() {
     ] {
         let header = URL_SAFE_NO_PAD.encode(changed.to_string());
         let forged = format!("{header}.{}.{}", parts[1], parts[2]);
-        assert_eq!(keyring.verify(&forged).unwrap(), None, "{changed}");
+        assert_eq!(
+            keyring.verify(&forged, JwtType::IdToken).unwrap(),
+            None,
+            "{changed}"
+        );
     }
-    assert_eq!(keyring.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+    assert_eq!(
+        keyring.verify(&jws, JwtType::IdToken).unwrap(),
+        Some(json!({"sub": "a"}))
+    );
+}
+
+#[test]
+fn a_jwt_verifies_only_as_the_type_it_was_signed_as() {
+    let store = Arc::new(VecStore::default());
+    let keyring = open(&store, None).unwrap();
+    let claims = json!({"sub": "a"});
+    let access = keyring
+        .sign(SigningAlg::EdDsa, JwtType::AccessToken, &claims)
+        .unwrap();
+    let header = jsonwebtoken::decode_header(&access).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(
+        keyring.verify(&access, JwtType::AccessToken).unwrap(),
+        Some(claims.clone())
+    );
+    assert_eq!(keyring.verify(&access, JwtType::IdToken).unwrap(), None);
+    let id_token = keyring
+        .sign(SigningAlg::EdDsa, JwtType::IdToken, &claims)
+        .unwrap();
+    assert_eq!(
+        keyring.verify(&id_token, JwtType::AccessToken).unwrap(),
+        None
+    );
 }
 
 #[test]
 fn rotating_adds_a_pending_key_without_changing_the_signer() {
     let store = Arc::new(VecStore::default());
     let keyring = open(&store, None).unwrap();
-    let before = keyring.sign(SigningAlg::EdDsa, &json!({})).unwrap();
+    let before = keyring
+        .sign(SigningAlg::EdDsa, JwtType::IdToken, &json!({}))
+        .unwrap();
     let new = keyring.rotate(SigningAlg::EdDsa).unwrap();
     let statuses = keyring.statuses().unwrap();
     let state = |kid: &str| {
@@ -214,7 +252,9 @@ fn rotating_adds_a_pending_key_without_changing_the_signer() {
             .map(|status| status.state)
     };
     assert_eq!(state(&new.kid), Some(KeyState::Pending));
-    let after = keyring.sign(SigningAlg::EdDsa, &json!({})).unwrap();
+    let after = keyring
+        .sign(SigningAlg::EdDsa, JwtType::IdToken, &json!({}))
+        .unwrap();
     assert_eq!(
         jsonwebtoken::decode_header(&before).unwrap().kid,
         jsonwebtoken::decode_header(&after).unwrap().kid
@@ -230,7 +270,7 @@ fn the_previous_secret_opens_the_keys_once_and_they_are_resealed_under_the_new_o
     let store = Arc::new(VecStore::default());
     let before = open(&store, Some(SECRET)).unwrap();
     let jws = before
-        .sign(SigningAlg::Rs256, &json!({"sub": "a"}))
+        .sign(SigningAlg::Rs256, JwtType::IdToken, &json!({"sub": "a"}))
         .unwrap();
     let sealed_before = store.signing_keys().unwrap();
     assert!(matches!(
@@ -258,12 +298,18 @@ fn the_previous_secret_opens_the_keys_once_and_they_are_resealed_under_the_new_o
         log.contains("signing keys re-sealed under the new secret") && log.contains("count=3"),
         "{log}"
     );
-    assert_eq!(rotated.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+    assert_eq!(
+        rotated.verify(&jws, JwtType::IdToken).unwrap(),
+        Some(json!({"sub": "a"}))
+    );
     assert_eq!(rotated.jwks().unwrap(), before.jwks().unwrap());
 
     // The previous secret is needed no more, and no longer opens the keys.
     let after = open(&store, Some(NEW_SECRET)).unwrap();
-    assert_eq!(after.verify(&jws).unwrap(), Some(json!({"sub": "a"})));
+    assert_eq!(
+        after.verify(&jws, JwtType::IdToken).unwrap(),
+        Some(json!({"sub": "a"}))
+    );
     assert!(matches!(
         open(&store, Some(SECRET)),
         Err(KeyError::WrongSecretKey { .. })

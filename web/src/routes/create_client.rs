@@ -1,6 +1,7 @@
 //! `GET,POST /create_client`: a signed-in user registers a client. Fields: `client_name`,
 //! `client_uri`, `redirect_uris` (one per line), `grant_types` and `response_types` (one per
-//! line or repeated), `scope`, `token_endpoint_auth_method`, `csrf_token`. Success shows the
+//! line or repeated), `scope`, `token_endpoint_auth_method`, optional
+//! `id_token_signed_response_alg` and `access_token_format`, `csrf_token`. Success shows the
 //! client page with the secret, this once; a refusal shows the form again, filled in.
 
 use actix_web::http::StatusCode;
@@ -42,6 +43,7 @@ fn registration(form: &PageForm) -> ClientRegistration {
         auth_method: text("token_endpoint_auth_method"),
         id_token_signed_response_alg: text("id_token_signed_response_alg"),
         post_logout_redirect_uris: lines(form, &["post_logout_redirect_uris"]),
+        access_token_format: text("access_token_format"),
     }
 }
 
@@ -57,6 +59,7 @@ fn form_values(registration: &ClientRegistration) -> Value {
         "token_endpoint_auth_method": registration.auth_method,
         "id_token_signed_response_alg": registration.id_token_signed_response_alg,
         "post_logout_redirect_uris": registration.post_logout_redirect_uris.join("\n"),
+        "access_token_format": registration.access_token_format,
     })
 }
 
