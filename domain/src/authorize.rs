@@ -3,17 +3,19 @@
 //! those errors are shown to the user. Every later error goes back to the client.
 
 use crate::authorization::Authorization;
+use crate::claim::Claim;
 use crate::client::{Client, ResponseType};
 use crate::code::AuthorizationCode;
-use crate::error::{ErrorCode, OAuthError, StoreError};
+use crate::error::{Error, ErrorCode, OAuthError, StoreError};
 use crate::issuer::Issue;
 use crate::params::Params;
 use crate::pkce::{ChallengeMethod, CodeChallenge};
 use crate::prompt::{Prompt, SignedIn};
 use crate::provider::Provider;
+use crate::pushed_request::{request_uri_digest, PushedRequest};
 use crate::redirect_uri::{self, RedirectUri};
 use crate::scope::Scope;
-use crate::secret::Secret;
+use crate::secret::{Secret, TokenDigest};
 use crate::store::Store;
 
 /// A validated authorization request, ready for the user's consent.
@@ -43,6 +45,44 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// This server's issuer, sent as `iss` with every response (RFC 9207).
     pub issuer: String,
+    /// The pushed request it came from (RFC 9126), used up when the request is answered.
+    pub pushed: Option<PushedFrom>,
+}
+
+/// Where a request pushed beforehand (RFC 9126) is stored, and when it was pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushedFrom {
+    /// The digest of its `request_uri`.
+    pub digest: TokenDigest,
+    /// When it was pushed: a sign-in after that satisfies its `prompt=login` and `max_age`.
+    pub pushed_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How a request reached the server.
+#[derive(Debug, Clone, Copy)]
+enum Arrival {
+    /// Its parameters came with the browser.
+    Direct,
+    /// Its parameters were pushed before (RFC 9126), and the browser brought the `request_uri`.
+    Pushed(PushedFrom),
+    /// It is being pushed now.
+    Pushing,
+}
+
+/// Why validation refused a request, before the refusal is shaped for its endpoint.
+enum Refusal {
+    /// The client or redirect URI is in doubt.
+    Unsafe(OAuthError),
+    /// Anything later, which the client may be told at its redirect URI.
+    Client(Box<AuthorizationRequest>, OAuthError),
+    /// Storage failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
 }
 
 /// Why an authorization request was refused.
@@ -88,17 +128,73 @@ impl AuthorizationRequest {
 
 impl<S: Store> Provider<S> {
     /// Validates an authorization request in RFC order: client, redirect URI, then the rest.
+    /// A `request_uri` (RFC 9126) stands for the parameters its client pushed, which are
+    /// validated again; every other parameter sent with it but `client_id` is ignored.
     pub fn validate_authorization(
         &self,
         params: &Params,
     ) -> Result<AuthorizationRequest, AuthorizeError> {
+        let request_uri = params.single("request_uri").map_err(AuthorizeError::Page)?;
+        let validated = match request_uri {
+            None => self.build_request(params, Arrival::Direct),
+            Some(request_uri) => {
+                let pushed = self.pushed_request(params, request_uri)?;
+                let from = PushedFrom {
+                    digest: pushed.digest,
+                    pushed_at: pushed.created_at,
+                };
+                self.build_request(&pushed.params, Arrival::Pushed(from))
+            }
+        };
+        validated.map_err(|refusal| match refusal {
+            Refusal::Unsafe(error) => AuthorizeError::Page(error),
+            Refusal::Client(request, error) => {
+                AuthorizeError::Redirect(request.error_redirect(error.code, &error.description))
+            }
+            Refusal::Store(error) => AuthorizeError::Store(error),
+        })
+    }
+
+    /// Validates a request being pushed (RFC 9126 §2.1) by the same rules; every refusal is
+    /// the error the authorization endpoint would give.
+    pub(crate) fn validate_pushed(&self, params: &Params) -> Result<AuthorizationRequest, Error> {
+        self.build_request(params, Arrival::Pushing)
+            .map_err(|refusal| match refusal {
+                Refusal::Unsafe(error) | Refusal::Client(_, error) => Error::OAuth(error),
+                Refusal::Store(error) => Error::Store(error),
+            })
+    }
+
+    /// The pushed request `request_uri` names, if `params`' `client_id` may still use it;
+    /// otherwise an error page (the parameters, redirect URI included, are unknown).
+    fn pushed_request(
+        &self,
+        params: &Params,
+        request_uri: &str,
+    ) -> Result<PushedRequest, AuthorizeError> {
         let client_id = params.required("client_id").map_err(AuthorizeError::Page)?;
+        let unusable = || {
+            AuthorizeError::Page(OAuthError::invalid_request(
+                "The request_uri is unknown, expired or already used.",
+            ))
+        };
+        let digest = request_uri_digest(request_uri).ok_or_else(unusable)?;
+        self.store
+            .find_pushed_request(&digest)?
+            .filter(|pushed| pushed.usable_by(client_id, self.now()))
+            .ok_or_else(unusable)
+    }
+
+    fn build_request(
+        &self,
+        params: &Params,
+        arrival: Arrival,
+    ) -> Result<AuthorizationRequest, Refusal> {
+        let client_id = params.required("client_id").map_err(Refusal::Unsafe)?;
         let client = self.store.find_client(client_id)?.ok_or_else(|| {
-            AuthorizeError::Page(OAuthError::invalid_client("The client is not registered."))
+            Refusal::Unsafe(OAuthError::invalid_client("The client is not registered."))
         })?;
-        let redirect_param = params
-            .single("redirect_uri")
-            .map_err(AuthorizeError::Page)?;
+        let redirect_param = params.single("redirect_uri").map_err(Refusal::Unsafe)?;
         let openid = params
             .single("scope")
             .ok()
@@ -107,7 +203,7 @@ impl<S: Store> Provider<S> {
         let redirect_uri = redirect_uri::resolve(&client.redirect_uris, redirect_param, openid)
             .cloned()
             .ok_or_else(|| {
-                AuthorizeError::Page(OAuthError::invalid_request(match redirect_param {
+                Refusal::Unsafe(OAuthError::invalid_request(match redirect_param {
                     Some(_) => "The redirect_uri is not registered for this client.",
                     None => "The redirect_uri is required for this client.",
                 }))
@@ -131,12 +227,13 @@ impl<S: Store> Provider<S> {
             max_age: None,
             login_hint: None,
             issuer: self.issuer().to_owned(),
+            pushed: match arrival {
+                Arrival::Pushed(from) => Some(from),
+                Arrival::Direct | Arrival::Pushing => None,
+            },
         };
-        let refuse = |request: &AuthorizationRequest, error: OAuthError| {
-            AuthorizeError::Redirect(request.error_redirect(error.code, &error.description))
-        };
-        if let Err(error) = self.check_request(params, &mut request) {
-            return Err(refuse(&request, error));
+        if let Err(error) = self.check_request(params, &mut request, arrival) {
+            return Err(Refusal::Client(Box::new(request), error));
         }
         Ok(request)
     }
@@ -145,6 +242,7 @@ impl<S: Store> Provider<S> {
         &self,
         params: &Params,
         request: &mut AuthorizationRequest,
+        arrival: Arrival,
     ) -> Result<(), OAuthError> {
         params.single("state")?;
         if params.single("request")?.is_some() {
@@ -154,9 +252,13 @@ impl<S: Store> Provider<S> {
             ));
         }
         if params.single("request_uri")?.is_some() {
-            return Err(OAuthError::new(
-                ErrorCode::RequestUriNotSupported,
-                "request_uri is not supported; send the parameters directly.",
+            return Err(OAuthError::invalid_request(
+                "A pushed authorization request may not hold a request_uri.",
+            ));
+        }
+        if matches!(arrival, Arrival::Direct) && self.requires_pushed_requests(&request.client) {
+            return Err(OAuthError::invalid_request(
+                "This client must push its authorization requests (RFC 9126).",
             ));
         }
         let response_type = params.required("response_type")?;
@@ -213,6 +315,27 @@ impl<S: Store> Provider<S> {
         self.approve(request, signed_in)
     }
 
+    /// The user chose Deny: uses up the pushed request it came from, if any, and answers with
+    /// the redirect that says `access_denied`.
+    pub fn deny(&self, request: &AuthorizationRequest) -> Result<String, AuthorizeError> {
+        self.use_up_pushed(request)?;
+        Ok(request.deny())
+    }
+
+    /// Claims the pushed request `request` came from, if any: of concurrent answers to one
+    /// pushed request, one goes on and the others get an error page.
+    fn use_up_pushed(&self, request: &AuthorizationRequest) -> Result<(), AuthorizeError> {
+        let Some(from) = request.pushed else {
+            return Ok(());
+        };
+        match self.store.claim_pushed_request(&from.digest, self.now())? {
+            Claim::Won(_) => Ok(()),
+            Claim::Taken(_) | Claim::Unusable => Err(AuthorizeError::Page(
+                OAuthError::invalid_request("The request_uri is expired or already used."),
+            )),
+        }
+    }
+
     /// Records an approved request and returns the redirect that carries the code (or, for
     /// the implicit grant, the access token in the fragment).
     pub(crate) fn approve(
@@ -220,6 +343,7 @@ impl<S: Store> Provider<S> {
         request: &AuthorizationRequest,
         signed_in: SignedIn<'_>,
     ) -> Result<String, AuthorizeError> {
+        self.use_up_pushed(request)?;
         let now = self.now();
         let user = signed_in.user;
         let authorization = Authorization {

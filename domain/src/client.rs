@@ -145,6 +145,10 @@ pub struct Client {
     /// How its access tokens look (`access_token_format`); `None` follows the server's
     /// `TESSERA_ACCESS_TOKEN_FORMAT`.
     pub access_token_format: Option<AccessTokenFormat>,
+    /// Whether it must push its authorization requests (RFC 9126
+    /// `require_pushed_authorization_requests`); `None` follows the server's
+    /// `TESSERA_REQUIRE_PAR`.
+    pub require_pushed_requests: Option<bool>,
 }
 
 impl Client {
@@ -197,6 +201,9 @@ pub struct ClientRegistration {
     pub post_logout_redirect_uris: Vec<String>,
     /// `access_token_format`: `opaque` or `jwt`; empty means the server's default.
     pub access_token_format: String,
+    /// `require_pushed_authorization_requests` (RFC 9126 §6): only pushed authorization
+    /// requests are accepted for it.
+    pub require_pushed_requests: bool,
 }
 
 impl ClientRegistration {
@@ -291,6 +298,7 @@ impl ClientRegistration {
             id_token_alg,
             post_logout_redirect_uris,
             access_token_format,
+            require_pushed_requests: self.require_pushed_requests.then_some(true),
         };
         Ok((client, secret))
     }

@@ -11,6 +11,8 @@
 //! - [`scope`]: scope sets; a request beyond the registered scope is `invalid_scope`.
 //! - [`authorize`]: the authorization endpoint (RFC 6749 §4.1.1, §4.2.1): which errors may be
 //!   redirected, and what the consent page approves.
+//! - [`pushed_request`]: authorization requests pushed by the client beforehand (RFC 9126),
+//!   referred to by a single-use `request_uri`.
 //! - [`pkce`]: S256 challenges (RFC 7636), required for public clients.
 //! - [`authorization`], [`code`], [`token`]: a family of tokens (one approval), its
 //!   single-use code, and the access and refresh tokens issued under it. Tokens rotate on
@@ -63,6 +65,7 @@ pub mod policy;
 pub mod prompt;
 pub mod provider;
 pub mod purge;
+pub mod pushed_request;
 pub mod redirect_uri;
 pub mod revocation;
 pub mod scope;
@@ -82,6 +85,8 @@ pub mod userinfo;
 mod jwt_scenarios;
 #[cfg(test)]
 mod memory_store;
+#[cfg(test)]
+mod par_scenarios;
 #[cfg(test)]
 mod scenarios;
 

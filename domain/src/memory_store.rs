@@ -17,14 +17,16 @@ use crate::consent::Consent;
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, PushedRequestCutoff, RevokedJwtCutoff, SessionCutoff,
+    ThrottleCutoff, TokenCutoff,
 };
+use crate::pushed_request::PushedRequest;
 use crate::secret::TokenDigest;
 use crate::signing::{JwtType, Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
-    AuthorizationStore, ClientStore, CodeStore, ConsentStore, PurgeStore, RevokedJwtStore,
-    SessionStore, SettingStore, SigningKeyStore, ThrottleStore, TokenStore, UserStore,
+    AuthorizationStore, ClientStore, CodeStore, ConsentStore, PurgeStore, PushedRequestStore,
+    RevokedJwtStore, SessionStore, SettingStore, SigningKeyStore, ThrottleStore, TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -44,6 +46,7 @@ struct Tables {
     sessions: HashMap<SessionId, BrowserSession>,
     /// The deny-list: `jti` and when its token expires.
     revoked_jwts: HashMap<String, DateTime<Utc>>,
+    pushed_requests: HashMap<TokenDigest, PushedRequest>,
 }
 
 /// A failure counter: failures since `window_started_at`, the lock's end, lockouts so far.
@@ -178,6 +181,9 @@ impl ClientStore for MemoryStore {
                 .authorizations
                 .retain(|_, (a, _)| a.client_id != client_id);
             tables.consents.retain(|(_, client), _| client != client_id);
+            tables
+                .pushed_requests
+                .retain(|_, pushed| pushed.client_id != client_id);
         }
         Ok(deleted)
     }
@@ -287,6 +293,45 @@ impl CodeStore for MemoryStore {
         };
         tables.codes.insert(*digest, claimed.clone());
         Ok(Claim::Won(claimed))
+    }
+}
+
+impl PushedRequestStore for MemoryStore {
+    fn insert_pushed_request(&self, pushed: &PushedRequest) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.pushed_requests.contains_key(&pushed.digest)
+            || !tables.clients.iter().any(|c| c.id == pushed.client_id)
+        {
+            return Err(StoreError::Conflict);
+        }
+        tables.pushed_requests.insert(pushed.digest, pushed.clone());
+        Ok(())
+    }
+
+    fn find_pushed_request(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<PushedRequest>, StoreError> {
+        Ok(self.tables().pushed_requests.get(digest).cloned())
+    }
+
+    fn claim_pushed_request(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Claim<PushedRequest>, StoreError> {
+        let mut tables = self.tables();
+        let Some(pushed) = tables.pushed_requests.get_mut(digest) else {
+            return Ok(Claim::Unusable);
+        };
+        if pushed.used_at.is_some() {
+            return Ok(Claim::Taken(pushed.clone()));
+        }
+        if pushed.expires_at <= now {
+            return Ok(Claim::Unusable);
+        }
+        pushed.used_at = Some(now);
+        Ok(Claim::Won(pushed.clone()))
     }
 }
 
@@ -685,6 +730,12 @@ impl PurgeStore for MemoryStore {
     fn purge_revoked_jwts(&self, cutoff: &RevokedJwtCutoff) -> Result<u64, StoreError> {
         Ok(removed(&mut self.tables().revoked_jwts, |_, expires_at| {
             !cutoff.purges(*expires_at)
+        }))
+    }
+
+    fn purge_pushed_requests(&self, cutoff: &PushedRequestCutoff) -> Result<u64, StoreError> {
+        Ok(removed(&mut self.tables().pushed_requests, |_, pushed| {
+            !cutoff.purges(pushed.expires_at)
         }))
     }
 }

@@ -48,6 +48,8 @@ pub struct Capabilities {
     pub pkce_methods: Vec<&'static str>,
     /// `id_token_signing_alg_values_supported`.
     pub signing_algs: Vec<&'static str>,
+    /// `require_pushed_authorization_requests` (RFC 9126 §5): every client must push.
+    pub require_pushed_requests: bool,
 }
 
 impl Capabilities {
@@ -67,6 +69,7 @@ impl Capabilities {
                 .collect(),
             pkce_methods,
             signing_algs: SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect(),
+            require_pushed_requests: policy.require_pushed_requests,
         }
     }
 }
@@ -96,5 +99,15 @@ mod tests {
             ..Policy::default()
         });
         assert_eq!(plain.pkce_methods, vec!["S256", "plain"]);
+    }
+
+    #[test]
+    fn pushed_requests_are_required_only_when_the_server_says_so() {
+        assert!(!Capabilities::of(&Policy::default()).require_pushed_requests);
+        let required = Capabilities::of(&Policy {
+            require_pushed_requests: true,
+            ..Policy::default()
+        });
+        assert!(required.require_pushed_requests);
     }
 }

@@ -30,6 +30,8 @@ pub struct Policy {
     pub throttle: ThrottleRules,
     /// How long a browser sign-in lasts (default 12 hours).
     pub session_ttl: Duration,
+    /// Every client must push its authorization requests (RFC 9126; default off).
+    pub require_pushed_requests: bool,
 }
 
 impl Policy {
@@ -53,6 +55,7 @@ impl Default for Policy {
             insecure_transport: false,
             throttle: ThrottleRules::default(),
             session_ttl: Duration::hours(12),
+            require_pushed_requests: false,
         }
     }
 }

@@ -102,8 +102,19 @@ impl<S: Store> Provider<S> {
                 .max_age
                 .is_none_or(|max_age| (now - signed_in.auth_time).num_seconds() <= max_age)
         };
+        // A pushed request cannot be resumed without its `prompt` and `max_age`: a sign-in
+        // after it was pushed satisfies them.
+        let since_push = |signed_in: &SignedIn<'_>| {
+            request
+                .pushed
+                .is_some_and(|from| signed_in.auth_time >= from.pushed_at)
+        };
         let signed_in = match signed_in {
-            Some(signed_in) if !request.prompt.login && fresh_enough(&signed_in) => signed_in,
+            Some(signed_in)
+                if (!request.prompt.login && fresh_enough(&signed_in)) || since_push(&signed_in) =>
+            {
+                signed_in
+            }
             _ if request.prompt.none => {
                 return Ok(AuthorizeOutcome::Redirect(request.error_redirect(
                     ErrorCode::LoginRequired,

@@ -153,6 +153,21 @@ impl RevokedJwtCutoff {
     }
 }
 
+/// Which pushed authorization requests go: those expired at or before the cutoff, used or not
+/// (a used one expires within [`PUSHED_REQUEST_TTL`](crate::pushed_request::PUSHED_REQUEST_TTL)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushedRequestCutoff {
+    /// Requests that expired at or before this go.
+    pub expired_by: DateTime<Utc>,
+}
+
+impl PushedRequestCutoff {
+    /// Whether a request expiring at `expires_at` goes.
+    pub fn purges(&self, expires_at: DateTime<Utc>) -> bool {
+        expires_at <= self.expired_by
+    }
+}
+
 /// The cutoffs of every table for a purge at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeCutoffs {
@@ -168,6 +183,8 @@ pub struct PurgeCutoffs {
     pub sessions: SessionCutoff,
     /// Deny-list entries of revoked JWT access tokens.
     pub revoked_jwts: RevokedJwtCutoff,
+    /// Pushed authorization requests.
+    pub pushed_requests: PushedRequestCutoff,
 }
 
 impl PurgeCutoffs {
@@ -195,6 +212,7 @@ impl PurgeCutoffs {
                 started_by: now - policy.session_ttl,
             },
             revoked_jwts: RevokedJwtCutoff { expired_by: now },
+            pushed_requests: PushedRequestCutoff { expired_by: now },
         }
     }
 }
@@ -214,11 +232,13 @@ pub struct Purged {
     pub sessions: u64,
     /// Deny-list entries of revoked JWT access tokens.
     pub revoked_jwts: u64,
+    /// Pushed authorization requests.
+    pub pushed_requests: u64,
 }
 
 impl Purged {
     /// Each count with what it counts, singular and plural, in purge order.
-    fn counts(&self) -> [(u64, &'static str, &'static str); 6] {
+    fn counts(&self) -> [(u64, &'static str, &'static str); 7] {
         [
             (
                 self.authorization_codes,
@@ -230,6 +250,11 @@ impl Purged {
             (self.throttles, "throttle counter", "throttle counters"),
             (self.sessions, "session", "sessions"),
             (self.revoked_jwts, "revoked JWT", "revoked JWTs"),
+            (
+                self.pushed_requests,
+                "pushed request",
+                "pushed requests",
+            ),
         ]
     }
 }
@@ -260,6 +285,7 @@ pub fn purge<S: PurgeStore + ?Sized>(
     let throttles = store.purge_throttles(&cutoffs.throttles)?;
     let sessions = store.purge_sessions(&cutoffs.sessions)?;
     let revoked_jwts = store.purge_revoked_jwts(&cutoffs.revoked_jwts)?;
+    let pushed_requests = store.purge_pushed_requests(&cutoffs.pushed_requests)?;
     Ok(Purged {
         authorization_codes,
         tokens,
@@ -267,6 +293,7 @@ pub fn purge<S: PurgeStore + ?Sized>(
         throttles,
         sessions,
         revoked_jwts,
+        pushed_requests,
     })
 }
 
@@ -428,6 +455,13 @@ mod tests {
     }
 
     #[test]
+    fn a_pushed_request_goes_once_it_has_expired() {
+        let cutoff = cutoffs().pushed_requests;
+        assert!(cutoff.purges(now()));
+        assert!(!cutoff.purges(now() + second()));
+    }
+
+    #[test]
     fn the_summary_is_one_line_with_a_count_per_table() {
         let purged = Purged {
             authorization_codes: 3,
@@ -436,11 +470,12 @@ mod tests {
             throttles: 2,
             sessions: 1,
             revoked_jwts: 4,
+            pushed_requests: 1,
         };
         assert_eq!(
             purged.to_string(),
             "3 authorization codes, 1 token, 0 authorizations, 2 throttle counters, 1 session, \
-             4 revoked JWTs"
+             4 revoked JWTs, 1 pushed request"
         );
         assert_eq!(
             serde_json::to_value(purged).unwrap(),
@@ -451,6 +486,7 @@ mod tests {
                 "throttles": 2,
                 "sessions": 1,
                 "revoked_jwts": 4,
+                "pushed_requests": 1,
             })
         );
     }

@@ -12,8 +12,10 @@ use crate::consent::Consent;
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, PushedRequestCutoff, RevokedJwtCutoff, SessionCutoff,
+    ThrottleCutoff, TokenCutoff,
 };
+use crate::pushed_request::PushedRequest;
 use crate::secret::TokenDigest;
 use crate::signing_key::SigningKey;
 use crate::token::Token;
@@ -87,6 +89,25 @@ pub trait CodeStore: Send + Sync {
         now: DateTime<Utc>,
         tokens: &[Token],
     ) -> Result<Claim<AuthorizationCode>, StoreError>;
+}
+
+/// Where pushed authorization requests live (RFC 9126, [`crate::pushed_request`]).
+pub trait PushedRequestStore: Send + Sync {
+    /// Adds a pushed request (its client must exist).
+    fn insert_pushed_request(&self, pushed: &PushedRequest) -> Result<(), StoreError>;
+    /// The pushed request with this digest, used or not, expired or not.
+    fn find_pushed_request(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<PushedRequest>, StoreError>;
+    /// Marks the request used if it is unused and unexpired at `now`, in one conditional
+    /// write: of any number of concurrent calls at most one gets [`Claim::Won`], with the
+    /// request's parameters.
+    fn claim_pushed_request(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Claim<PushedRequest>, StoreError>;
 }
 
 /// Where access and refresh tokens live.
@@ -244,6 +265,8 @@ pub trait PurgeStore: Send + Sync {
     fn purge_sessions(&self, cutoff: &SessionCutoff) -> Result<u64, StoreError>;
     /// Deletes the deny-list entries `cutoff` purges.
     fn purge_revoked_jwts(&self, cutoff: &RevokedJwtCutoff) -> Result<u64, StoreError>;
+    /// Deletes the pushed authorization requests `cutoff` purges.
+    fn purge_pushed_requests(&self, cutoff: &PushedRequestCutoff) -> Result<u64, StoreError>;
 }
 
 /// Everything the domain stores.
@@ -252,6 +275,7 @@ pub trait Store:
     + ClientStore
     + AuthorizationStore
     + CodeStore
+    + PushedRequestStore
     + TokenStore
     + RevokedJwtStore
     + ConsentStore
@@ -268,6 +292,7 @@ impl<T> Store for T where
         + ClientStore
         + AuthorizationStore
         + CodeStore
+        + PushedRequestStore
         + TokenStore
         + RevokedJwtStore
         + ConsentStore

@@ -14,7 +14,9 @@ use crate::consent::Consent;
 use crate::error::StoreError;
 use crate::jwt_access_token::{AccessTokenFormat, JwtAccessToken, JwtStanding};
 use crate::policy::Policy;
+use crate::params::Params;
 use crate::purge::{purge, Purged};
+use crate::pushed_request::PushedRequest;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::Scope;
 use crate::secret::Secret;
@@ -25,7 +27,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 14] = [
+pub const CHECKS: [(&str, Check); 15] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -40,6 +42,10 @@ pub const CHECKS: [(&str, Check); 14] = [
         a_jwt_standing_is_read_with_its_family_user_and_revocation,
     ),
     ("a_code_is_claimed_once", a_code_is_claimed_once),
+    (
+        "a_pushed_request_is_claimed_once",
+        a_pushed_request_is_claimed_once,
+    ),
     (
         "a_refresh_token_is_claimed_once",
         a_refresh_token_is_claimed_once,
@@ -114,6 +120,7 @@ fn client(id: &str, owner: &User) -> Client {
         id_token_alg: SigningAlg::Rs256,
         post_logout_redirect_uris: Vec::new(),
         access_token_format: Some(AccessTokenFormat::Jwt),
+        require_pushed_requests: Some(true),
     }
 }
 
@@ -369,6 +376,62 @@ pub fn a_code_is_claimed_once(store: &dyn Store) -> Result<(), StoreError> {
         store.claim_code(&expired.digest, t0(), &[])?,
         Claim::Unusable
     );
+    Ok(())
+}
+
+fn pushed_request(client: &Client, created_at: DateTime<Utc>) -> PushedRequest {
+    PushedRequest {
+        digest: Secret::generate().digest(),
+        client_id: client.id.clone(),
+        params: Params::new(vec![
+            ("client_id".to_owned(), client.id.clone()),
+            ("response_type".to_owned(), "code".to_owned()),
+            ("state".to_owned(), "caf\u{e9} & \"more\"".to_owned()),
+            ("scope".to_owned(), "openid".to_owned()),
+        ]),
+        created_at,
+        expires_at: created_at + Duration::seconds(60),
+        used_at: None,
+    }
+}
+
+/// A pushed request keeps its parameters byte for byte and in order; it is won once (with
+/// them), later claims are taken; an expired one cannot be claimed; deleting its client
+/// deletes it.
+pub fn a_pushed_request_is_claimed_once(store: &dyn Store) -> Result<(), StoreError> {
+    let (user, client, _) = seed(store, "alice")?;
+    let live = pushed_request(&client, t0());
+    store.insert_pushed_request(&live)?;
+    assert_eq!(store.find_pushed_request(&live.digest)?.as_ref(), Some(&live));
+    assert!(matches!(
+        store.insert_pushed_request(&live),
+        Err(StoreError::Conflict)
+    ));
+    let at = t0() + Duration::seconds(1);
+    let used = PushedRequest {
+        used_at: Some(at),
+        ..live.clone()
+    };
+    assert_eq!(
+        store.claim_pushed_request(&live.digest, at)?,
+        Claim::Won(used.clone())
+    );
+    assert_eq!(
+        store.claim_pushed_request(&live.digest, at)?,
+        Claim::Taken(used)
+    );
+    let expired = pushed_request(&client, t0() - Duration::seconds(60));
+    store.insert_pushed_request(&expired)?;
+    assert_eq!(
+        store.claim_pushed_request(&expired.digest, t0())?,
+        Claim::Unusable
+    );
+    assert_eq!(
+        store.claim_pushed_request(&Secret::generate().digest(), t0())?,
+        Claim::Unusable
+    );
+    assert!(store.delete_client(&client.id, user.id)?);
+    assert_eq!(store.find_pushed_request(&live.digest)?, None);
     Ok(())
 }
 
@@ -806,6 +869,11 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     };
     store.revoke_jwt("expired", now)?;
     store.revoke_jwt("alive", now + Duration::minutes(1))?;
+    let alive_client = client_of(&alive);
+    let expired_push = pushed_request(&alive_client, now - Duration::seconds(60));
+    let live_push = pushed_request(&alive_client, now - Duration::seconds(59));
+    store.insert_pushed_request(&expired_push)?;
+    store.insert_pushed_request(&live_push)?;
     fail("user:stale", now - hour)?;
     fail("user:counting", now - Duration::minutes(5))?;
     for _ in 0..3 {
@@ -822,7 +890,13 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
             throttles: 2,
             sessions: 2,
             revoked_jwts: 1,
+            pushed_requests: 1,
         }
+    );
+    assert_eq!(store.find_pushed_request(&expired_push.digest)?, None);
+    assert_eq!(
+        store.find_pushed_request(&live_push.digest)?.as_ref(),
+        Some(&live_push)
     );
     assert_eq!(store.find_session(signed_in.id)?, Some(signed_in));
     assert_eq!(store.find_session(signed_out.id)?, None);

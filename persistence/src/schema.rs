@@ -33,6 +33,7 @@ diesel::table! {
         id_token_signed_response_alg -> Text,
         post_logout_redirect_uris -> Text,
         access_token_format -> Nullable<Text>,
+        require_pushed_requests -> Nullable<Bool>,
     }
 }
 
@@ -56,6 +57,17 @@ diesel::table! {
         client_id -> Text,
         scope -> Text,
         granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pushed_requests (digest) {
+        digest -> Text,
+        client_id -> Text,
+        params -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
     }
 }
 
@@ -139,6 +151,7 @@ diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(authorizations -> clients (client_id));
 diesel::joinable!(authorizations -> users (user_id));
+diesel::joinable!(pushed_requests -> clients (client_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tokens -> authorizations (authorization_id));
 
@@ -146,6 +159,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     clients,
     authorizations,
+    pushed_requests,
     revoked_jwts,
     sessions,
     settings,

@@ -138,6 +138,10 @@ pub enum ClientCommand {
         /// `TESSERA_ACCESS_TOKEN_FORMAT` when not given.
         #[arg(long = "access-token-format", default_value = "")]
         access_token_format: String,
+        /// Only pushed authorization requests (RFC 9126, `/oauth/par`) are accepted for it
+        /// (`require_pushed_authorization_requests`).
+        #[arg(long = "require-par")]
+        require_par: bool,
     },
 }
 
@@ -180,6 +184,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     id_token_alg,
                     post_logout_redirect_uris,
                     access_token_format,
+                    require_par,
                 },
         } => add_client(
             &config,
@@ -194,6 +199,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 id_token_signed_response_alg: id_token_alg,
                 post_logout_redirect_uris,
                 access_token_format,
+                require_pushed_requests: require_par,
             },
         ),
         Command::Keys {

@@ -15,6 +15,7 @@
 //! | `TESSERA_JWT_ACCESS_TOKEN_TTL` | JWT access token lifetime, seconds; short, because a resource server that validates JWTs itself learns of a revocation only at expiry | `300` |
 //! | `TESSERA_REFRESH_TOKEN_TTL` | refresh token lifetime, seconds | `2592000` |
 //! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method from confidential clients (public clients always need `S256`) | `0` |
+//! | `TESSERA_REQUIRE_PAR` | `1` requires every client to push its authorization requests (RFC 9126) to `/oauth/par`; `/oauth/authorize` then refuses a request without `request_uri`. Clients registered with `require_pushed_authorization_requests` must push either way | `0` |
 //! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
 //! | `TESSERA_SESSION_TTL` | seconds a browser sign-in lasts; older sessions count as signed out | `43200` |
 //! | `TESSERA_KEY_ACTIVATION_DELAY` | seconds after `tessera keys rotate` before the new signing key signs (it is published at once); at least the JWK Set's cache lifetime, 3000 s, plus a minute | `3600` |
@@ -232,6 +233,7 @@ impl Config {
                 ..defaults.throttle
             },
             session_ttl: seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?,
+            require_pushed_requests: flag(&get, "TESSERA_REQUIRE_PAR")?,
         };
         let trusted_proxies = trusted_proxies(get("TESSERA_TRUSTED_PROXIES").as_deref())?;
 
@@ -520,6 +522,7 @@ mod tests {
         assert_eq!(config.key_activation_delay, Duration::seconds(3600));
         assert_eq!(config.policy.access_token_format, AccessTokenFormat::Opaque);
         assert_eq!(config.policy.jwt_access_token_ttl, Duration::seconds(300));
+        assert!(!config.policy.require_pushed_requests);
     }
 
     #[test]
@@ -618,8 +621,10 @@ mod tests {
             ("TESSERA_KEY_ACTIVATION_DELAY", "0"),
             ("TESSERA_ACCESS_TOKEN_FORMAT", " JWT "),
             ("TESSERA_JWT_ACCESS_TOKEN_TTL", "60"),
+            ("TESSERA_REQUIRE_PAR", "1"),
         ])
         .unwrap();
+        assert!(config.policy.require_pushed_requests);
         assert_eq!(config.policy.access_token_format, AccessTokenFormat::Jwt);
         assert_eq!(config.policy.jwt_access_token_ttl, Duration::seconds(60));
         assert_eq!(config.policy.code_ttl, Duration::seconds(60));

@@ -34,6 +34,7 @@ struct ClientRow {
     id_token_signed_response_alg: String,
     post_logout_redirect_uris: String,
     access_token_format: Option<String>,
+    require_pushed_requests: Option<bool>,
 }
 
 impl TryFrom<&Client> for ClientRow {
@@ -74,6 +75,7 @@ impl TryFrom<&Client> for ClientRow {
             access_token_format: client
                 .access_token_format
                 .map(|format| format.as_str().to_owned()),
+            require_pushed_requests: client.require_pushed_requests,
         })
     }
 }
@@ -128,6 +130,7 @@ impl TryFrom<ClientRow> for Client {
                     })
                 })
                 .transpose()?,
+            require_pushed_requests: row.require_pushed_requests,
             id: row.id,
             name: row.name,
             uri: row.uri,

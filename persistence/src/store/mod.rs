@@ -12,6 +12,7 @@ mod authorizations;
 mod clients;
 mod consents;
 mod purge;
+mod pushed_requests;
 #[cfg(feature = "testing")]
 pub(crate) mod query_plans;
 mod revoked_jwts;

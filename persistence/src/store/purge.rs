@@ -7,14 +7,15 @@
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use tessera_domain::purge::{
-    AuthorizationCutoff, CodeCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, PushedRequestCutoff, RevokedJwtCutoff, SessionCutoff,
+    ThrottleCutoff, TokenCutoff,
 };
 use tessera_domain::store::PurgeStore;
 use tessera_domain::StoreError;
 
 use super::{epoch, run, Statement};
 use crate::schema::{
-    authorization_codes as codes, authorizations, revoked_jwts, sessions, throttles, tokens,
+    authorization_codes as codes, authorizations, pushed_requests, revoked_jwts, sessions, throttles, tokens,
 };
 use crate::Database;
 
@@ -191,6 +192,22 @@ pub(super) fn expired_revoked_jwts(expired_by: i64) -> impl Statement {
     )
 }
 
+/// Pushed authorization requests that expired at or before `expired_by`, used or not (index on
+/// `expires_at`).
+pub(super) fn expired_pushed_requests(expired_by: i64) -> impl Statement {
+    let batch = diesel::alias!(pushed_requests as batch);
+    diesel::delete(
+        pushed_requests::table.filter(
+            pushed_requests::digest.eq_any(
+                batch
+                    .select(batch.field(pushed_requests::digest))
+                    .filter(batch.field(pushed_requests::expires_at).le(expired_by))
+                    .limit(BATCH),
+            ),
+        ),
+    )
+}
+
 impl PurgeStore for Database {
     fn purge_codes(&self, cutoff: &CodeCutoff) -> Result<u64, StoreError> {
         let mut connection = self.connection()?;
@@ -253,6 +270,16 @@ impl PurgeStore for Database {
             run(
                 &mut connection,
                 expired_revoked_jwts(epoch(cutoff.expired_by)),
+            )
+        })
+    }
+
+    fn purge_pushed_requests(&self, cutoff: &PushedRequestCutoff) -> Result<u64, StoreError> {
+        let mut connection = self.connection()?;
+        in_batches(BATCH, || {
+            run(
+                &mut connection,
+                expired_pushed_requests(epoch(cutoff.expired_by)),
             )
         })
     }

@@ -85,7 +85,7 @@ pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
         issued_at: chrono::DateTime::UNIX_EPOCH,
         expires_at: chrono::DateTime::UNIX_EPOCH,
     };
-    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 12] = [
+    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 13] = [
         (
             "purge unused codes",
             Box::new(purge::unused_codes(SOME_TIME)),
@@ -118,6 +118,10 @@ pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
         (
             "purge revoked JWTs",
             Box::new(purge::expired_revoked_jwts(SOME_TIME)),
+        ),
+        (
+            "purge pushed requests",
+            Box::new(purge::expired_pushed_requests(SOME_TIME)),
         ),
         (
             "check a JWT access token",

@@ -33,6 +33,7 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         id_token_alg: SigningAlg::EdDsa,
         post_logout_redirect_uris: vec![],
         access_token_format: Some(AccessTokenFormat::Jwt),
+        require_pushed_requests: Some(true),
     };
     let machine = Client {
         id: "machine".into(),
@@ -41,6 +42,7 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         response_types: vec![],
         auth_method: AuthMethod::ClientSecretPost,
         access_token_format: Some(AccessTokenFormat::Opaque),
+        require_pushed_requests: Some(false),
         ..client("machine", None)
     };
     for client in [&confidential, &public, &machine] {

@@ -72,6 +72,7 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
             RedirectUri::parse("https://app.example/bye?then=home", false).unwrap(),
         ],
         access_token_format: None,
+        require_pushed_requests: None,
     }
 }
 

@@ -5,6 +5,11 @@
 //! page, or a redirect to the client (a code at once when a remembered consent covers the
 //! request, or an error for `prompt=none`). The consent form posts back here with
 //! `confirm=yes` or `confirm=no` and is answered with a 303.
+//!
+//! A pushed request (RFC 9126) arrives as `client_id` and `request_uri`, and travels so
+//! through sign-in and the consent form: the domain reads the pushed parameters each time,
+//! and uses the `request_uri` up when the request is answered (Allow, Deny, or a code issued
+//! at once).
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -106,9 +111,13 @@ fn consent_page(
     let mut context = page_context(session, Some(user))?;
     context.insert("client_name", &request.client.name);
     context.insert("scopes", &request.scope.iter().collect::<Vec<_>>());
+    // A pushed request is carried by reference only; what came with it is ignored anyway.
     let hidden: Vec<_> = params
         .pairs()
         .iter()
+        .filter(|(name, _)| {
+            request.pushed.is_none() || matches!(name.as_str(), "client_id" | "request_uri")
+        })
         .map(|(name, value)| json!({"name": name, "value": value}))
         .collect();
     context.insert("params", &hidden);
@@ -191,7 +200,16 @@ pub async fn post(
             .await?;
             Ok(see_other(&location))
         }
-        Some("no") => Ok(see_other(&request.deny())),
+        Some("no") => {
+            let provider = state.provider.clone();
+            let location = off_executor(move || {
+                provider
+                    .deny(&request)
+                    .map_err(|error| AuthorizeError::from_domain(error, true))
+            })
+            .await?;
+            Ok(see_other(&location))
+        }
         _ => Err(PageError::BadRequest("Choose Allow or Deny.".to_owned()).into()),
     }
 }

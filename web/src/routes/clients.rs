@@ -18,7 +18,8 @@ use crate::session::TypedSession;
 use crate::state::AppState;
 
 /// A client's public metadata (RFC 7591 §2 names), for pages and the command line;
-/// `access_token_format` is `null` when the client follows the server's default.
+/// `access_token_format` and `require_pushed_authorization_requests` are `null` when the client
+/// follows the server's default.
 pub fn client_metadata(client: &Client) -> Value {
     json!({
         "client_id": client.id,
@@ -33,6 +34,7 @@ pub fn client_metadata(client: &Client) -> Value {
         "id_token_signed_response_alg": client.id_token_alg.as_str(),
         "post_logout_redirect_uris": client.post_logout_redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
         "access_token_format": client.access_token_format.map(|format| format.as_str()),
+        "require_pushed_authorization_requests": client.require_pushed_requests,
         "public": client.is_public(),
     })
 }

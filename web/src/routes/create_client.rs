@@ -1,7 +1,8 @@
 //! `GET,POST /create_client`: a signed-in user registers a client. Fields: `client_name`,
 //! `client_uri`, `redirect_uris` (one per line), `grant_types` and `response_types` (one per
 //! line or repeated), `scope`, `token_endpoint_auth_method`, optional
-//! `id_token_signed_response_alg` and `access_token_format`, `csrf_token`. Success shows the
+//! `id_token_signed_response_alg`, `access_token_format` and
+//! `require_pushed_authorization_requests` (`1` or `on`), `csrf_token`. Success shows the
 //! client page with the secret, this once; a refusal shows the form again, filled in.
 
 use actix_web::http::StatusCode;
@@ -44,6 +45,10 @@ fn registration(form: &PageForm) -> ClientRegistration {
         id_token_signed_response_alg: text("id_token_signed_response_alg"),
         post_logout_redirect_uris: lines(form, &["post_logout_redirect_uris"]),
         access_token_format: text("access_token_format"),
+        require_pushed_requests: matches!(
+            text("require_pushed_authorization_requests").as_str(),
+            "1" | "on" | "true" | "yes"
+        ),
     }
 }
 
@@ -60,6 +65,7 @@ fn form_values(registration: &ClientRegistration) -> Value {
         "id_token_signed_response_alg": registration.id_token_signed_response_alg,
         "post_logout_redirect_uris": registration.post_logout_redirect_uris.join("\n"),
         "access_token_format": registration.access_token_format,
+        "require_pushed_authorization_requests": registration.require_pushed_requests,
     })
 }
 

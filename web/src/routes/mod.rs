@@ -26,6 +26,7 @@ pub mod introspect;
 pub mod jwks;
 pub mod login;
 pub mod logout;
+pub mod par;
 pub mod paths;
 pub mod revoke;
 pub mod signup;
@@ -40,6 +41,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource(paths::TOKEN).route(web::post().to(token::post)))
         .service(web::resource(paths::REVOKE).route(web::post().to(revoke::post)))
         .service(web::resource(paths::INTROSPECT).route(web::post().to(introspect::post)))
+        .service(
+            web::resource(paths::PUSHED_AUTHORIZATION_REQUEST).route(web::post().to(par::post)),
+        )
         .service(web::resource(paths::JWKS).route(web::get().to(jwks::get)))
         .service(
             web::resource(paths::USERINFO)

@@ -5,6 +5,8 @@
 pub const AUTHORIZE: &str = "/oauth/authorize";
 /// The token endpoint (RFC 6749 §3.2).
 pub const TOKEN: &str = "/oauth/token";
+/// Pushed authorization requests (RFC 9126).
+pub const PUSHED_AUTHORIZATION_REQUEST: &str = "/oauth/par";
 /// Token revocation (RFC 7009).
 pub const REVOKE: &str = "/oauth/revoke";
 /// Token introspection (RFC 7662).
