@@ -33,6 +33,7 @@ mod negative;
 mod openid;
 mod outage;
 mod pages;
+mod par;
 mod purge;
 mod redirect_uri_rules;
 mod refresh;

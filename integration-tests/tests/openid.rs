@@ -171,6 +171,7 @@ both_backends!(
             ("token_endpoint", "/oauth/token"),
             ("revocation_endpoint", "/oauth/revoke"),
             ("introspection_endpoint", "/oauth/introspect"),
+            ("pushed_authorization_request_endpoint", "/oauth/par"),
             ("userinfo_endpoint", "/oauth/userinfo"),
             ("jwks_uri", "/oauth/jwks"),
         ] {
@@ -207,6 +208,7 @@ both_backends!(
             ["client_secret_basic", "client_secret_post", "none"]
         );
         assert_eq!(list("code_challenge_methods_supported"), ["S256"]);
+        assert_eq!(openid["require_pushed_authorization_requests"], false);
         assert_eq!(list("subject_types_supported"), ["public"]);
         assert_eq!(
             list("id_token_signing_alg_values_supported"),

@@ -66,6 +66,8 @@ pub struct TestClient {
     pub id_token_alg: Option<String>,
     /// `access_token_format`; not sent when `None` (the server's default).
     pub access_token_format: Option<String>,
+    /// `require_pushed_authorization_requests` (RFC 9126).
+    pub require_par: bool,
 }
 
 /// A client as registered: its credentials and metadata.
@@ -103,6 +105,7 @@ impl TestClient {
             post_logout_redirect_uris: Vec::new(),
             id_token_alg: None,
             access_token_format: None,
+            require_par: false,
         }
     }
 
@@ -131,6 +134,12 @@ impl TestClient {
     /// Registers `id_token_signed_response_alg` (`RS256`, `ES256` or `EdDSA`).
     pub fn id_token_alg(mut self, alg: &str) -> Self {
         self.id_token_alg = Some(alg.to_owned());
+        self
+    }
+
+    /// Registers `require_pushed_authorization_requests`: only pushed requests (RFC 9126).
+    pub fn require_par(mut self) -> Self {
+        self.require_par = true;
         self
     }
 
@@ -172,6 +181,9 @@ impl TestClient {
         }
         if let Some(format) = &self.access_token_format {
             form.push(("access_token_format", format.clone()));
+        }
+        if self.require_par {
+            form.push(("require_pushed_authorization_requests", "1".to_owned()));
         }
         form
     }
@@ -292,6 +304,12 @@ impl RegisteredClient {
     pub async fn post_introspect(&self, app: &TestApp, form: &[(&str, &str)]) -> Response {
         let (full, basic) = self.authenticated(form);
         app.post_introspect(&full, basic).await
+    }
+
+    /// `POST /oauth/par` (RFC 9126) authenticated with the registered method.
+    pub async fn post_par(&self, app: &TestApp, form: &[(&str, &str)]) -> Response {
+        let (full, basic) = self.authenticated(form);
+        app.post_par(&full, basic).await
     }
 
     /// Introspects `token` (no hint), expecting 200; returns the JSON.

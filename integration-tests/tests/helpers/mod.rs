@@ -507,6 +507,11 @@ impl TestApp {
             .await
     }
 
+    /// `POST /oauth/par` (urlencoded), with optional HTTP Basic `(client_id, secret)`.
+    pub async fn post_par(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Response {
+        self.post_client_endpoint("/oauth/par", form, basic).await
+    }
+
     /// `POST /oauth/introspect` (urlencoded), with optional HTTP Basic `(client_id, secret)`.
     pub async fn post_introspect(
         &self,
