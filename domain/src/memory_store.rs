@@ -26,7 +26,8 @@ use crate::signing::{JwtType, Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
     AuthorizationStore, ClientStore, CodeStore, ConsentStore, PurgeStore, PushedRequestStore,
-    RevokedJwtStore, SessionStore, SettingStore, SigningKeyStore, ThrottleStore, TokenStore, UserStore,
+    RevokedJwtStore, SessionStore, SettingStore, SigningKeyStore, ThrottleStore, TokenStore,
+    UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};

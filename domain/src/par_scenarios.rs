@@ -129,7 +129,10 @@ fn pushed_parameters_are_validated_like_the_authorization_endpoints() {
         })
         .0;
     let push = |client: &Client, pairs: &[(&str, &str)]| {
-        oauth_code(w.provider.push_authorization_request(client, &params(pairs)))
+        oauth_code(
+            w.provider
+                .push_authorization_request(client, &params(pairs)),
+        )
     };
     let code = [("response_type", "code")];
     let with = |extra: (&'static str, &'static str)| {
@@ -137,17 +140,26 @@ fn pushed_parameters_are_validated_like_the_authorization_endpoints() {
         pairs.push(extra);
         pairs
     };
-    assert_eq!(push(&client, &with(("scope", "admin"))), ErrorCode::InvalidScope);
+    assert_eq!(
+        push(&client, &with(("scope", "admin"))),
+        ErrorCode::InvalidScope
+    );
     assert_eq!(
         push(&client, &with(("redirect_uri", "https://evil.example/cb"))),
         ErrorCode::InvalidRequest
     );
     assert_eq!(
-        push(&client, &with(("request_uri", "urn:ietf:params:oauth:request_uri:x"))),
+        push(
+            &client,
+            &with(("request_uri", "urn:ietf:params:oauth:request_uri:x"))
+        ),
         ErrorCode::InvalidRequest
     );
     assert_eq!(
-        push(&client, &[("response_type", "code"), ("client_id", &public.id)]),
+        push(
+            &client,
+            &[("response_type", "code"), ("client_id", &public.id)]
+        ),
         ErrorCode::InvalidRequest
     );
     assert_eq!(
@@ -205,7 +217,11 @@ fn a_sign_in_after_the_push_satisfies_its_prompt_login_and_max_age() {
         auth_time: w.clock.now() - Duration::seconds(1),
         ..w.signed_in()
     };
-    match w.provider.decide(&request, &query, Some(before_push)).unwrap() {
+    match w
+        .provider
+        .decide(&request, &query, Some(before_push))
+        .unwrap()
+    {
         AuthorizeOutcome::SignIn { resume, .. } => assert_eq!(resume, query),
         other => panic!("expected SignIn, got {other:?}"),
     }

@@ -111,7 +111,8 @@ impl<S: Store> Provider<S> {
         };
         let signed_in = match signed_in {
             Some(signed_in)
-                if (!request.prompt.login && fresh_enough(&signed_in)) || since_push(&signed_in) =>
+                if (!request.prompt.login && fresh_enough(&signed_in))
+                    || since_push(&signed_in) =>
             {
                 signed_in
             }

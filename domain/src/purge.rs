@@ -250,11 +250,7 @@ impl Purged {
             (self.throttles, "throttle counter", "throttle counters"),
             (self.sessions, "session", "sessions"),
             (self.revoked_jwts, "revoked JWT", "revoked JWTs"),
-            (
-                self.pushed_requests,
-                "pushed request",
-                "pushed requests",
-            ),
+            (self.pushed_requests, "pushed request", "pushed requests"),
         ]
     }
 }

@@ -132,7 +132,10 @@ mod tests {
     fn only_this_servers_request_uris_have_a_digest() {
         let digest = request_uri_digest("urn:ietf:params:oauth:request_uri:abc");
         assert_eq!(digest, Some(TokenDigest::of("abc")));
-        assert_eq!(request_uri_digest("urn:ietf:params:oauth:request_uri:"), None);
+        assert_eq!(
+            request_uri_digest("urn:ietf:params:oauth:request_uri:"),
+            None
+        );
         assert_eq!(request_uri_digest("https://client.example/request"), None);
     }
 

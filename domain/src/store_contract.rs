@@ -13,8 +13,8 @@ use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::error::StoreError;
 use crate::jwt_access_token::{AccessTokenFormat, JwtAccessToken, JwtStanding};
-use crate::policy::Policy;
 use crate::params::Params;
+use crate::policy::Policy;
 use crate::purge::{purge, Purged};
 use crate::pushed_request::PushedRequest;
 use crate::redirect_uri::RedirectUri;
@@ -402,7 +402,10 @@ pub fn a_pushed_request_is_claimed_once(store: &dyn Store) -> Result<(), StoreEr
     let (user, client, _) = seed(store, "alice")?;
     let live = pushed_request(&client, t0());
     store.insert_pushed_request(&live)?;
-    assert_eq!(store.find_pushed_request(&live.digest)?.as_ref(), Some(&live));
+    assert_eq!(
+        store.find_pushed_request(&live.digest)?.as_ref(),
+        Some(&live)
+    );
     assert!(matches!(
         store.insert_pushed_request(&live),
         Err(StoreError::Conflict)

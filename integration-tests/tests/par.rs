@@ -17,6 +17,9 @@ use crate::helpers::{
     spawn_app_with, spawn_app_with_clock, Pkce, RegisteredClient, TestApp, TestClient,
 };
 
+/// Who pushes, the body, and the error code expected.
+type Refusal<'a> = (&'a RegisteredClient, Vec<(&'a str, &'a str)>, &'a str);
+
 const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 
 fn code_flow(client: &RegisteredClient, pkce: &Pkce) -> Vec<(&'static str, String)> {
@@ -31,7 +34,9 @@ fn code_flow(client: &RegisteredClient, pkce: &Pkce) -> Vec<(&'static str, Strin
 }
 
 fn borrowed<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    form.iter().map(|(name, value)| (*name, value.as_str())).collect()
+    form.iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
 }
 
 /// Pushes `form` for `client`, expecting 201; returns the `request_uri`.
@@ -50,7 +55,10 @@ async fn push(app: &TestApp, client: &RegisteredClient, form: &[(&str, &str)]) -
 }
 
 fn by_reference<'a>(client: &'a RegisteredClient, request_uri: &'a str) -> [(&'a str, &'a str); 2] {
-    [("client_id", client.id.as_str()), ("request_uri", request_uri)]
+    [
+        ("client_id", client.id.as_str()),
+        ("request_uri", request_uri),
+    ]
 }
 
 fn param(url: &Url, name: &str) -> Option<String> {
@@ -62,7 +70,10 @@ fn param(url: &Url, name: &str) -> Option<String> {
 /// Asserts the authorization endpoint's error page: 400, no redirect.
 fn assert_error_page(response: &Response, what: &str) {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
-    assert!(response.headers().get(LOCATION).is_none(), "{what} redirected");
+    assert!(
+        response.headers().get(LOCATION).is_none(),
+        "{what} redirected"
+    );
 }
 
 /// Allows the pushed request in `app`'s signed-in browser; returns the code.
@@ -71,7 +82,10 @@ async fn code_by_reference(app: &TestApp, client: &RegisteredClient, request_uri
     let form = app.consent_form(&query).await;
     let names: Vec<&str> = form.iter().map(|(name, _)| name.as_str()).collect();
     assert!(names.contains(&"request_uri"), "{names:?}");
-    assert!(!names.contains(&"scope"), "pushed parameters travel by reference: {names:?}");
+    assert!(
+        !names.contains(&"scope"),
+        "pushed parameters travel by reference: {names:?}"
+    );
     let location = app.consent_redirect(&query, true).await;
     assert_eq!(param(&location, "error"), None, "{location}");
     assert_eq!(param(&location, "state").as_deref(), Some(STATE));
@@ -88,12 +102,15 @@ both_backends!(
         let request_uri = push(&app, &client, &borrowed(&form)).await;
 
         let code = code_by_reference(&app, &client, &request_uri).await;
-        let tokens = assert_tokens(client.redeem_code(&app, &code, Some(&pkce.verifier)).await).await;
+        let tokens =
+            assert_tokens(client.redeem_code(&app, &code, Some(&pkce.verifier)).await).await;
         assert_eq!(tokens["scope"], "profile");
         let me = app.assert_api_me_ok(&tokens.access).await;
         assert_eq!(me["username"], user.username.as_str());
 
-        let replay = app.get_authorize(&by_reference(&client, &request_uri)).await;
+        let replay = app
+            .get_authorize(&by_reference(&client, &request_uri))
+            .await;
         assert_error_page(&replay, "a used request_uri");
     }
 );
@@ -119,9 +136,15 @@ both_backends!(
         let pkce = Pkce::s256();
         let request_uri = push(&app, &client, &borrowed(&code_flow(&client, &pkce))).await;
         let mut query = by_reference(&client, &request_uri).to_vec();
-        query.extend([("state", "forged"), ("redirect_uri", "https://evil.example/cb")]);
+        query.extend([
+            ("state", "forged"),
+            ("redirect_uri", "https://evil.example/cb"),
+        ]);
         let location = app.consent_redirect(&query, true).await;
-        assert!(location.as_str().starts_with(&client.redirect_uri), "{location}");
+        assert!(
+            location.as_str().starts_with(&client.redirect_uri),
+            "{location}"
+        );
         assert_eq!(param(&location, "state").as_deref(), Some(STATE));
     }
 );
@@ -143,7 +166,9 @@ both_backends!(
         clock.advance(Duration::seconds(59));
         app.consent_form(&by_reference(&client, &request_uri)).await;
         clock.advance(Duration::seconds(1));
-        let expired = app.get_authorize(&by_reference(&client, &request_uri)).await;
+        let expired = app
+            .get_authorize(&by_reference(&client, &request_uri))
+            .await;
         assert_error_page(&expired, "an expired request_uri");
     }
 );
@@ -193,17 +218,31 @@ both_backends!(
             .register(&app)
             .await;
         let code = [("response_type", "code")];
-        let cases: [(&RegisteredClient, Vec<(&str, &str)>, &str); 6] = [
-            (&client, vec![("response_type", "code"), ("scope", "admin")], "invalid_scope"),
-            (&client, vec![("response_type", "device")], "unsupported_response_type"),
+        let cases: [Refusal; 6] = [
             (
                 &client,
-                vec![("response_type", "code"), ("redirect_uri", "https://evil.example/cb")],
+                vec![("response_type", "code"), ("scope", "admin")],
+                "invalid_scope",
+            ),
+            (
+                &client,
+                vec![("response_type", "device")],
+                "unsupported_response_type",
+            ),
+            (
+                &client,
+                vec![
+                    ("response_type", "code"),
+                    ("redirect_uri", "https://evil.example/cb"),
+                ],
                 "invalid_request",
             ),
             (
                 &client,
-                vec![("response_type", "code"), ("request_uri", "urn:ietf:params:oauth:request_uri:x")],
+                vec![
+                    ("response_type", "code"),
+                    ("request_uri", "urn:ietf:params:oauth:request_uri:x"),
+                ],
                 "invalid_request",
             ),
             (&client, vec![("scope", "profile")], "invalid_request"),
@@ -229,8 +268,14 @@ both_backends!(
         let response = app.get_authorize(&direct).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         let location = app.location(&response);
-        assert!(location.as_str().starts_with(&client.redirect_uri), "{location}");
-        assert_eq!(param(&location, "error").as_deref(), Some("invalid_request"));
+        assert!(
+            location.as_str().starts_with(&client.redirect_uri),
+            "{location}"
+        );
+        assert_eq!(
+            param(&location, "error").as_deref(),
+            Some("invalid_request")
+        );
         assert_eq!(param(&location, "state").as_deref(), Some(STATE));
 
         let request_uri = push(&app, &client, &borrowed(&form)).await;
@@ -270,7 +315,10 @@ both_backends!(
         let response = app.get_authorize(&direct).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         let location = app.location(&response);
-        assert_eq!(param(&location, "error").as_deref(), Some("invalid_request"));
+        assert_eq!(
+            param(&location, "error").as_deref(),
+            Some("invalid_request")
+        );
 
         let request_uri = push(&app, &client, &borrowed(&code_flow(&client, &pkce))).await;
         code_by_reference(&app, &client, &request_uri).await;

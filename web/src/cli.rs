@@ -55,8 +55,8 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Delete the codes, tokens, authorizations, throttle counters, sessions and revoked-JWT
-    /// entries past their use now (the server also does every ten minutes) and print how
+    /// Delete the codes, tokens, authorizations, throttle counters, sessions, revoked-JWT
+    /// entries and pushed authorization requests past their use now (the server also does every ten minutes) and print how
     /// many went.
     Purge {
         /// Print one JSON object with a count per table instead of a sentence.

@@ -150,6 +150,30 @@ fn client_add_prints_the_client_as_json_with_its_secret() {
     assert!(json.get("client_secret").is_none());
     assert_eq!(json["id_token_signed_response_alg"], "RS256");
     assert_eq!(json["access_token_format"], serde_json::Value::Null);
+    assert_eq!(
+        json["require_pushed_authorization_requests"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn client_add_require_par_shows_in_the_client_json() {
+    let env = Env::new();
+    let output = env.run(
+        &[
+            "client",
+            "add",
+            "--name",
+            "Pusher",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--require-par",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["require_pushed_authorization_requests"], true);
 }
 
 #[test]
@@ -428,6 +452,7 @@ fn store_an_expired_token(env: &Env) {
         id_token_alg: SigningAlg::Rs256,
         post_logout_redirect_uris: Vec::new(),
         access_token_format: None,
+        require_pushed_requests: None,
     };
     database.insert_client(&client).unwrap();
     let authorization = Authorization::new("machine", None, Scope::default(), then);
@@ -470,6 +495,7 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
             "throttles": 0,
             "sessions": 0,
             "revoked_jwts": 0,
+            "pushed_requests": 0,
         })
     );
 
@@ -477,6 +503,6 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(
         stdout_lines(&again),
-        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions, 0 revoked JWTs"]
+        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions, 0 revoked JWTs, 0 pushed requests"]
     );
 }

@@ -15,7 +15,8 @@ use tessera_domain::StoreError;
 
 use super::{epoch, run, Statement};
 use crate::schema::{
-    authorization_codes as codes, authorizations, pushed_requests, revoked_jwts, sessions, throttles, tokens,
+    authorization_codes as codes, authorizations, pushed_requests, revoked_jwts, sessions,
+    throttles, tokens,
 };
 use crate::Database;
 

@@ -18,14 +18,13 @@ pub async fn post(
     state: web::Data<AppState>,
     auth: ClientAuth,
 ) -> Result<HttpResponse, TokenError> {
-    let pushed = off_executor(auth.then(
-        state.provider.clone(),
-        |provider, client, params| {
+    let pushed = off_executor(
+        auth.then(state.provider.clone(), |provider, client, params| {
             provider
                 .push_authorization_request(&client, &params)
                 .map_err(TokenError::from)
-        },
-    ))
+        }),
+    )
     .await?;
     Ok(no_store(&mut HttpResponse::Created()).json(pushed))
 }
