@@ -12,7 +12,7 @@ use crate::params::Params;
 use crate::pkce::{ChallengeMethod, CodeChallenge};
 use crate::prompt::{Prompt, SignedIn};
 use crate::provider::Provider;
-use crate::pushed_request::{request_uri_digest, PushedRequest};
+use crate::pushed_request::{request_uri_digest, PushedRequest, REQUEST_URI_PREFIX};
 use crate::redirect_uri::{self, RedirectUri};
 use crate::scope::Scope;
 use crate::secret::{Secret, TokenDigest};
@@ -128,15 +128,21 @@ impl AuthorizationRequest {
 
 impl<S: Store> Provider<S> {
     /// Validates an authorization request in RFC order: client, redirect URI, then the rest.
-    /// A `request_uri` (RFC 9126) stands for the parameters its client pushed, which are
-    /// validated again; every other parameter sent with it but `client_id` is ignored.
+    /// A `request_uri` handed out by [`Provider::push_authorization_request`] (RFC 9126) stands
+    /// for the parameters its client pushed, which are validated again; every other parameter
+    /// sent with it but `client_id` is ignored. Any other `request_uri` (a request object by
+    /// reference) is `request_uri_not_supported`.
     pub fn validate_authorization(
         &self,
         params: &Params,
     ) -> Result<AuthorizationRequest, AuthorizeError> {
         let request_uri = params.single("request_uri").map_err(AuthorizeError::Page)?;
         let validated = match request_uri {
+            // Not one of ours: a request object by reference, which is not supported.
             None => self.build_request(params, Arrival::Direct),
+            Some(request_uri) if !request_uri.starts_with(REQUEST_URI_PREFIX) => {
+                self.build_request(params, Arrival::Direct)
+            }
             Some(request_uri) => {
                 let pushed = self.pushed_request(params, request_uri)?;
                 let from = PushedFrom {
@@ -252,9 +258,16 @@ impl<S: Store> Provider<S> {
             ));
         }
         if params.single("request_uri")?.is_some() {
-            return Err(OAuthError::invalid_request(
-                "A pushed authorization request may not hold a request_uri.",
-            ));
+            return Err(match arrival {
+                Arrival::Pushing => OAuthError::invalid_request(
+                    "A pushed authorization request may not hold a request_uri.",
+                ),
+                Arrival::Direct | Arrival::Pushed(_) => OAuthError::new(
+                    ErrorCode::RequestUriNotSupported,
+                    "Only request_uri values from the pushed authorization request endpoint are \
+                     supported.",
+                ),
+            });
         }
         if matches!(arrival, Arrival::Direct) && self.requires_pushed_requests(&request.client) {
             return Err(OAuthError::invalid_request(

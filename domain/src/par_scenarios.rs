@@ -106,7 +106,6 @@ fn a_request_uri_is_refused_for_another_client_after_expiry_or_unknown() {
     for query in [
         w.by_reference(&other.id, &pushed.request_uri),
         w.by_reference(&client.id, "urn:ietf:params:oauth:request_uri:unknown"),
-        w.by_reference(&client.id, "https://app.example/request.jwt"),
         params(&[("request_uri", &pushed.request_uri)]),
     ] {
         shown_page(w.provider.validate_authorization(&query));

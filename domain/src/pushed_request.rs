@@ -6,7 +6,10 @@
 //! - The `request_uri` is `urn:ietf:params:oauth:request_uri:` and 256 random bits; only its
 //!   SHA-256 digest is stored, with the client and the parameters, for [`PUSHED_REQUEST_TTL`].
 //! - At the authorization endpoint it stands for the parameters it was pushed with, for the
-//!   client that pushed it only; any other parameter sent alongside is ignored (§4).
+//!   client that pushed it only; any other parameter sent alongside is ignored (§4). One of
+//!   this form that is unknown, expired, used or another client's gets the error page, since
+//!   the redirect URI it stands for is unknown; a `request_uri` of any other form (a request
+//!   object by reference) is redirected as `request_uri_not_supported`.
 //! - It is used up (one conditional write, [`PushedRequestStore::claim_pushed_request`]) when
 //!   the request is answered: a code or token issued, or the user's Deny. Until then (sign-in,
 //!   the consent page) it is only read, so the consent form carries the `request_uri`, never

@@ -543,6 +543,10 @@ fn request_objects_and_bad_prompt_or_max_age_are_redirected_errors() {
             ("request", "eyJhbGciOiJub25lIn0.e30."),
             "request_not_supported",
         ),
+        (
+            ("request_uri", "https://app.example/r"),
+            "request_uri_not_supported",
+        ),
         (("prompt", "none login"), "invalid_request"),
         (("max_age", "-1"), "invalid_request"),
         (("max_age", "soon"), "invalid_request"),
