@@ -172,6 +172,28 @@ fn postgres_connections_killed_by_the_server_are_replaced_without_errors() {
              WHERE datname = current_database() AND pid <> pg_backend_pid()",
         )
         .unwrap();
+    // Termination is asynchronous: wait until the server has closed every connection older
+    // than this one. (A request on a connection the server is closing at that very moment
+    // gets a 503, like any outage.)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let others: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_start < (SELECT backend_start FROM pg_stat_activity \
+                                  WHERE pid = pg_backend_pid()))",
+        ))
+        .get_result(&mut admin)
+        .unwrap();
+        if others == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not close its connections"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     db.database().ping().unwrap();
     db.database().insert_user(&user("alice")).unwrap();
 }
