@@ -55,16 +55,22 @@ pub enum GrantType {
     ClientCredentials,
     /// RFC 6749 §6.
     RefreshToken,
+    /// RFC 8628: a device without a browser, approved by its user elsewhere.
+    DeviceCode,
 }
+
+/// The wire name of the device authorization grant (RFC 8628 §3.4).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 impl GrantType {
     /// Every grant type, in the order metadata lists them.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::AuthorizationCode,
         Self::Implicit,
         Self::Password,
         Self::ClientCredentials,
         Self::RefreshToken,
+        Self::DeviceCode,
     ];
 
     /// The wire name.
@@ -75,6 +81,7 @@ impl GrantType {
             Self::Password => "password",
             Self::ClientCredentials => "client_credentials",
             Self::RefreshToken => "refresh_token",
+            Self::DeviceCode => DEVICE_CODE_GRANT,
         }
     }
 

@@ -41,6 +41,12 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// OpenID Connect Core §3.1.2.6: the `request_uri` parameter is not supported.
     RequestUriNotSupported,
+    /// RFC 8628 §3.5: the user has not answered the device authorization yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: the device polls faster than its interval; the interval grows by 5 s.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired before it was redeemed.
+    ExpiredToken,
     /// RFC 7591 §3.2.2: a redirect URI offered at registration is invalid.
     InvalidRedirectUri,
     /// RFC 7591 §3.2.2: other client metadata offered at registration is invalid.
@@ -68,6 +74,9 @@ impl ErrorCode {
             Self::ConsentRequired => "consent_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
         }

@@ -13,6 +13,8 @@
 //!   redirected, and what the consent page approves.
 //! - [`pushed_request`]: authorization requests pushed by the client beforehand (RFC 9126),
 //!   referred to by a single-use `request_uri`.
+//! - [`device_code`]: the device authorization grant (RFC 8628): device and user codes,
+//!   the user's answer on `/device`, and what each poll of the token endpoint gets.
 //! - [`pkce`]: S256 challenges (RFC 7636), required for public clients.
 //! - [`authorization`], [`code`], [`token`]: a family of tokens (one approval), its
 //!   single-use code, and the access and refresh tokens issued under it. Tokens rotate on
@@ -22,8 +24,8 @@
 //! - [`issuer`]: the one place tokens and token responses are minted.
 //! - [`jwt_access_token`]: access tokens as signed JWTs (RFC 9068), opt-in per client or
 //!   server-wide: stored nowhere, revoked by a deny-list of their `jti`.
-//! - [`token_endpoint`]: the grants `authorization_code`, `refresh_token`, `password` and
-//!   `client_credentials` (RFC 6749 §4, §6).
+//! - [`token_endpoint`]: the grants `authorization_code`, `refresh_token`, `password`,
+//!   `client_credentials` (RFC 6749 §4, §6) and the device code (RFC 8628 §3.4).
 //! - [`revocation`] (RFC 7009), [`introspection`] (RFC 7662) and [`bearer`] (RFC 6750):
 //!   ending, describing and checking tokens.
 //! - [`id_token`] and [`userinfo`]: what OpenID Connect tells a client about its user.
@@ -52,6 +54,7 @@ pub mod client_registry;
 pub mod clock;
 pub mod code;
 pub mod consent;
+pub mod device_code;
 pub mod error;
 pub mod id_token;
 pub mod introspection;
@@ -81,6 +84,8 @@ pub mod token_endpoint;
 pub mod user;
 pub mod userinfo;
 
+#[cfg(test)]
+mod device_scenarios;
 #[cfg(test)]
 mod jwt_scenarios;
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::authorization::{Authorization, AuthorizationId};
 use crate::browser_session::{BrowserSession, SessionId, SessionSelection};
@@ -14,20 +14,21 @@ use crate::claim::Claim;
 use crate::client::Client;
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
+use crate::device_code::{DeviceAnswer, DeviceCode, DeviceStatus};
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, PushedRequestCutoff, RevokedJwtCutoff, SessionCutoff,
-    ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
+    SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
 use crate::secret::TokenDigest;
 use crate::signing::{JwtType, Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
-    AuthorizationStore, ClientStore, CodeStore, ConsentStore, PurgeStore, PushedRequestStore,
-    RevokedJwtStore, SessionStore, SettingStore, SigningKeyStore, ThrottleStore, TokenStore,
-    UserStore,
+    AuthorizationStore, ClientStore, CodeStore, ConsentStore, DeviceCodeStore, PurgeStore,
+    PushedRequestStore, RevokedJwtStore, SessionStore, SettingStore, SigningKeyStore,
+    ThrottleStore, TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -48,6 +49,7 @@ struct Tables {
     /// The deny-list: `jti` and when its token expires.
     revoked_jwts: HashMap<String, DateTime<Utc>>,
     pushed_requests: HashMap<TokenDigest, PushedRequest>,
+    device_codes: HashMap<TokenDigest, DeviceCode>,
 }
 
 /// A failure counter: failures since `window_started_at`, the lock's end, lockouts so far.
@@ -185,6 +187,9 @@ impl ClientStore for MemoryStore {
             tables
                 .pushed_requests
                 .retain(|_, pushed| pushed.client_id != client_id);
+            tables
+                .device_codes
+                .retain(|_, code| code.client_id != client_id);
         }
         Ok(deleted)
     }
@@ -293,6 +298,111 @@ impl CodeStore for MemoryStore {
             ..code
         };
         tables.codes.insert(*digest, claimed.clone());
+        Ok(Claim::Won(claimed))
+    }
+}
+
+impl DeviceCodeStore for MemoryStore {
+    fn insert_device_code(&self, code: &DeviceCode) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.device_codes.contains_key(&code.digest)
+            || tables
+                .device_codes
+                .values()
+                .any(|other| other.user_code_digest == code.user_code_digest)
+            || !tables.clients.iter().any(|c| c.id == code.client_id)
+        {
+            return Err(StoreError::Conflict);
+        }
+        tables.device_codes.insert(code.digest, code.clone());
+        Ok(())
+    }
+
+    fn find_device_code(&self, digest: &TokenDigest) -> Result<Option<DeviceCode>, StoreError> {
+        Ok(self.tables().device_codes.get(digest).cloned())
+    }
+
+    fn find_device_code_by_user_code(
+        &self,
+        user_code: &TokenDigest,
+    ) -> Result<Option<DeviceCode>, StoreError> {
+        Ok(self
+            .tables()
+            .device_codes
+            .values()
+            .find(|code| code.user_code_digest == *user_code)
+            .cloned())
+    }
+
+    fn answer_device_code(
+        &self,
+        user_code: &TokenDigest,
+        answer: &DeviceAnswer,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some(code) = tables
+            .device_codes
+            .values_mut()
+            .find(|code| code.user_code_digest == *user_code && code.answerable(now))
+        else {
+            return Ok(false);
+        };
+        code.status = answer.status;
+        code.user_id = Some(answer.user_id);
+        code.auth_time = answer.auth_time;
+        Ok(true)
+    }
+
+    fn record_device_poll(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+        interval: Duration,
+    ) -> Result<(), StoreError> {
+        if let Some(code) = self.tables().device_codes.get_mut(digest) {
+            code.last_polled_at = Some(now);
+            code.interval = interval;
+        }
+        Ok(())
+    }
+
+    fn claim_device_code(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+        authorization: Option<&Authorization>,
+        tokens: &[Token],
+    ) -> Result<Claim<DeviceCode>, StoreError> {
+        let mut tables = self.tables();
+        let Some(code) = tables.device_codes.get(digest).cloned() else {
+            return Ok(Claim::Unusable);
+        };
+        if code.redeemed_at.is_some() {
+            return Ok(Claim::Taken(code));
+        }
+        if code.status != DeviceStatus::Approved || code.expires_at <= now {
+            return Ok(Claim::Unusable);
+        }
+        if let Some(authorization) = authorization {
+            if tables.authorizations.contains_key(&authorization.id) {
+                return Err(StoreError::Conflict);
+            }
+            tables
+                .authorizations
+                .insert(authorization.id, (authorization.clone(), None));
+        }
+        if let Err(error) = tables.insert_tokens(tokens) {
+            if let Some(authorization) = authorization {
+                tables.authorizations.remove(&authorization.id);
+            }
+            return Err(error);
+        }
+        let claimed = DeviceCode {
+            redeemed_at: Some(now),
+            ..code
+        };
+        tables.device_codes.insert(*digest, claimed.clone());
         Ok(Claim::Won(claimed))
     }
 }
@@ -737,6 +847,12 @@ impl PurgeStore for MemoryStore {
     fn purge_pushed_requests(&self, cutoff: &PushedRequestCutoff) -> Result<u64, StoreError> {
         Ok(removed(&mut self.tables().pushed_requests, |_, pushed| {
             !cutoff.purges(pushed.expires_at)
+        }))
+    }
+
+    fn purge_device_codes(&self, cutoff: &DeviceCodeCutoff) -> Result<u64, StoreError> {
+        Ok(removed(&mut self.tables().device_codes, |_, code| {
+            !cutoff.purges(code.expires_at)
         }))
     }
 }

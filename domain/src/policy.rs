@@ -32,6 +32,8 @@ pub struct Policy {
     pub session_ttl: Duration,
     /// Every client must push its authorization requests (RFC 9126; default off).
     pub require_pushed_requests: bool,
+    /// How long a device code lives (`TESSERA_DEVICE_CODE_TTL`, default 600 s).
+    pub device_code_ttl: Duration,
 }
 
 impl Policy {
@@ -56,6 +58,7 @@ impl Default for Policy {
             throttle: ThrottleRules::default(),
             session_ttl: Duration::hours(12),
             require_pushed_requests: false,
+            device_code_ttl: crate::device_code::DEFAULT_DEVICE_CODE_TTL,
         }
     }
 }

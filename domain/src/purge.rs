@@ -168,6 +168,21 @@ impl PushedRequestCutoff {
     }
 }
 
+/// Which device authorizations go: those expired at or before the cutoff, whatever their
+/// state (a redeemed one needs no keeping: its tokens live in their own family).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceCodeCutoff {
+    /// Device codes that expired at or before this go.
+    pub expired_by: DateTime<Utc>,
+}
+
+impl DeviceCodeCutoff {
+    /// Whether a device code expiring at `expires_at` goes.
+    pub fn purges(&self, expires_at: DateTime<Utc>) -> bool {
+        expires_at <= self.expired_by
+    }
+}
+
 /// The cutoffs of every table for a purge at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeCutoffs {
@@ -185,6 +200,8 @@ pub struct PurgeCutoffs {
     pub revoked_jwts: RevokedJwtCutoff,
     /// Pushed authorization requests.
     pub pushed_requests: PushedRequestCutoff,
+    /// Device authorizations.
+    pub device_codes: DeviceCodeCutoff,
 }
 
 impl PurgeCutoffs {
@@ -213,6 +230,7 @@ impl PurgeCutoffs {
             },
             revoked_jwts: RevokedJwtCutoff { expired_by: now },
             pushed_requests: PushedRequestCutoff { expired_by: now },
+            device_codes: DeviceCodeCutoff { expired_by: now },
         }
     }
 }
@@ -234,11 +252,13 @@ pub struct Purged {
     pub revoked_jwts: u64,
     /// Pushed authorization requests.
     pub pushed_requests: u64,
+    /// Device authorizations.
+    pub device_codes: u64,
 }
 
 impl Purged {
     /// Each count with what it counts, singular and plural, in purge order.
-    fn counts(&self) -> [(u64, &'static str, &'static str); 7] {
+    fn counts(&self) -> [(u64, &'static str, &'static str); 8] {
         [
             (
                 self.authorization_codes,
@@ -251,6 +271,7 @@ impl Purged {
             (self.sessions, "session", "sessions"),
             (self.revoked_jwts, "revoked JWT", "revoked JWTs"),
             (self.pushed_requests, "pushed request", "pushed requests"),
+            (self.device_codes, "device code", "device codes"),
         ]
     }
 }
@@ -282,6 +303,7 @@ pub fn purge<S: PurgeStore + ?Sized>(
     let sessions = store.purge_sessions(&cutoffs.sessions)?;
     let revoked_jwts = store.purge_revoked_jwts(&cutoffs.revoked_jwts)?;
     let pushed_requests = store.purge_pushed_requests(&cutoffs.pushed_requests)?;
+    let device_codes = store.purge_device_codes(&cutoffs.device_codes)?;
     Ok(Purged {
         authorization_codes,
         tokens,
@@ -290,6 +312,7 @@ pub fn purge<S: PurgeStore + ?Sized>(
         sessions,
         revoked_jwts,
         pushed_requests,
+        device_codes,
     })
 }
 
@@ -458,6 +481,13 @@ mod tests {
     }
 
     #[test]
+    fn a_device_code_goes_once_it_has_expired() {
+        let cutoff = cutoffs().device_codes;
+        assert!(cutoff.purges(now()));
+        assert!(!cutoff.purges(now() + second()));
+    }
+
+    #[test]
     fn the_summary_is_one_line_with_a_count_per_table() {
         let purged = Purged {
             authorization_codes: 3,
@@ -467,11 +497,12 @@ mod tests {
             sessions: 1,
             revoked_jwts: 4,
             pushed_requests: 1,
+            device_codes: 2,
         };
         assert_eq!(
             purged.to_string(),
             "3 authorization codes, 1 token, 0 authorizations, 2 throttle counters, 1 session, \
-             4 revoked JWTs, 1 pushed request"
+             4 revoked JWTs, 1 pushed request, 2 device codes"
         );
         assert_eq!(
             serde_json::to_value(purged).unwrap(),
@@ -483,6 +514,7 @@ mod tests {
                 "sessions": 1,
                 "revoked_jwts": 4,
                 "pushed_requests": 1,
+                "device_codes": 2,
             })
         );
     }

@@ -1,7 +1,7 @@
 //! The storage the domain needs, as synchronous traits. `tessera-persistence` implements them
 //! with Diesel (called off the async executor); tests use in-memory fakes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::authorization::{Authorization, AuthorizationId};
 use crate::browser_session::{BrowserSession, SessionId, SessionSelection};
@@ -9,11 +9,12 @@ use crate::claim::Claim;
 use crate::client::Client;
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
+use crate::device_code::{DeviceAnswer, DeviceCode};
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, PushedRequestCutoff, RevokedJwtCutoff, SessionCutoff,
-    ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
+    SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
 use crate::secret::TokenDigest;
@@ -89,6 +90,45 @@ pub trait CodeStore: Send + Sync {
         now: DateTime<Utc>,
         tokens: &[Token],
     ) -> Result<Claim<AuthorizationCode>, StoreError>;
+}
+
+/// Where device authorizations live (RFC 8628, [`crate::device_code`]).
+pub trait DeviceCodeStore: Send + Sync {
+    /// Adds a device authorization (its client must exist, its user code be unique).
+    fn insert_device_code(&self, code: &DeviceCode) -> Result<(), StoreError>;
+    /// The device authorization with this device code digest, in any state.
+    fn find_device_code(&self, digest: &TokenDigest) -> Result<Option<DeviceCode>, StoreError>;
+    /// The device authorization with this user code digest, in any state.
+    fn find_device_code_by_user_code(
+        &self,
+        user_code: &TokenDigest,
+    ) -> Result<Option<DeviceCode>, StoreError>;
+    /// Records a user's answer if the authorization is pending and unexpired at `now`, in
+    /// one conditional write; `false` when nothing changed.
+    fn answer_device_code(
+        &self,
+        user_code: &TokenDigest,
+        answer: &DeviceAnswer,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Records a poll at `now`, with the interval the device must now keep.
+    fn record_device_poll(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+        interval: Duration,
+    ) -> Result<(), StoreError>;
+    /// Marks an approved, unredeemed, unexpired authorization redeemed at `now` in one
+    /// conditional write, and stores `authorization` (when the tokens need a family) and
+    /// `tokens` in the same transaction: of concurrent calls at most one gets
+    /// [`Claim::Won`]; one already redeemed is [`Claim::Taken`].
+    fn claim_device_code(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+        authorization: Option<&Authorization>,
+        tokens: &[Token],
+    ) -> Result<Claim<DeviceCode>, StoreError>;
 }
 
 /// Where pushed authorization requests live (RFC 9126, [`crate::pushed_request`]).
@@ -267,6 +307,8 @@ pub trait PurgeStore: Send + Sync {
     fn purge_revoked_jwts(&self, cutoff: &RevokedJwtCutoff) -> Result<u64, StoreError>;
     /// Deletes the pushed authorization requests `cutoff` purges.
     fn purge_pushed_requests(&self, cutoff: &PushedRequestCutoff) -> Result<u64, StoreError>;
+    /// Deletes the device authorizations the cutoff says go; how many went.
+    fn purge_device_codes(&self, cutoff: &DeviceCodeCutoff) -> Result<u64, StoreError>;
 }
 
 /// Everything the domain stores.
@@ -276,6 +318,7 @@ pub trait Store:
     + AuthorizationStore
     + CodeStore
     + PushedRequestStore
+    + DeviceCodeStore
     + TokenStore
     + RevokedJwtStore
     + ConsentStore
@@ -293,6 +336,7 @@ impl<T> Store for T where
         + AuthorizationStore
         + CodeStore
         + PushedRequestStore
+        + DeviceCodeStore
         + TokenStore
         + RevokedJwtStore
         + ConsentStore

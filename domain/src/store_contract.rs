@@ -11,6 +11,7 @@ use crate::claim::Claim;
 use crate::client::{AuthMethod, Client, GrantType, ResponseType};
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
+use crate::device_code::{DeviceAnswer, DeviceCode, DeviceStatus};
 use crate::error::StoreError;
 use crate::jwt_access_token::{AccessTokenFormat, JwtAccessToken, JwtStanding};
 use crate::params::Params;
@@ -27,7 +28,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 15] = [
+pub const CHECKS: [(&str, Check); 16] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -45,6 +46,10 @@ pub const CHECKS: [(&str, Check); 15] = [
     (
         "a_pushed_request_is_claimed_once",
         a_pushed_request_is_claimed_once,
+    ),
+    (
+        "a_device_code_is_answered_polled_and_claimed_once",
+        a_device_code_is_answered_polled_and_claimed_once,
     ),
     (
         "a_refresh_token_is_claimed_once",
@@ -393,6 +398,113 @@ fn pushed_request(client: &Client, created_at: DateTime<Utc>) -> PushedRequest {
         expires_at: created_at + Duration::seconds(60),
         used_at: None,
     }
+}
+
+fn device_code(client: &Client, created_at: DateTime<Utc>) -> DeviceCode {
+    DeviceCode {
+        digest: Secret::generate().digest(),
+        user_code_digest: Secret::generate().digest(),
+        client_id: client.id.clone(),
+        scope: scope("openid profile"),
+        created_at,
+        expires_at: created_at + Duration::seconds(600),
+        interval: Duration::seconds(5),
+        last_polled_at: None,
+        status: DeviceStatus::Pending,
+        user_id: None,
+        auth_time: None,
+        redeemed_at: None,
+    }
+}
+
+/// A device code is found by both its digests; a repeated user code is a conflict; it is
+/// answered once while pending and unexpired; polls record the time and interval; an
+/// approved one is claimed once, storing its family and tokens with the claim; deleting its
+/// client deletes it.
+pub fn a_device_code_is_answered_polled_and_claimed_once(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let (user, client, _) = seed(store, "alice")?;
+    let live = device_code(&client, t0());
+    store.insert_device_code(&live)?;
+    assert_eq!(store.find_device_code(&live.digest)?.as_ref(), Some(&live));
+    assert_eq!(
+        store
+            .find_device_code_by_user_code(&live.user_code_digest)?
+            .as_ref(),
+        Some(&live)
+    );
+    let same_user_code = DeviceCode {
+        digest: Secret::generate().digest(),
+        ..live.clone()
+    };
+    assert!(matches!(
+        store.insert_device_code(&same_user_code),
+        Err(StoreError::Conflict)
+    ));
+    let poll_at = t0() + Duration::seconds(3);
+    store.record_device_poll(&live.digest, poll_at, Duration::seconds(10))?;
+    assert!(
+        store.claim_device_code(&live.digest, poll_at, None, &[])? == Claim::Unusable,
+        "a pending code cannot be claimed"
+    );
+    let answer = DeviceAnswer {
+        status: DeviceStatus::Approved,
+        user_id: user.id,
+        auth_time: Some(t0()),
+    };
+    assert!(store.answer_device_code(&live.user_code_digest, &answer, poll_at)?);
+    let denied = DeviceAnswer {
+        status: DeviceStatus::Denied,
+        ..answer
+    };
+    assert!(!store.answer_device_code(&live.user_code_digest, &denied, poll_at)?);
+    let approved = DeviceCode {
+        status: DeviceStatus::Approved,
+        user_id: Some(user.id),
+        auth_time: Some(t0()),
+        last_polled_at: Some(poll_at),
+        interval: Duration::seconds(10),
+        ..live.clone()
+    };
+    assert_eq!(
+        store.find_device_code(&live.digest)?.as_ref(),
+        Some(&approved)
+    );
+
+    let family = Authorization {
+        auth_time: Some(t0()),
+        ..Authorization::new(&client.id, Some(user.id), scope("openid profile"), poll_at)
+    };
+    let issued = token(TokenKind::Access, &family);
+    let redeemed = DeviceCode {
+        redeemed_at: Some(poll_at),
+        ..approved
+    };
+    assert_eq!(
+        store.claim_device_code(
+            &live.digest,
+            poll_at,
+            Some(&family),
+            std::slice::from_ref(&issued)
+        )?,
+        Claim::Won(redeemed.clone())
+    );
+    assert_eq!(store.find_authorization(family.id)?, Some(family.clone()));
+    assert!(store.find_token(&issued.digest)?.is_some());
+    let again = Authorization::new(&client.id, Some(user.id), scope("openid"), poll_at);
+    assert_eq!(
+        store.claim_device_code(&live.digest, poll_at, Some(&again), &[])?,
+        Claim::Taken(redeemed)
+    );
+    assert_eq!(store.find_authorization(again.id)?, None);
+
+    let expired = device_code(&client, t0() - Duration::seconds(600));
+    store.insert_device_code(&expired)?;
+    assert!(!store.answer_device_code(&expired.user_code_digest, &answer, t0())?);
+    assert!(store.delete_client(&client.id, user.id)?);
+    assert_eq!(store.find_device_code(&live.digest)?, None);
+    Ok(())
 }
 
 /// A pushed request keeps its parameters byte for byte and in order; it is won once (with
@@ -877,6 +989,10 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     let live_push = pushed_request(&alive_client, now - Duration::seconds(59));
     store.insert_pushed_request(&expired_push)?;
     store.insert_pushed_request(&live_push)?;
+    let expired_device = device_code(&alive_client, now - Duration::seconds(600));
+    let live_device = device_code(&alive_client, now - Duration::seconds(599));
+    store.insert_device_code(&expired_device)?;
+    store.insert_device_code(&live_device)?;
     fail("user:stale", now - hour)?;
     fail("user:counting", now - Duration::minutes(5))?;
     for _ in 0..3 {
@@ -894,7 +1010,13 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
             sessions: 2,
             revoked_jwts: 1,
             pushed_requests: 1,
+            device_codes: 1,
         }
+    );
+    assert_eq!(store.find_device_code(&expired_device.digest)?, None);
+    assert_eq!(
+        store.find_device_code(&live_device.digest)?.as_ref(),
+        Some(&live_device)
     );
     assert_eq!(store.find_pushed_request(&expired_push.digest)?, None);
     assert_eq!(

@@ -9,6 +9,7 @@ use crate::authorization::{Authorization, AuthorizationId};
 use crate::claim::Claim;
 use crate::client::{Client, GrantType};
 use crate::code::{AuthorizationCode, CodeStatus};
+use crate::device_code::PollOutcome;
 use crate::error::{Error, ErrorCode, OAuthError};
 use crate::id_token::{IdTokenSubject, OPENID_SCOPE};
 use crate::issuer::Issue;
@@ -52,15 +53,21 @@ pub enum TokenRequest {
         /// The requested scope.
         scope: Option<String>,
     },
+    /// RFC 8628 §3.4.
+    DeviceCode {
+        /// The device code from the device authorization response.
+        device_code: String,
+    },
 }
 
 /// The grants the token endpoint answers, in the order metadata lists them (the implicit
 /// grant is a response type of the authorization endpoint, not a token request).
-pub const TOKEN_GRANTS: [GrantType; 4] = [
+pub const TOKEN_GRANTS: [GrantType; 5] = [
     GrantType::AuthorizationCode,
     GrantType::RefreshToken,
     GrantType::ClientCredentials,
     GrantType::Password,
+    GrantType::DeviceCode,
 ];
 
 impl TokenRequest {
@@ -86,6 +93,9 @@ impl TokenRequest {
             Some(GrantType::ClientCredentials) => Ok(Self::ClientCredentials {
                 scope: owned(params.single("scope")?),
             }),
+            Some(GrantType::DeviceCode) => Ok(Self::DeviceCode {
+                device_code: params.required("device_code")?.to_owned(),
+            }),
             Some(GrantType::Implicit) | None => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!(
@@ -103,6 +113,7 @@ impl TokenRequest {
             Self::RefreshToken { .. } => GrantType::RefreshToken,
             Self::Password { .. } => GrantType::Password,
             Self::ClientCredentials { .. } => GrantType::ClientCredentials,
+            Self::DeviceCode { .. } => GrantType::DeviceCode,
         }
     }
 }
@@ -155,6 +166,89 @@ impl<S: Store> Provider<S> {
                 let scope = Scope::requested_within(scope.as_deref(), &client.scope)?;
                 let authorization = Authorization::new(&client.id, None, scope, now);
                 self.start_family(&authorization, client, false, now)
+            }
+            TokenRequest::DeviceCode { device_code } => {
+                self.exchange_device_code(client, &device_code, now)
+            }
+        }
+    }
+
+    /// RFC 8628 §3.4, §3.5: a poll with a device code. Each unanswered poll is recorded, so
+    /// the next one too soon gets `slow_down` and a longer interval. Approved, the tokens
+    /// belong to the user who approved, and only one poll (one conditional write) gets them.
+    fn exchange_device_code(
+        &self,
+        client: &Client,
+        device_code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, Error> {
+        let digest = TokenDigest::of(device_code);
+        let invalid = || {
+            OAuthError::invalid_grant(
+                "The device code is invalid, was redeemed, or was issued to another client.",
+            )
+        };
+        let stored = self.store.find_device_code(&digest)?.ok_or_else(invalid)?;
+        match stored.poll(&client.id, now) {
+            PollOutcome::Invalid => Err(invalid().into()),
+            PollOutcome::Expired => Err(OAuthError::new(
+                ErrorCode::ExpiredToken,
+                "The device code has expired; start a new device authorization.",
+            )
+            .into()),
+            PollOutcome::Denied => Err(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "The user denied the device authorization.",
+            )
+            .into()),
+            PollOutcome::SlowDown(interval) => {
+                self.store.record_device_poll(&digest, now, interval)?;
+                Err(OAuthError::new(
+                    ErrorCode::SlowDown,
+                    format!(
+                        "Polling too fast; wait {} seconds between polls.",
+                        interval.num_seconds()
+                    ),
+                )
+                .into())
+            }
+            PollOutcome::Pending => {
+                self.store
+                    .record_device_poll(&digest, now, stored.interval)?;
+                Err(OAuthError::new(
+                    ErrorCode::AuthorizationPending,
+                    "The user has not answered yet.",
+                )
+                .into())
+            }
+            PollOutcome::Approved => {
+                let authorization = Authorization {
+                    auth_time: stored.auth_time,
+                    ..Authorization::new(&client.id, stored.user_id, stored.scope.clone(), now)
+                };
+                let with_refresh_token = client.allows_grant(GrantType::RefreshToken);
+                let needs_family = self.issuer.needs_family(client, with_refresh_token);
+                let family = self.fresh_family(&authorization, client, with_refresh_token);
+                let issue = if needs_family {
+                    family
+                } else {
+                    Issue {
+                        authorization_id: None,
+                        ..family
+                    }
+                };
+                let minted = self.issuer.mint(&issue, now)?;
+                match self.store.claim_device_code(
+                    &digest,
+                    now,
+                    needs_family.then_some(&authorization),
+                    &minted.tokens,
+                )? {
+                    Claim::Won(_) => {
+                        self.with_id_token_of(minted.response, client, &authorization, false, now)
+                    }
+                    Claim::Taken(_) | Claim::Unusable => Err(invalid().into()),
+                }
             }
         }
     }
@@ -507,6 +601,7 @@ mod tests {
                 ("refresh_token".to_owned(), "r".to_owned()),
                 ("username".to_owned(), "u".to_owned()),
                 ("password".to_owned(), "p".to_owned()),
+                ("device_code".to_owned(), "d".to_owned()),
             ]);
             let parsed = TokenRequest::parse(&params).map(|request| request.grant_type());
             assert_eq!(

@@ -16,6 +16,7 @@ mod client_auth;
 mod client_credentials;
 mod clients;
 mod concurrency;
+mod device;
 mod end_session;
 mod faults;
 mod fuzz;

@@ -1087,10 +1087,11 @@ fn grant_type_cases(f: &Fixtures) -> Vec<Case> {
         with_grant("grant: implicit is no token request", "implicit")
             .answers(400, unsupported.clone()),
         with_grant(
-            "grant: the device code grant (not served)",
+            "grant: the device code grant, for a client not registered for it",
             "urn:ietf:params:oauth:grant-type:device_code",
         )
-        .answers(400, unsupported.clone()),
+        .with(&[("device_code", "anything")])
+        .answers(400, Answer::Error("unauthorized_client")),
         with_grant(
             "grant: the JWT bearer grant (not served)",
             "urn:ietf:params:oauth:grant-type:jwt-bearer",

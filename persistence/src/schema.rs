@@ -61,6 +61,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    device_codes (digest) {
+        digest -> Text,
+        user_code_digest -> Text,
+        client_id -> Text,
+        scope -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        interval_seconds -> BigInt,
+        last_polled_at -> Nullable<BigInt>,
+        status -> Text,
+        user_id -> Nullable<Text>,
+        auth_time -> Nullable<BigInt>,
+        redeemed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     pushed_requests (digest) {
         digest -> Text,
         client_id -> Text,
@@ -151,6 +168,8 @@ diesel::joinable!(consents -> clients (client_id));
 diesel::joinable!(consents -> users (user_id));
 diesel::joinable!(authorizations -> clients (client_id));
 diesel::joinable!(authorizations -> users (user_id));
+diesel::joinable!(device_codes -> clients (client_id));
+diesel::joinable!(device_codes -> users (user_id));
 diesel::joinable!(pushed_requests -> clients (client_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tokens -> authorizations (authorization_id));
@@ -159,6 +178,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     clients,
     authorizations,
+    device_codes,
     pushed_requests,
     revoked_jwts,
     sessions,

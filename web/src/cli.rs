@@ -116,7 +116,8 @@ pub enum ClientCommand {
         /// A redirect URI (repeatable).
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
-        /// A grant type (repeatable); `authorization_code` when none.
+        /// A grant type (repeatable; `urn:ietf:params:oauth:grant-type:device_code` for the
+        /// device flow); `authorization_code` when none.
         #[arg(long = "grant-type")]
         grant_types: Vec<String>,
         /// A response type (repeatable).

@@ -15,6 +15,7 @@
 //! | `TESSERA_JWT_ACCESS_TOKEN_TTL` | JWT access token lifetime, seconds; short, because a resource server that validates JWTs itself learns of a revocation only at expiry | `300` |
 //! | `TESSERA_REFRESH_TOKEN_TTL` | refresh token lifetime, seconds | `2592000` |
 //! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method from confidential clients (public clients always need `S256`) | `0` |
+//! | `TESSERA_DEVICE_CODE_TTL` | device code (and user code) lifetime, seconds (RFC 8628) | `600` |
 //! | `TESSERA_REQUIRE_PAR` | `1` requires every client to push its authorization requests (RFC 9126) to `/oauth/par`; `/oauth/authorize` then refuses a request without `request_uri`. Clients registered with `require_pushed_authorization_requests` must push either way | `0` |
 //! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
 //! | `TESSERA_SESSION_TTL` | seconds a browser sign-in lasts; older sessions count as signed out | `43200` |
@@ -234,6 +235,12 @@ impl Config {
             },
             session_ttl: seconds(&get, "TESSERA_SESSION_TTL", DEFAULT_SESSION_TTL, false)?,
             require_pushed_requests: flag(&get, "TESSERA_REQUIRE_PAR")?,
+            device_code_ttl: seconds(
+                &get,
+                "TESSERA_DEVICE_CODE_TTL",
+                defaults.device_code_ttl,
+                false,
+            )?,
         };
         let trusted_proxies = trusted_proxies(get("TESSERA_TRUSTED_PROXIES").as_deref())?;
 
@@ -622,9 +629,11 @@ mod tests {
             ("TESSERA_ACCESS_TOKEN_FORMAT", " JWT "),
             ("TESSERA_JWT_ACCESS_TOKEN_TTL", "60"),
             ("TESSERA_REQUIRE_PAR", "1"),
+            ("TESSERA_DEVICE_CODE_TTL", "90"),
         ])
         .unwrap();
         assert!(config.policy.require_pushed_requests);
+        assert_eq!(config.policy.device_code_ttl, Duration::seconds(90));
         assert_eq!(config.policy.access_token_format, AccessTokenFormat::Jwt);
         assert_eq!(config.policy.jwt_access_token_ttl, Duration::seconds(60));
         assert_eq!(config.policy.code_ttl, Duration::seconds(60));

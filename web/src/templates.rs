@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -21,6 +21,7 @@ const TEMPLATES: [(&str, &str); 10] = [
     ),
     ("client.html", include_str!("../../templates/client.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
+    ("device.html", include_str!("../../templates/device.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("account.html", include_str!("../../templates/account.html")),
     ("logout.html", include_str!("../../templates/logout.html")),
@@ -174,6 +175,7 @@ mod tests {
         );
         context.insert("password_error", &Some("<oops>"));
         context.insert("confirm", &true);
+        context.insert("user_code", "<script>");
         for (name, _) in TEMPLATES {
             if name == "base.html" {
                 continue;
@@ -193,6 +195,11 @@ mod tests {
         let page = templates.render("client.html", &context).unwrap();
         assert!(page.contains("id=\"client_id\""));
         assert!(page.contains("id=\"client_secret\">s3cret<"));
+        context.insert("confirming", &true);
+        let device = templates.render("device.html", &context).unwrap();
+        assert!(!device.contains("<script>"));
+        assert!(device.contains("name=\"confirm\" value=\"yes\""));
+        assert!(device.contains("name=\"csrf_token\" value=\"CSRF&lt;&amp;&gt;\""));
         let consent = templates.render("consent.html", &context).unwrap();
         assert!(consent.contains("name=\"confirm\" value=\"yes\""));
         assert!(consent.contains("name=\"confirm\" value=\"no\""));

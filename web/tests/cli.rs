@@ -496,6 +496,7 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
             "sessions": 0,
             "revoked_jwts": 0,
             "pushed_requests": 0,
+            "device_codes": 0,
         })
     );
 
@@ -503,6 +504,38 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(
         stdout_lines(&again),
-        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions, 0 revoked JWTs, 0 pushed requests"]
+        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions, 0 revoked JWTs, 0 pushed requests, 0 device codes"]
     );
+}
+
+#[test]
+fn client_add_registers_a_device_client_without_a_redirect_uri() {
+    let env = Env::new();
+    let output = env.run(
+        &[
+            "client",
+            "add",
+            "--name",
+            "TV",
+            "--grant-type",
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "--grant-type",
+            "refresh_token",
+            "--auth-method",
+            "none",
+            "--scope",
+            "openid profile",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["grant_types"],
+        serde_json::json!([
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "refresh_token"
+        ])
+    );
+    assert_eq!(json["token_endpoint_auth_method"], "none");
 }

@@ -312,6 +312,16 @@ impl RegisteredClient {
         app.post_par(&full, basic).await
     }
 
+    /// `POST /oauth/device_authorization` (RFC 8628) authenticated with the registered method.
+    pub async fn post_device_authorization(
+        &self,
+        app: &TestApp,
+        form: &[(&str, &str)],
+    ) -> Response {
+        let (full, basic) = self.authenticated(form);
+        app.post_device_authorization(&full, basic).await
+    }
+
     /// Introspects `token` (no hint), expecting 200; returns the JSON.
     pub async fn introspect(&self, app: &TestApp, token: &str) -> Value {
         let (status, _, body) = json(self.post_introspect(app, &[("token", token)]).await).await;

@@ -512,6 +512,17 @@ impl TestApp {
         self.post_client_endpoint("/oauth/par", form, basic).await
     }
 
+    /// `POST /oauth/device_authorization` (urlencoded), with optional HTTP Basic
+    /// `(client_id, secret)`.
+    pub async fn post_device_authorization(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Response {
+        self.post_client_endpoint("/oauth/device_authorization", form, basic)
+            .await
+    }
+
     /// `POST /oauth/introspect` (urlencoded), with optional HTTP Basic `(client_id, secret)`.
     pub async fn post_introspect(
         &self,

@@ -49,6 +49,18 @@ impl From<&Authorization> for AuthorizationRow {
     }
 }
 
+/// Inserts `authorization` on `connection` (inside the caller's transaction).
+pub(super) fn insert_one(
+    connection: &mut DbConnection,
+    authorization: &Authorization,
+) -> Result<(), StoreError> {
+    diesel::insert_into(authorizations::table)
+        .values(AuthorizationRow::from(authorization))
+        .execute(connection)
+        .map(drop)
+        .map_err(from_diesel)
+}
+
 impl TryFrom<AuthorizationRow> for Authorization {
     type Error = StoreError;
 

@@ -11,6 +11,7 @@ mod authorization_codes;
 mod authorizations;
 mod clients;
 mod consents;
+mod device_codes;
 mod purge;
 mod pushed_requests;
 #[cfg(feature = "testing")]

@@ -7,16 +7,16 @@
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use tessera_domain::purge::{
-    AuthorizationCutoff, CodeCutoff, PushedRequestCutoff, RevokedJwtCutoff, SessionCutoff,
-    ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
+    SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use tessera_domain::store::PurgeStore;
 use tessera_domain::StoreError;
 
 use super::{epoch, run, Statement};
 use crate::schema::{
-    authorization_codes as codes, authorizations, pushed_requests, revoked_jwts, sessions,
-    throttles, tokens,
+    authorization_codes as codes, authorizations, device_codes, pushed_requests, revoked_jwts,
+    sessions, throttles, tokens,
 };
 use crate::Database;
 
@@ -209,6 +209,22 @@ pub(super) fn expired_pushed_requests(expired_by: i64) -> impl Statement {
     )
 }
 
+/// Device authorizations that expired at or before `expired_by`, whatever their state (index
+/// on `expires_at`).
+pub(super) fn expired_device_codes(expired_by: i64) -> impl Statement {
+    let batch = diesel::alias!(device_codes as batch);
+    diesel::delete(
+        device_codes::table.filter(
+            device_codes::digest.eq_any(
+                batch
+                    .select(batch.field(device_codes::digest))
+                    .filter(batch.field(device_codes::expires_at).le(expired_by))
+                    .limit(BATCH),
+            ),
+        ),
+    )
+}
+
 impl PurgeStore for Database {
     fn purge_codes(&self, cutoff: &CodeCutoff) -> Result<u64, StoreError> {
         let mut connection = self.connection()?;
@@ -281,6 +297,16 @@ impl PurgeStore for Database {
             run(
                 &mut connection,
                 expired_pushed_requests(epoch(cutoff.expired_by)),
+            )
+        })
+    }
+
+    fn purge_device_codes(&self, cutoff: &DeviceCodeCutoff) -> Result<u64, StoreError> {
+        let mut connection = self.connection()?;
+        in_batches(BATCH, || {
+            run(
+                &mut connection,
+                expired_device_codes(epoch(cutoff.expired_by)),
             )
         })
     }

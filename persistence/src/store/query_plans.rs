@@ -85,7 +85,7 @@ pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
         issued_at: chrono::DateTime::UNIX_EPOCH,
         expires_at: chrono::DateTime::UNIX_EPOCH,
     };
-    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 13] = [
+    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 14] = [
         (
             "purge unused codes",
             Box::new(purge::unused_codes(SOME_TIME)),
@@ -122,6 +122,10 @@ pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
         (
             "purge pushed requests",
             Box::new(purge::expired_pushed_requests(SOME_TIME)),
+        ),
+        (
+            "purge device codes",
+            Box::new(purge::expired_device_codes(SOME_TIME)),
         ),
         (
             "check a JWT access token",

@@ -29,6 +29,7 @@ contract!(
     a_jwt_standing_is_read_with_its_family_user_and_revocation,
     a_code_is_claimed_once,
     a_pushed_request_is_claimed_once,
+    a_device_code_is_answered_polled_and_claimed_once,
     a_refresh_token_is_claimed_once,
     a_rotation_retry_replaces_the_earlier_pair,
     a_deleted_client_takes_what_it_was_issued,

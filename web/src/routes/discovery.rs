@@ -28,6 +28,7 @@ pub fn document(issuer: &str, capabilities: &Capabilities) -> Value {
         "jwks_uri": url(paths::JWKS),
         "end_session_endpoint": url(paths::END_SESSION),
         "pushed_authorization_request_endpoint": url(paths::PUSHED_AUTHORIZATION_REQUEST),
+        "device_authorization_endpoint": url(paths::DEVICE_AUTHORIZATION),
         "require_pushed_authorization_requests": capabilities.require_pushed_requests,
         "scopes_supported": STANDARD_SCOPES,
         "response_types_supported": capabilities.response_types,

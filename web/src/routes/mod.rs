@@ -18,6 +18,8 @@ pub mod api_me;
 pub mod authorize;
 pub mod clients;
 pub mod create_client;
+pub mod device;
+pub mod device_authorization;
 pub mod discovery;
 pub mod end_session;
 pub mod healthz;
@@ -43,6 +45,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(web::resource(paths::INTROSPECT).route(web::post().to(introspect::post)))
         .service(
             web::resource(paths::PUSHED_AUTHORIZATION_REQUEST).route(web::post().to(par::post)),
+        )
+        .service(
+            web::resource(paths::DEVICE_AUTHORIZATION)
+                .route(web::post().to(device_authorization::post)),
+        )
+        .service(
+            web::resource(paths::DEVICE)
+                .route(web::get().to(device::get))
+                .route(web::post().to(device::post)),
         )
         .service(web::resource(paths::JWKS).route(web::get().to(jwks::get)))
         .service(

@@ -7,6 +7,10 @@ pub const AUTHORIZE: &str = "/oauth/authorize";
 pub const TOKEN: &str = "/oauth/token";
 /// Pushed authorization requests (RFC 9126).
 pub const PUSHED_AUTHORIZATION_REQUEST: &str = "/oauth/par";
+/// Device authorization requests (RFC 8628 §3.1).
+pub const DEVICE_AUTHORIZATION: &str = "/oauth/device_authorization";
+/// Where the user enters a device's user code (RFC 8628 §3.3, `verification_uri`).
+pub const DEVICE: &str = "/device";
 /// Token revocation (RFC 7009).
 pub const REVOKE: &str = "/oauth/revoke";
 /// Token introspection (RFC 7662).
