@@ -38,6 +38,7 @@ mod par;
 mod purge;
 mod redirect_uri_rules;
 mod refresh;
+mod registration;
 mod revoke;
 mod robustness;
 mod secret_rotation;

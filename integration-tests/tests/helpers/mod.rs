@@ -18,6 +18,7 @@ use reqwest::header::{
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tessera_domain::purge::Purged;
+use tessera_domain::registration::InitialAccessToken;
 use tessera_domain::signing::{JwtType, Signer, SigningAlg};
 use tessera_domain::signing_key::SigningKey;
 use tessera_domain::store::{CodeStore as _, TokenStore as _};
@@ -794,6 +795,31 @@ impl TestApp {
             Arc::clone(&self.keyring) as Arc<dyn Signer>,
         );
         purge_once(Arc::new(provider)).await
+    }
+
+    /// Creates an initial access token for `POST /oauth/register` (`TESSERA_REGISTRATION=token`)
+    /// by the server's clock, as `tessera registration-token create` does: valid for
+    /// `expires_in` (forever when `None`) and for `uses` registrations (any number when `None`).
+    /// Returns its text.
+    pub async fn registration_token(
+        &self,
+        expires_in: Option<chrono::Duration>,
+        uses: Option<u32>,
+    ) -> String {
+        let provider = provider_with(
+            &self.config,
+            self.running.db.database().clone(),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.keyring) as Arc<dyn Signer>,
+        );
+        let created: InitialAccessToken = tokio::task::spawn_blocking(move || {
+            provider.create_registration_token(expires_in, uses)
+        })
+        .await
+        .expect("the creating task ends")
+        .expect("the initial access token is stored");
+        assert_eq!(created.uses, uses, "the token's uses");
+        created.token.expose().to_owned()
     }
 
     /// Whether a token with this value is stored (expired or not), read behind the server's
