@@ -172,8 +172,10 @@ impl TestDb {
     }
 
     fn try_postgres(migrated: Migrated) -> Result<Self, String> {
-        let admin_url = std::env::var(POSTGRES_URL_VARIABLE)
-            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let admin_url = without_transport_encryption(
+            &std::env::var(POSTGRES_URL_VARIABLE)
+                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned()),
+        );
         let shown = DatabaseUrl::parse(&admin_url)
             .map_err(|error| format!("{POSTGRES_URL_VARIABLE}: {error}"))?
             .to_string();
@@ -258,6 +260,25 @@ fn open(url: &str, migrated: Migrated) -> Result<Database, String> {
     Ok(database)
 }
 
+/// `url` with `sslmode=disable` and `gssencmode=disable` unless it sets them: the test
+/// server is local, and libpq's TLS and Kerberos libraries tear their state down at process
+/// exit while the pools of servers a test binary leaves running may still be reconnecting
+/// (after a test database is dropped), which crashes the process as it exits.
+fn without_transport_encryption(url: &str) -> String {
+    let mut url = url.to_owned();
+    for (name, value) in [("sslmode", "disable"), ("gssencmode", "disable")] {
+        let query = url.split_once('?').map_or("", |(_, query)| query);
+        let set = query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(name));
+        if !set {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{name}={value}"));
+        }
+    }
+    url
+}
+
 /// `postgres://user@host:5432/postgres?x=y` with the database `name` in place of `postgres`.
 fn with_database_name(url: &str, name: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
@@ -334,6 +355,18 @@ mod tests {
         assert_eq!(
             with_database_name("postgresql://u:p@db?sslmode=disable", "t_1"),
             "postgresql://u:p@db/t_1?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn test_connections_go_without_tls_or_gssapi_unless_the_url_says() {
+        assert_eq!(
+            without_transport_encryption("postgres://postgres@127.0.0.1:5432/postgres"),
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&gssencmode=disable"
+        );
+        assert_eq!(
+            without_transport_encryption("postgres://db/x?sslmode=require"),
+            "postgres://db/x?sslmode=require&gssencmode=disable"
         );
     }
 }
