@@ -319,12 +319,22 @@ impl<S: Store> Provider<S> {
     }
 
     /// Records a signed-in user's answer to the device authorization of a typed user code;
-    /// `false` when it can no longer be answered.
+    /// `false` when it can no longer be answered. An approval is remembered as the user's
+    /// consent to the client for those scopes, as at the authorization endpoint, so the app
+    /// is listed on the account page, where withdrawing it revokes the device's tokens.
     pub fn answer_device_code(&self, typed: &str, answer: &DeviceAnswer) -> Result<bool, Error> {
         let Some(digest) = user_code_digest(typed) else {
             return Ok(false);
         };
-        Ok(self.store.answer_device_code(&digest, answer, self.now())?)
+        if !self.store.answer_device_code(&digest, answer, self.now())? {
+            return Ok(false);
+        }
+        if answer.status == DeviceStatus::Approved {
+            if let Some(code) = self.store.find_device_code_by_user_code(&digest)? {
+                self.remember_consent(answer.user_id, &code.client_id, &code.scope)?;
+            }
+        }
+        Ok(true)
     }
 }
 

@@ -367,3 +367,53 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    an_approved_device_is_listed_on_the_account_page_and_revoking_it_ends_its_tokens,
+    |backend| async move {
+        let clock = Arc::new(FixedClock::at(t0()));
+        let app = spawn_app_with_clock(backend, &[], clock.clone()).await;
+        let (_, client) = app.user_and_client(device_client()).await;
+        let revoke = format!("/account/apps/{}/revoke", client.id);
+        let before = app.get_html("/account").await;
+        assert!(
+            !before.contains(&revoke),
+            "listed before approval: {before}"
+        );
+
+        let started = start(&app, &client, "openid profile").await;
+        answer(&app, field(&started, "user_code"), true).await;
+        clock.advance(Duration::seconds(5));
+        let tokens = assert_tokens(poll(&app, &client, field(&started, "device_code")).await).await;
+        let refresh = tokens.refresh.clone().expect("a refresh token");
+
+        let page = app.get_html("/account").await;
+        assert!(page.contains(&revoke), "not listed after approval: {page}");
+        assert!(page.contains("<code>profile</code>"), "{page}");
+        let csrf = input_value(&page, "csrf_token").expect("a csrf_token");
+        let response = app
+            .post_form(&revoke, &[("csrf_token", csrf.as_str())])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+        app.assert_api_me_unauthorized(&tokens.access).await;
+        let refreshed = client.refresh(&app, &refresh, None).await;
+        assert_oauth_error(refreshed, StatusCode::BAD_REQUEST, "invalid_grant").await;
+        let after = app.get_html("/account").await;
+        assert!(!after.contains(&revoke), "still listed: {after}");
+    }
+);
+
+both_backends!(
+    a_denied_device_is_not_listed_on_the_account_page,
+    |backend| async move {
+        let (app, _, client) = app_with_user_and_client(backend, device_client()).await;
+        let started = start(&app, &client, "profile").await;
+        answer(&app, field(&started, "user_code"), false).await;
+        let page = app.get_html("/account").await;
+        assert!(
+            !page.contains(&format!("/account/apps/{}/revoke", client.id)),
+            "{page}"
+        );
+    }
+);
