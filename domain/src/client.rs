@@ -156,6 +156,52 @@ pub struct Client {
     /// `require_pushed_authorization_requests`); `None` follows the server's
     /// `TESSERA_REQUIRE_PAR`.
     pub require_pushed_requests: Option<bool>,
+    /// What else it says about itself, for the consent page.
+    pub details: ClientDetails,
+    /// Digest of its registration access token (RFC 7592); `None` for a client that cannot
+    /// be managed over HTTP.
+    pub registration_token_digest: Option<TokenDigest>,
+    /// Whether it registered itself at the registration endpoint (RFC 7591).
+    pub registered_dynamically: bool,
+}
+
+/// What a client says about itself beyond its name and home page (RFC 7591 §2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientDetails {
+    /// `logo_uri`: an image the consent page may show.
+    pub logo_uri: Option<String>,
+    /// `tos_uri`: its terms of service.
+    pub tos_uri: Option<String>,
+    /// `policy_uri`: how it uses people's data.
+    pub policy_uri: Option<String>,
+    /// `contacts`: whom to reach about it, usually e-mail addresses.
+    pub contacts: Vec<String>,
+}
+
+/// The most `contacts` a client may list.
+pub const MAX_CONTACTS: usize = 10;
+
+/// Where a client is registered from, which decides its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientOrigin {
+    /// The client pages, by the signed-in user who then owns it.
+    Page(UserId),
+    /// `tessera client add`: no owner.
+    CommandLine,
+    /// The registration endpoint (RFC 7591): no owner until a user claims it; the name may
+    /// be left out (it is then the `client_id`).
+    Dynamic,
+}
+
+/// A client as just registered or updated, with the secrets its holder sees this once.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The client as stored.
+    pub client: Client,
+    /// A new client secret, when the client has just become confidential.
+    pub secret: Option<Secret>,
+    /// Its new registration access token (RFC 7592).
+    pub registration_token: Secret,
 }
 
 impl Client {
@@ -211,37 +257,87 @@ pub struct ClientRegistration {
     /// `require_pushed_authorization_requests` (RFC 9126 §6): only pushed authorization
     /// requests are accepted for it.
     pub require_pushed_requests: bool,
+    /// `logo_uri`; empty means none.
+    pub logo_uri: String,
+    /// `tos_uri`; empty means none.
+    pub tos_uri: String,
+    /// `policy_uri`; empty means none.
+    pub policy_uri: String,
+    /// `contacts`.
+    pub contacts: Vec<String>,
 }
 
 impl ClientRegistration {
-    /// Validates the metadata and creates the client with a fresh `client_id` and, for a
-    /// confidential client, a fresh secret (returned in plain text this once).
+    /// Validates the metadata and creates the client with a fresh `client_id`, a
+    /// registration access token and, for a confidential client, a secret (both returned in
+    /// plain text this once).
     pub fn register(
         self,
-        owner_id: Option<UserId>,
+        origin: ClientOrigin,
         now: DateTime<Utc>,
         policy: &Policy,
-    ) -> Result<(Client, Option<Secret>), OAuthError> {
-        let name = self.name.trim().to_owned();
+    ) -> Result<Registered, OAuthError> {
+        let id = Alphanumeric.sample_string(&mut rand::thread_rng(), 24);
+        let owner_id = match origin {
+            ClientOrigin::Page(owner) => Some(owner),
+            ClientOrigin::CommandLine | ClientOrigin::Dynamic => None,
+        };
+        let dynamic = origin == ClientOrigin::Dynamic;
+        let mut client = self.into_client(id, dynamic, policy)?;
+        client.owner_id = owner_id;
+        client.created_at = now;
+        client.registered_dynamically = dynamic;
+        let secret = (!client.is_public()).then(Secret::generate);
+        client.secret_digest = secret.as_ref().map(Secret::digest);
+        Ok(with_new_registration_token(client, secret))
+    }
+
+    /// RFC 7592 §2.2: this metadata replaces all of `current`'s (what is left out goes back to
+    /// its default). The `client_id`, owner and registration time stay; the secret stays
+    /// while the client stays confidential, and a client that becomes confidential gets one;
+    /// the registration access token is always new.
+    pub fn revise(self, current: &Client, policy: &Policy) -> Result<Registered, OAuthError> {
+        let mut client = self.into_client(current.id.clone(), true, policy)?;
+        client.owner_id = current.owner_id;
+        client.created_at = current.created_at;
+        client.registered_dynamically = current.registered_dynamically;
+        let secret = match (client.is_public(), current.secret_digest) {
+            (true, _) => None,
+            (false, Some(kept)) => {
+                client.secret_digest = Some(kept);
+                None
+            }
+            (false, None) => Some(Secret::generate()),
+        };
+        if let Some(secret) = &secret {
+            client.secret_digest = Some(secret.digest());
+        }
+        Ok(with_new_registration_token(client, secret))
+    }
+
+    /// The validated metadata as a client named `id` when no name is given and
+    /// `unnamed_allowed`; owner, secrets and registration time are left for the caller.
+    fn into_client(
+        self,
+        id: String,
+        unnamed_allowed: bool,
+        policy: &Policy,
+    ) -> Result<Client, OAuthError> {
+        let name = match self.name.trim() {
+            "" if unnamed_allowed => id.clone(),
+            name => name.to_owned(),
+        };
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(metadata_error(
                 "client_name must be 1 to 100 characters, without control characters",
             ));
         }
-        let uri = match self.uri.trim() {
-            "" => None,
-            uri if uri.chars().any(|c| c.is_control() || c.is_whitespace()) => {
-                return Err(metadata_error(
-                    "client_uri must not contain spaces or control characters",
-                ))
-            }
-            uri => Some(
-                url::Url::parse(uri)
-                    .ok()
-                    .filter(|url| matches!(url.scheme(), "http" | "https"))
-                    .map(|_| uri.to_owned())
-                    .ok_or_else(|| metadata_error("client_uri must be an http(s) URL"))?,
-            ),
+        let uri = parse_web_uri("client_uri", &self.uri)?;
+        let details = ClientDetails {
+            logo_uri: parse_web_uri("logo_uri", &self.logo_uri)?,
+            tos_uri: parse_web_uri("tos_uri", &self.tos_uri)?,
+            policy_uri: parse_web_uri("policy_uri", &self.policy_uri)?,
+            contacts: parse_contacts(&self.contacts)?,
         };
         let auth_method = match self.auth_method.trim() {
             "" => AuthMethod::ClientSecretBasic,
@@ -289,11 +385,10 @@ impl ClientRegistration {
         }
         let scope = Scope::parse(&self.scope)
             .map_err(|error| metadata_error(error.description.into_owned()))?;
-        let secret = (auth_method != AuthMethod::None).then(Secret::generate);
-        let client = Client {
-            id: Alphanumeric.sample_string(&mut rand::thread_rng(), 24),
-            owner_id,
-            secret_digest: secret.as_ref().map(Secret::digest),
+        Ok(Client {
+            id,
+            owner_id: None,
+            secret_digest: None,
             name,
             uri,
             redirect_uris,
@@ -301,14 +396,66 @@ impl ClientRegistration {
             response_types,
             scope,
             auth_method,
-            created_at: now,
+            created_at: DateTime::UNIX_EPOCH,
             id_token_alg,
             post_logout_redirect_uris,
             access_token_format,
             require_pushed_requests: self.require_pushed_requests.then_some(true),
-        };
-        Ok((client, secret))
+            details,
+            registration_token_digest: None,
+            registered_dynamically: false,
+        })
     }
+}
+
+/// `client` with a fresh registration access token, returned beside it in plain text.
+fn with_new_registration_token(mut client: Client, secret: Option<Secret>) -> Registered {
+    let registration_token = Secret::generate();
+    client.registration_token_digest = Some(registration_token.digest());
+    Registered {
+        client,
+        secret,
+        registration_token,
+    }
+}
+
+/// An optional http(s) URL of the metadata field `field`; blank means none.
+fn parse_web_uri(field: &str, text: &str) -> Result<Option<String>, OAuthError> {
+    match text.trim() {
+        "" => Ok(None),
+        uri if uri.chars().any(|c| c.is_control() || c.is_whitespace()) => Err(metadata_error(
+            format!("{field} must not contain spaces or control characters"),
+        )),
+        uri => url::Url::parse(uri)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .map(|_| Some(uri.to_owned()))
+            .ok_or_else(|| metadata_error(format!("{field} must be an http(s) URL"))),
+    }
+}
+
+/// `contacts`: at most [`MAX_CONTACTS`], each 1 to 254 characters without spaces or control
+/// characters.
+fn parse_contacts(contacts: &[String]) -> Result<Vec<String>, OAuthError> {
+    if contacts.len() > MAX_CONTACTS {
+        return Err(metadata_error(format!(
+            "contacts may list at most {MAX_CONTACTS} addresses"
+        )));
+    }
+    contacts
+        .iter()
+        .map(|contact| {
+            let contact = contact.trim();
+            let valid = !contact.is_empty()
+                && contact.chars().count() <= 254
+                && !contact.chars().any(|c| c.is_control() || c.is_whitespace());
+            valid.then(|| contact.to_owned()).ok_or_else(|| {
+                metadata_error(
+                    "each of contacts must be 1 to 254 characters, without spaces or control characters",
+                )
+            })
+        })
+        .collect()
 }
 
 fn metadata_error(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
@@ -404,10 +551,20 @@ mod tests {
 
     #[test]
     fn confidential_registration_gets_an_id_and_a_secret_stored_as_digest() {
-        let (client, secret) = registration()
-            .register(None, now(), &Policy::default())
+        let Registered {
+            client,
+            secret,
+            registration_token,
+        } = registration()
+            .register(ClientOrigin::CommandLine, now(), &Policy::default())
             .unwrap();
         let secret = secret.unwrap();
+        assert!(client
+            .registration_token_digest
+            .unwrap()
+            .matches(registration_token.expose()));
+        assert_eq!(client.owner_id, None);
+        assert!(!client.registered_dynamically);
         assert_eq!(client.id.len(), 24);
         assert_eq!(client.auth_method, AuthMethod::ClientSecretBasic);
         assert_eq!(
@@ -419,11 +576,11 @@ mod tests {
 
     #[test]
     fn public_registration_has_no_secret() {
-        let (client, secret) = ClientRegistration {
+        let Registered { client, secret, .. } = ClientRegistration {
             auth_method: "none".into(),
             ..registration()
         }
-        .register(None, now(), &Policy::default())
+        .register(ClientOrigin::CommandLine, now(), &Policy::default())
         .unwrap();
         assert!(secret.is_none());
         assert!(client.secret_digest.is_none());
@@ -510,7 +667,7 @@ mod tests {
         for (registration, code) in cases {
             let error = registration
                 .clone()
-                .register(None, now(), &Policy::default())
+                .register(ClientOrigin::CommandLine, now(), &Policy::default())
                 .unwrap_err();
             assert_eq!(error.code, code, "{registration:?}");
         }
@@ -529,7 +686,7 @@ mod tests {
         };
         for field in ["redirect_uris", "post_logout_redirect_uris"] {
             let error = plain_http(field)
-                .register(None, now(), &Policy::default())
+                .register(ClientOrigin::CommandLine, now(), &Policy::default())
                 .unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidRedirectUri);
             assert!(
@@ -541,7 +698,9 @@ mod tests {
                 insecure_transport: true,
                 ..Policy::default()
             };
-            assert!(plain_http(field).register(None, now(), &insecure).is_ok());
+            assert!(plain_http(field)
+                .register(ClientOrigin::CommandLine, now(), &insecure)
+                .is_ok());
         }
     }
 
@@ -552,9 +711,9 @@ mod tests {
                 access_token_format: format.into(),
                 ..registration()
             }
-            .register(None, now(), &Policy::default())
+            .register(ClientOrigin::CommandLine, now(), &Policy::default())
             .unwrap()
-            .0
+            .client
             .access_token_format
         };
         assert_eq!(register(""), None);
@@ -564,12 +723,118 @@ mod tests {
 
     #[test]
     fn rotating_a_secret_invalidates_the_old_one() {
-        let (mut client, old) = registration()
-            .register(None, now(), &Policy::default())
+        let Registered {
+            mut client,
+            secret: old,
+            ..
+        } = registration()
+            .register(ClientOrigin::CommandLine, now(), &Policy::default())
             .unwrap();
         let new = client.rotate_secret().unwrap();
         let digest = client.secret_digest.unwrap();
         assert!(digest.matches(new.expose()));
         assert!(!digest.matches(old.unwrap().expose()));
+    }
+
+    #[test]
+    fn only_a_dynamic_registration_may_leave_out_the_name_which_is_then_the_client_id() {
+        let unnamed = || ClientRegistration {
+            name: String::new(),
+            ..registration()
+        };
+        let error = unnamed()
+            .register(ClientOrigin::CommandLine, now(), &Policy::default())
+            .unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidClientMetadata);
+        let Registered { client, .. } = unnamed()
+            .register(ClientOrigin::Dynamic, now(), &Policy::default())
+            .unwrap();
+        assert_eq!(client.name, client.id);
+        assert!(client.registered_dynamically);
+        assert_eq!(client.owner_id, None);
+    }
+
+    #[test]
+    fn details_are_validated_like_the_client_uri() {
+        let with = |change: fn(&mut ClientRegistration)| {
+            let mut registration = registration();
+            change(&mut registration);
+            registration.register(ClientOrigin::CommandLine, now(), &Policy::default())
+        };
+        let Registered { client, .. } = with(|r| {
+            r.logo_uri = "https://app.example/logo.png".into();
+            r.tos_uri = "https://app.example/tos".into();
+            r.policy_uri = "https://app.example/policy".into();
+            r.contacts = vec![" ops@app.example ".into()];
+        })
+        .unwrap();
+        assert_eq!(
+            client.details,
+            ClientDetails {
+                logo_uri: Some("https://app.example/logo.png".into()),
+                tos_uri: Some("https://app.example/tos".into()),
+                policy_uri: Some("https://app.example/policy".into()),
+                contacts: vec!["ops@app.example".into()],
+            }
+        );
+        let refused: [fn(&mut ClientRegistration); 5] = [
+            |r| r.logo_uri = "javascript:alert(1)".into(),
+            |r| r.tos_uri = "ftp://app.example/tos".into(),
+            |r| r.policy_uri = "https://app.example/ policy".into(),
+            |r| r.contacts = vec![String::new()],
+            |r| r.contacts = vec!["a@b.example".into(); MAX_CONTACTS + 1],
+        ];
+        for change in refused {
+            assert_eq!(
+                with(change).unwrap_err().code,
+                ErrorCode::InvalidClientMetadata
+            );
+        }
+    }
+
+    #[test]
+    fn a_revision_keeps_identity_and_secret_and_always_rotates_the_registration_token() {
+        let registered = registration()
+            .register(ClientOrigin::Dynamic, now(), &Policy::default())
+            .unwrap();
+        let current = registered.client.clone();
+        let revised = ClientRegistration {
+            name: "Renamed".into(),
+            ..registration()
+        }
+        .revise(&current, &Policy::default())
+        .unwrap();
+        assert_eq!(revised.client.id, current.id);
+        assert_eq!(revised.client.created_at, current.created_at);
+        assert!(revised.client.registered_dynamically);
+        assert_eq!(revised.client.name, "Renamed");
+        assert!(revised.secret.is_none());
+        assert_eq!(revised.client.secret_digest, current.secret_digest);
+        assert_ne!(
+            revised.client.registration_token_digest,
+            current.registration_token_digest
+        );
+        assert!(revised
+            .client
+            .registration_token_digest
+            .unwrap()
+            .matches(revised.registration_token.expose()));
+
+        let public = ClientRegistration {
+            auth_method: "none".into(),
+            ..registration()
+        }
+        .revise(&current, &Policy::default())
+        .unwrap();
+        assert!(public.client.secret_digest.is_none() && public.secret.is_none());
+        let confidential_again = registration()
+            .revise(&public.client, &Policy::default())
+            .unwrap();
+        let secret = confidential_again.secret.unwrap();
+        assert!(confidential_again
+            .client
+            .secret_digest
+            .unwrap()
+            .matches(secret.expose()));
     }
 }

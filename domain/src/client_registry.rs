@@ -1,6 +1,6 @@
 //! Registering clients and letting their owners manage them.
 
-use crate::client::{Client, ClientRegistration};
+use crate::client::{Client, ClientOrigin, ClientRegistration, Registered};
 use crate::error::{Error, StoreError};
 use crate::provider::Provider;
 use crate::secret::Secret;
@@ -8,15 +8,21 @@ use crate::store::Store;
 use crate::user::UserId;
 
 impl<S: Store> Provider<S> {
-    /// Validates and stores a new client; returns it with its secret in plain text (shown once).
+    /// Validates and stores a new client from the pages or the command line; returns it with
+    /// its secret and registration access token in plain text (shown once).
     pub fn register_client(
         &self,
-        owner: Option<UserId>,
+        origin: ClientOrigin,
         registration: ClientRegistration,
-    ) -> Result<(Client, Option<Secret>), Error> {
-        let (client, secret) = registration.register(owner, self.now(), &self.policy)?;
-        self.store.insert_client(&client)?;
-        Ok((client, secret))
+    ) -> Result<Registered, Error> {
+        let registered = registration.register(origin, self.now(), &self.policy)?;
+        self.store.insert_client(&registered.client)?;
+        Ok(registered)
+    }
+
+    /// Every client, oldest first (`tessera client list`).
+    pub fn all_clients(&self) -> Result<Vec<Client>, StoreError> {
+        self.store.all_clients()
     }
 
     /// The clients `owner` registered.

@@ -51,6 +51,10 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     /// RFC 7591 §3.2.2: other client metadata offered at registration is invalid.
     InvalidClientMetadata,
+    /// RFC 7591 §3.2.2: the software statement is not a valid signed statement.
+    InvalidSoftwareStatement,
+    /// RFC 7591 §3.2.2: the software statement is not approved by this server.
+    UnapprovedSoftwareStatement,
 }
 
 impl ErrorCode {
@@ -79,6 +83,8 @@ impl ErrorCode {
             Self::ExpiredToken => "expired_token",
             Self::InvalidRedirectUri => "invalid_redirect_uri",
             Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidSoftwareStatement => "invalid_software_statement",
+            Self::UnapprovedSoftwareStatement => "unapproved_software_statement",
         }
     }
 }

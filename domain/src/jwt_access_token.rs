@@ -372,12 +372,16 @@ mod tests {
     #[test]
     fn new_claims_name_the_client_as_subject_without_a_user_and_carry_a_fresh_jti() {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let (client, _) = crate::ClientRegistration {
+        let crate::Registered { client, .. } = crate::ClientRegistration {
             name: "app".into(),
             grant_types: vec!["client_credentials".into()],
             ..crate::ClientRegistration::default()
         }
-        .register(None, now, &crate::Policy::default())
+        .register(
+            crate::ClientOrigin::CommandLine,
+            now,
+            &crate::Policy::default(),
+        )
         .unwrap();
         let times = (now, now + chrono::Duration::seconds(300));
         let scope = Scope::parse("profile").unwrap();

@@ -70,6 +70,7 @@ pub mod provider;
 pub mod purge;
 pub mod pushed_request;
 pub mod redirect_uri;
+pub mod registration;
 pub mod revocation;
 pub mod scope;
 pub mod secret;
@@ -95,7 +96,9 @@ mod par_scenarios;
 #[cfg(test)]
 mod scenarios;
 
-pub use client::{AuthMethod, Client, ClientRegistration, GrantType, ResponseType};
+pub use client::{
+    AuthMethod, Client, ClientOrigin, ClientRegistration, GrantType, Registered, ResponseType,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorCode, OAuthError, StoreError};
 pub use params::Params;

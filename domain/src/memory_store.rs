@@ -22,13 +22,14 @@ use crate::purge::{
     SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
+use crate::registration::StoredInitialAccessToken;
 use crate::secret::TokenDigest;
 use crate::signing::{JwtType, Signer, SigningAlg};
 use crate::signing_key::SigningKey;
 use crate::store::{
     AuthorizationStore, ClientStore, CodeStore, ConsentStore, DeviceCodeStore, PurgeStore,
-    PushedRequestStore, RevokedJwtStore, SessionStore, SettingStore, SigningKeyStore,
-    ThrottleStore, TokenStore, UserStore,
+    PushedRequestStore, RegistrationTokenStore, RevokedJwtStore, SessionStore, SettingStore,
+    SigningKeyStore, ThrottleStore, TokenStore, UserStore,
 };
 use crate::token::{Token, TokenKind};
 use crate::user::{PasswordHasher, User, UserId};
@@ -50,6 +51,7 @@ struct Tables {
     revoked_jwts: HashMap<String, DateTime<Utc>>,
     pushed_requests: HashMap<TokenDigest, PushedRequest>,
     device_codes: HashMap<TokenDigest, DeviceCode>,
+    registration_tokens: HashMap<TokenDigest, StoredInitialAccessToken>,
 }
 
 /// A failure counter: failures since `window_started_at`, the lock's end, lockouts so far.
@@ -171,11 +173,77 @@ impl ClientStore for MemoryStore {
     }
 
     fn delete_client(&self, client_id: &str, owner: UserId) -> Result<bool, StoreError> {
+        Ok(self.delete_client_where(client_id, |c| c.owner_id == Some(owner)))
+    }
+
+    fn set_client_secret(
+        &self,
+        client_id: &str,
+        owner: UserId,
+        digest: &TokenDigest,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let client = tables
+            .clients
+            .iter_mut()
+            .find(|c| c.id == client_id && c.owner_id == Some(owner));
+        Ok(client.map(|c| c.secret_digest = Some(*digest)).is_some())
+    }
+
+    fn all_clients(&self) -> Result<Vec<Client>, StoreError> {
+        let mut clients = self.tables().clients.clone();
+        clients.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(clients)
+    }
+
+    fn update_client(&self, client: &Client, token: &TokenDigest) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some(stored) = tables
+            .clients
+            .iter_mut()
+            .find(|c| c.id == client.id && c.registration_token_digest == Some(*token))
+        else {
+            return Ok(false);
+        };
+        *stored = Client {
+            owner_id: stored.owner_id,
+            created_at: stored.created_at,
+            ..client.clone()
+        };
+        Ok(true)
+    }
+
+    fn delete_managed_client(
+        &self,
+        client_id: &str,
+        token: &TokenDigest,
+    ) -> Result<bool, StoreError> {
+        Ok(self.delete_client_where(client_id, |c| c.registration_token_digest == Some(*token)))
+    }
+
+    fn claim_client(
+        &self,
+        client_id: &str,
+        token: &TokenDigest,
+        owner: UserId,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let client = tables.clients.iter_mut().find(|c| {
+            c.id == client_id && c.owner_id.is_none() && c.registration_token_digest == Some(*token)
+        });
+        Ok(client.map(|c| c.owner_id = Some(owner)).is_some())
+    }
+}
+
+impl MemoryStore {
+    /// Deletes the client `client_id` if `condition` holds for it, with everything issued to
+    /// it (as the databases' cascades do); whether it was deleted.
+    fn delete_client_where(&self, client_id: &str, condition: impl Fn(&Client) -> bool) -> bool {
         let mut tables = self.tables();
         let before = tables.clients.len();
         tables
             .clients
-            .retain(|c| !(c.id == client_id && c.owner_id == Some(owner)));
+            .retain(|c| !(c.id == client_id && condition(c)));
         let deleted = tables.clients.len() != before;
         if deleted {
             tables.tokens.retain(|_, t| t.client_id != client_id);
@@ -191,21 +259,46 @@ impl ClientStore for MemoryStore {
                 .device_codes
                 .retain(|_, code| code.client_id != client_id);
         }
-        Ok(deleted)
+        deleted
+    }
+}
+
+impl RegistrationTokenStore for MemoryStore {
+    fn insert_registration_token(
+        &self,
+        token: &StoredInitialAccessToken,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        if tables.registration_tokens.contains_key(&token.digest) {
+            return Err(StoreError::Conflict);
+        }
+        tables
+            .registration_tokens
+            .insert(token.digest, token.clone());
+        Ok(())
     }
 
-    fn set_client_secret(
+    fn insert_client_spending_token(
         &self,
-        client_id: &str,
-        owner: UserId,
-        digest: &TokenDigest,
+        client: &Client,
+        token: &TokenDigest,
+        now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
-        let client = tables
-            .clients
-            .iter_mut()
-            .find(|c| c.id == client_id && c.owner_id == Some(owner));
-        Ok(client.map(|c| c.secret_digest = Some(*digest)).is_some())
+        if tables.clients.iter().any(|c| c.id == client.id) {
+            return Err(StoreError::Conflict);
+        }
+        let Some(stored) = tables.registration_tokens.get_mut(token) else {
+            return Ok(false);
+        };
+        if stored.expires_at.is_some_and(|expiry| expiry <= now) || stored.uses_left == Some(0) {
+            return Ok(false);
+        }
+        if let Some(uses) = &mut stored.uses_left {
+            *uses -= 1;
+        }
+        tables.clients.push(client.clone());
+        Ok(true)
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Capabilities {
     pub signing_algs: Vec<&'static str>,
     /// `require_pushed_authorization_requests` (RFC 9126 §5): every client must push.
     pub require_pushed_requests: bool,
+    /// Whether the registration endpoint (RFC 7591) exists (`registration_endpoint`).
+    pub registration: bool,
 }
 
 impl Capabilities {
@@ -70,6 +72,7 @@ impl Capabilities {
             pkce_methods,
             signing_algs: SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect(),
             require_pushed_requests: policy.require_pushed_requests,
+            registration: policy.registration.is_on(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use chrono::Duration;
 
 use crate::jwt_access_token::AccessTokenFormat;
+use crate::registration::RegistrationMode;
 use crate::throttle::ThrottleRules;
 
 /// Lifetimes and switches that shape how grants behave.
@@ -34,6 +35,8 @@ pub struct Policy {
     pub require_pushed_requests: bool,
     /// How long a device code lives (`TESSERA_DEVICE_CODE_TTL`, default 600 s).
     pub device_code_ttl: Duration,
+    /// Who may register clients dynamically (`TESSERA_REGISTRATION`, default open).
+    pub registration: RegistrationMode,
 }
 
 impl Policy {
@@ -59,6 +62,7 @@ impl Default for Policy {
             session_ttl: Duration::hours(12),
             require_pushed_requests: false,
             device_code_ttl: crate::device_code::DEFAULT_DEVICE_CODE_TTL,
+            registration: RegistrationMode::Open,
         }
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest as _, Sha256};
 
 use crate::authorize::{AuthorizationRequest, AuthorizeError};
+use crate::client::ClientOrigin;
 use crate::client_auth::ClientCredentials;
 use crate::clock::Clock as _;
 use crate::memory_store::{ClearSigner, MemoryStore, PlainHasher};
@@ -160,9 +161,10 @@ impl World {
         } else {
             registration.redirect_uris
         };
-        self.provider
+        let registered = self
+            .provider
             .register_client(
-                Some(self.user.id),
+                ClientOrigin::Page(self.user.id),
                 ClientRegistration {
                     name: or(registration.name, "Demo"),
                     scope: or(registration.scope, "profile email"),
@@ -170,7 +172,8 @@ impl World {
                     ..registration
                 },
             )
-            .unwrap()
+            .unwrap();
+        (registered.client, registered.secret)
     }
 
     fn authorize(&self, client: &Client, extra: &[(&str, &str)]) -> AuthorizationRequest {
@@ -600,10 +603,10 @@ fn withdrawing_consent_revokes_the_clients_tokens_and_forgets_it() {
 #[test]
 fn the_implicit_grant_puts_the_token_in_the_fragment() {
     let w = world();
-    let (client, _) = w
+    let client = w
         .provider
         .register_client(
-            None,
+            ClientOrigin::CommandLine,
             ClientRegistration {
                 name: "SPA".into(),
                 redirect_uris: vec![REDIRECT.into()],
@@ -614,7 +617,8 @@ fn the_implicit_grant_puts_the_token_in_the_fragment() {
                 ..ClientRegistration::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .client;
     let request = w
         .provider
         .validate_authorization(&params(&[
@@ -1045,7 +1049,7 @@ fn public_clients_must_use_s256_even_when_plain_is_allowed() {
 fn openid_client(w: &World, id_token_alg: &str) -> Client {
     w.provider
         .register_client(
-            Some(w.user.id),
+            ClientOrigin::Page(w.user.id),
             ClientRegistration {
                 name: "RP".into(),
                 redirect_uris: vec![REDIRECT.into()],
@@ -1062,7 +1066,7 @@ fn openid_client(w: &World, id_token_alg: &str) -> Client {
             },
         )
         .unwrap()
-        .0
+        .client
 }
 
 fn id_claims(response: &crate::token::TokenResponse) -> serde_json::Value {

@@ -17,6 +17,7 @@ use crate::purge::{
     SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
+use crate::registration::StoredInitialAccessToken;
 use crate::secret::TokenDigest;
 use crate::signing_key::SigningKey;
 use crate::token::Token;
@@ -52,6 +53,44 @@ pub trait ClientStore: Send + Sync {
         client_id: &str,
         owner: UserId,
         digest: &TokenDigest,
+    ) -> Result<bool, StoreError>;
+    /// Every client, oldest first.
+    fn all_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Replaces everything of the client `client.id` but its owner and registration time
+    /// (RFC 7592 §2.2) if its registration access token digest is still `token`; false if
+    /// it is not (another update won, or the client is gone).
+    fn update_client(&self, client: &Client, token: &TokenDigest) -> Result<bool, StoreError>;
+    /// Deletes the client, with its codes, grants and tokens, if its registration access
+    /// token digest is `token`; false if there is no such client.
+    fn delete_managed_client(
+        &self,
+        client_id: &str,
+        token: &TokenDigest,
+    ) -> Result<bool, StoreError>;
+    /// Gives the client an owner if it has none and its registration access token digest is
+    /// `token`; false otherwise.
+    fn claim_client(
+        &self,
+        client_id: &str,
+        token: &TokenDigest,
+        owner: UserId,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Where initial access tokens for dynamic registration (RFC 7591 §3) live.
+pub trait RegistrationTokenStore: Send + Sync {
+    /// Adds an initial access token.
+    fn insert_registration_token(&self, token: &StoredInitialAccessToken)
+        -> Result<(), StoreError>;
+    /// In one transaction: spends one use of the initial access token `token` if it is live
+    /// at `now` (known, not expired, uses left) and adds `client`; false, with nothing
+    /// changed, when the token is not live. Of concurrent registrations spending a token's
+    /// last use, one succeeds.
+    fn insert_client_spending_token(
+        &self,
+        client: &Client,
+        token: &TokenDigest,
+        now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 }
 
@@ -315,6 +354,7 @@ pub trait PurgeStore: Send + Sync {
 pub trait Store:
     UserStore
     + ClientStore
+    + RegistrationTokenStore
     + AuthorizationStore
     + CodeStore
     + PushedRequestStore
@@ -333,6 +373,7 @@ pub trait Store:
 impl<T> Store for T where
     T: UserStore
         + ClientStore
+        + RegistrationTokenStore
         + AuthorizationStore
         + CodeStore
         + PushedRequestStore

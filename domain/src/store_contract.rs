@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::authorization::Authorization;
 use crate::browser_session::{BrowserSession, SessionId, SessionSelection};
 use crate::claim::Claim;
-use crate::client::{AuthMethod, Client, GrantType, ResponseType};
+use crate::client::{AuthMethod, Client, ClientDetails, GrantType, ResponseType};
 use crate::code::AuthorizationCode;
 use crate::consent::Consent;
 use crate::device_code::{DeviceAnswer, DeviceCode, DeviceStatus};
@@ -19,6 +19,7 @@ use crate::policy::Policy;
 use crate::purge::{purge, Purged};
 use crate::pushed_request::PushedRequest;
 use crate::redirect_uri::RedirectUri;
+use crate::registration::StoredInitialAccessToken;
 use crate::scope::Scope;
 use crate::secret::Secret;
 use crate::signing::SigningAlg;
@@ -28,7 +29,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 16] = [
+pub const CHECKS: [(&str, Check); 19] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -43,6 +44,18 @@ pub const CHECKS: [(&str, Check); 16] = [
         a_jwt_standing_is_read_with_its_family_user_and_revocation,
     ),
     ("a_code_is_claimed_once", a_code_is_claimed_once),
+    (
+        "a_client_is_managed_only_with_its_registration_token",
+        a_client_is_managed_only_with_its_registration_token,
+    ),
+    (
+        "an_initial_access_token_is_spent_once_per_use",
+        an_initial_access_token_is_spent_once_per_use,
+    ),
+    (
+        "a_client_without_an_owner_is_claimed_once",
+        a_client_without_an_owner_is_claimed_once,
+    ),
     (
         "a_pushed_request_is_claimed_once",
         a_pushed_request_is_claimed_once,
@@ -126,6 +139,14 @@ fn client(id: &str, owner: &User) -> Client {
         post_logout_redirect_uris: Vec::new(),
         access_token_format: Some(AccessTokenFormat::Jwt),
         require_pushed_requests: Some(true),
+        details: ClientDetails {
+            logo_uri: Some("https://app.example/logo.png".to_owned()),
+            tos_uri: Some("https://app.example/tos".to_owned()),
+            policy_uri: None,
+            contacts: vec!["ops@app.example".to_owned(), "dev@app.example".to_owned()],
+        },
+        registration_token_digest: Some(Secret::generate().digest()),
+        registered_dynamically: false,
     }
 }
 
@@ -639,6 +660,138 @@ pub fn a_deleted_client_takes_what_it_was_issued(store: &dyn Store) -> Result<()
     assert_eq!(store.find_token(&access.digest)?, None);
     assert_eq!(store.find_authorization(family.id)?, None);
     assert_eq!(store.consents_of(user.id)?, Vec::new());
+    Ok(())
+}
+
+/// A client reads back with every field; an update replaces everything but its owner and
+/// registration time, and only with its current registration token digest; a deletion needs
+/// that digest too and takes what the client was issued.
+pub fn a_client_is_managed_only_with_its_registration_token(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let (user, client, family) = seed(store, "alice")?;
+    assert_eq!(store.find_client(&client.id)?.as_ref(), Some(&client));
+    let current = client.registration_token_digest.ok_or_else(|| {
+        StoreError::Other("the contract's client has a registration token".into())
+    })?;
+    let next = Secret::generate().digest();
+    let revised = Client {
+        owner_id: None,
+        created_at: t0() + Duration::days(1),
+        name: "Renamed".to_owned(),
+        secret_digest: None,
+        auth_method: AuthMethod::None,
+        details: ClientDetails::default(),
+        registration_token_digest: Some(next),
+        registered_dynamically: true,
+        access_token_format: None,
+        require_pushed_requests: None,
+        ..client.clone()
+    };
+    let stale = Secret::generate().digest();
+    assert!(!store.update_client(&revised, &stale)?);
+    assert_eq!(store.find_client(&client.id)?.as_ref(), Some(&client));
+    assert!(store.update_client(&revised, &current)?);
+    let expected = Client {
+        owner_id: client.owner_id,
+        created_at: client.created_at,
+        ..revised.clone()
+    };
+    assert_eq!(store.find_client(&client.id)?, Some(expected.clone()));
+    assert!(
+        !store.update_client(&revised, &current)?,
+        "the old token is spent"
+    );
+    assert_eq!(store.all_clients()?, vec![expected]);
+
+    let access = token(TokenKind::Access, &family);
+    store.insert_tokens(std::slice::from_ref(&access))?;
+    assert!(!store.delete_managed_client(&client.id, &current)?);
+    assert!(store.find_client(&client.id)?.is_some());
+    assert!(store.delete_managed_client(&client.id, &next)?);
+    assert_eq!(store.find_client(&client.id)?, None);
+    assert_eq!(store.find_token(&access.digest)?, None);
+    assert_eq!(store.clients_of(user.id)?, Vec::new());
+    Ok(())
+}
+
+/// A registration spends one use of a live initial access token and stores the client in
+/// the same step; an unknown, expired or used-up token stores nothing.
+pub fn an_initial_access_token_is_spent_once_per_use(store: &dyn Store) -> Result<(), StoreError> {
+    let owner = user("nobody");
+    let dynamic = |id: &str| Client {
+        owner_id: None,
+        registered_dynamically: true,
+        ..client(id, &owner)
+    };
+    let twice = StoredInitialAccessToken {
+        digest: Secret::generate().digest(),
+        created_at: t0(),
+        expires_at: Some(t0() + Duration::hours(1)),
+        uses_left: Some(2),
+    };
+    let unlimited = StoredInitialAccessToken {
+        digest: Secret::generate().digest(),
+        expires_at: None,
+        uses_left: None,
+        ..twice.clone()
+    };
+    store.insert_registration_token(&twice)?;
+    store.insert_registration_token(&unlimited)?;
+    assert!(matches!(
+        store.insert_registration_token(&twice),
+        Err(StoreError::Conflict)
+    ));
+    let now = t0() + Duration::minutes(1);
+    assert!(store.insert_client_spending_token(&dynamic("one"), &twice.digest, now)?);
+    assert!(store.insert_client_spending_token(&dynamic("two"), &twice.digest, now)?);
+    assert!(!store.insert_client_spending_token(&dynamic("three"), &twice.digest, now)?);
+    assert_eq!(store.find_client("three")?, None);
+    let unknown = Secret::generate().digest();
+    assert!(!store.insert_client_spending_token(&dynamic("four"), &unknown, now)?);
+    assert_eq!(store.find_client("four")?, None);
+    let later = t0() + Duration::days(365);
+    assert!(store.insert_client_spending_token(&dynamic("five"), &unlimited.digest, later)?);
+    let expired = StoredInitialAccessToken {
+        digest: Secret::generate().digest(),
+        uses_left: None,
+        ..twice.clone()
+    };
+    store.insert_registration_token(&expired)?;
+    let past_expiry = t0() + Duration::hours(1);
+    assert!(!store.insert_client_spending_token(&dynamic("six"), &expired.digest, past_expiry)?);
+    assert_eq!(store.find_client("six")?, None);
+    let found = store.find_client("one")?.map(|c| c.registered_dynamically);
+    assert_eq!(found, Some(true));
+    Ok(())
+}
+
+/// A client without an owner is claimed with its registration token digest, once; a
+/// client with an owner is never claimed.
+pub fn a_client_without_an_owner_is_claimed_once(store: &dyn Store) -> Result<(), StoreError> {
+    let (alice, owned, _) = seed(store, "alice")?;
+    let bob = user("bob");
+    store.insert_user(&bob)?;
+    let orphan = Client {
+        owner_id: None,
+        ..client("orphan", &bob)
+    };
+    store.insert_client(&orphan)?;
+    let (Some(orphan_token), Some(owned_token)) = (
+        orphan.registration_token_digest,
+        owned.registration_token_digest,
+    ) else {
+        return Err(StoreError::Other(
+            "the contract's clients have tokens".into(),
+        ));
+    };
+    assert!(!store.claim_client(&owned.id, &owned_token, bob.id)?);
+    assert!(!store.claim_client(&orphan.id, &owned_token, bob.id)?);
+    assert!(store.claim_client(&orphan.id, &orphan_token, bob.id)?);
+    assert!(!store.claim_client(&orphan.id, &orphan_token, alice.id)?);
+    let ids = |clients: Vec<Client>| clients.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.clients_of(bob.id)?), ["orphan"]);
+    assert_eq!(ids(store.clients_of(alice.id)?), [owned.id]);
     Ok(())
 }
 

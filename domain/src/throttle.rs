@@ -23,6 +23,8 @@ pub enum ThrottleKey {
     Client(String),
     /// Wrong device user codes entered in one browser session.
     Device(String),
+    /// Client registrations (RFC 7591) from a client address, successful or not.
+    Registration(IpAddr),
 }
 
 impl ThrottleKey {
@@ -31,13 +33,14 @@ impl ThrottleKey {
         Self::User(username.trim().to_lowercase())
     }
 
-    /// The kind of key, for logs (`user`, `addr`, `client`, `device`).
+    /// The kind of key, for logs (`user`, `addr`, `client`, `device`, `register`).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::User(_) => "user",
             Self::Address(_) => "addr",
             Self::Client(_) => "client",
             Self::Device(_) => "device",
+            Self::Registration(_) => "register",
         }
     }
 
@@ -47,7 +50,7 @@ impl ThrottleKey {
     pub fn as_stored(&self) -> String {
         let value = match self {
             Self::User(value) | Self::Client(value) | Self::Device(value) => value.clone(),
-            Self::Address(address) => address.to_string(),
+            Self::Address(address) | Self::Registration(address) => address.to_string(),
         };
         if value.len() > MAX_STORED_VALUE {
             return format!("{}#{}", self.kind(), TokenDigest::of(&value).to_hex());
@@ -90,6 +93,9 @@ impl ThrottleRules {
     pub fn limit(&self, key: &ThrottleKey) -> u32 {
         match key {
             ThrottleKey::Address(_) => self.max_failures.saturating_mul(10),
+            ThrottleKey::Registration(_) => self
+                .max_failures
+                .saturating_mul(crate::registration::REGISTRATIONS_PER_FAILURE_LIMIT),
             _ => self.max_failures,
         }
         .max(1)

@@ -57,7 +57,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/logout", &["POST"]),
     (account::PATH, &["GET"]),
     ("/account/apps/{id}/revoke", &["POST"]),
+    ("/account/sessions/end_all", &["POST"]),
+    ("/account/password", &["POST"]),
     ("/create_client", &["GET", "POST"]),
+    ("/clients/claim", &["POST"]),
     ("/clients/{id}", &["GET"]),
     ("/clients/{id}/delete", &["POST"]),
     ("/clients/{id}/rotate_secret", &["POST"]),
@@ -65,6 +68,11 @@ const ROUTES: &[(&str, &[&str])] = &[
     (paths::TOKEN, &["POST"]),
     (paths::REVOKE, &["POST"]),
     (paths::INTROSPECT, &["POST"]),
+    (paths::PUSHED_AUTHORIZATION_REQUEST, &["POST"]),
+    (paths::DEVICE_AUTHORIZATION, &["POST"]),
+    (paths::DEVICE, &["GET", "POST"]),
+    (paths::REGISTER, &["POST"]),
+    ("/oauth/register/{id}", &["GET", "PUT", "DELETE"]),
     (paths::JWKS, &["GET"]),
     (paths::USERINFO, &["GET", "POST"]),
     (paths::END_SESSION, &["GET", "POST"]),
@@ -563,7 +571,8 @@ impl Generator<'_> {
     }
 
     fn json_body(&mut self) -> Vec<u8> {
-        let text = match self.rng.gen_range(0..5) {
+        let text = match self.rng.gen_range(0..7) {
+            5 | 6 => self.client_metadata().to_string(),
             0 => format!(
                 "{{\"grant_type\":\"password\",\"username\":\"{}\"}}",
                 self.text(20)
@@ -574,6 +583,41 @@ impl Generator<'_> {
             _ => self.text(200),
         };
         text.into_bytes()
+    }
+
+    /// A registration body (RFC 7591): some metadata fields, each with a value of a random
+    /// JSON type.
+    fn client_metadata(&mut self) -> serde_json::Value {
+        const FIELDS: &[&str] = &[
+            "redirect_uris",
+            "grant_types",
+            "response_types",
+            "token_endpoint_auth_method",
+            "client_name",
+            "client_uri",
+            "logo_uri",
+            "scope",
+            "contacts",
+            "post_logout_redirect_uris",
+            "require_pushed_authorization_requests",
+            "software_statement",
+            "client_id",
+            "client_secret",
+        ];
+        let mut object = serde_json::Map::new();
+        for _ in 0..self.rng.gen_range(1..8) {
+            let value = match self.rng.gen_range(0..7) {
+                0 => serde_json::Value::from(self.pick(VALUES)),
+                1 => serde_json::Value::from(vec![self.pick(VALUES), self.pick(VALUES)]),
+                2 => serde_json::Value::from(vec![self.text(40)]),
+                3 => serde_json::Value::from(self.rng.gen::<i64>()),
+                4 => serde_json::Value::from(self.chance(50)),
+                5 => serde_json::Value::Null,
+                _ => serde_json::Value::from(self.text(60)),
+            };
+            object.insert(self.pick(FIELDS).to_owned(), value);
+        }
+        serde_json::Value::Object(object)
     }
 
     /// The request as bytes, its framing sometimes broken (bad request lines, header lines

@@ -34,6 +34,12 @@ diesel::table! {
         post_logout_redirect_uris -> Text,
         access_token_format -> Nullable<Text>,
         require_pushed_requests -> Nullable<Bool>,
+        logo_uri -> Nullable<Text>,
+        tos_uri -> Nullable<Text>,
+        policy_uri -> Nullable<Text>,
+        contacts -> Text,
+        registration_token_digest -> Nullable<Text>,
+        registered_dynamically -> Bool,
     }
 }
 
@@ -85,6 +91,15 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    registration_tokens (digest) {
+        digest -> Text,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        uses_left -> Nullable<Integer>,
     }
 }
 
@@ -180,6 +195,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorizations,
     device_codes,
     pushed_requests,
+    registration_tokens,
     revoked_jwts,
     sessions,
     settings,

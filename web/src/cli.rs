@@ -1,5 +1,5 @@
 //! The `tessera` command line: `serve` (the default), `migrate`, `user add`, `client add`,
-//! `keys rotate`, `keys list` and `purge`.
+//! `client list`, `registration-token create`, `keys rotate`, `keys list` and `purge`.
 //! Configuration comes from the environment (see [`crate::config`]); a failure is reported by
 //! `main` as one line naming the setting, with exit code 1.
 
@@ -7,18 +7,20 @@ use std::io::Read as _;
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use clap::{Parser, Subcommand};
 use tessera_domain::accounts::SignUpError;
+use tessera_domain::registration::RegistrationMode;
 use tessera_domain::signing::SigningAlg;
 use tessera_domain::store::SigningKeyStore as _;
 use tessera_domain::user::MAX_PASSWORD_BYTES;
-use tessera_domain::{ClientRegistration, Clock as _, SystemClock};
+use tessera_domain::{ClientOrigin, ClientRegistration, Clock as _, SystemClock};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::keys::key_statuses;
 use crate::routes::clients::client_metadata;
+use crate::routes::register::client_information;
 use crate::startup::{keyring, open_database, provider, Application};
 
 /// Tessera, an OAuth 2.0 authorization server.
@@ -49,6 +51,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Make initial access tokens for dynamic registration (TESSERA_REGISTRATION=token).
+    RegistrationToken {
+        /// The registration-token command.
+        #[command(subcommand)]
+        command: RegistrationTokenCommand,
+    },
     /// Manage the signing keys.
     Keys {
         /// The keys command.
@@ -62,6 +70,96 @@ pub enum Command {
         /// Print one JSON object with a count per table instead of a sentence.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `tessera client add ...`.
+#[derive(Debug, clap::Args)]
+pub struct ClientAddArgs {
+    /// `client_name`.
+    #[arg(long)]
+    name: String,
+    /// `client_uri`.
+    #[arg(long, default_value = "")]
+    uri: String,
+    /// A redirect URI (repeatable).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// A grant type (repeatable; `urn:ietf:params:oauth:grant-type:device_code` for the
+    /// device flow); `authorization_code` when none.
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    /// A response type (repeatable).
+    #[arg(long = "response-type")]
+    response_types: Vec<String>,
+    /// The most the client may ask for, space separated.
+    #[arg(long, default_value = "")]
+    scope: String,
+    /// `client_secret_basic` (default), `client_secret_post` or `none`.
+    #[arg(long = "auth-method", default_value = "")]
+    auth_method: String,
+    /// Where RP-initiated logout may return (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// How its ID tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
+    #[arg(long = "id-token-alg", default_value = "")]
+    id_token_alg: String,
+    /// How its access tokens look: `opaque` or `jwt`; the server's
+    /// `TESSERA_ACCESS_TOKEN_FORMAT` when not given.
+    #[arg(long = "access-token-format", default_value = "")]
+    access_token_format: String,
+    /// Only pushed authorization requests (RFC 9126, `/oauth/par`) are accepted for it
+    /// (`require_pushed_authorization_requests`).
+    #[arg(long = "require-par")]
+    require_par: bool,
+    /// `logo_uri`, shown on the consent page.
+    #[arg(long = "logo-uri", default_value = "")]
+    logo_uri: String,
+    /// `tos_uri`: its terms of service.
+    #[arg(long = "tos-uri", default_value = "")]
+    tos_uri: String,
+    /// `policy_uri`: its privacy policy.
+    #[arg(long = "policy-uri", default_value = "")]
+    policy_uri: String,
+    /// Whom to reach about it (repeatable).
+    #[arg(long = "contact")]
+    contacts: Vec<String>,
+}
+
+impl From<ClientAddArgs> for ClientRegistration {
+    fn from(args: ClientAddArgs) -> Self {
+        Self {
+            name: args.name,
+            uri: args.uri,
+            redirect_uris: args.redirect_uris,
+            grant_types: args.grant_types,
+            response_types: args.response_types,
+            scope: args.scope,
+            auth_method: args.auth_method,
+            id_token_signed_response_alg: args.id_token_alg,
+            post_logout_redirect_uris: args.post_logout_redirect_uris,
+            access_token_format: args.access_token_format,
+            require_pushed_requests: args.require_par,
+            logo_uri: args.logo_uri,
+            tos_uri: args.tos_uri,
+            policy_uri: args.policy_uri,
+            contacts: args.contacts,
+        }
+    }
+}
+
+/// `tessera registration-token ...`.
+#[derive(Debug, Subcommand)]
+pub enum RegistrationTokenCommand {
+    /// Make an initial access token, printed (this once) as JSON: `initial_access_token`,
+    /// `expires_at` and `uses`. Apps send it as a bearer token to /oauth/register.
+    Create {
+        /// Seconds until it stops working; never when not given.
+        #[arg(long = "expires-in", value_parser = clap::value_parser!(u32).range(1..))]
+        expires_in: Option<u32>,
+        /// How many registrations it allows; any number when not given.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        uses: Option<u32>,
     },
 }
 
@@ -106,43 +204,14 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Register a client and print it as JSON (with its secret, shown once).
-    Add {
-        /// `client_name`.
+    Add(Box<ClientAddArgs>),
+    /// List every client, oldest first: its id, name, owner (a username, `-` for a client
+    /// made here, `registered-dynamically` for one that registered itself) and creation time.
+    List {
+        /// Print a JSON array of the clients' metadata, each with `owner` and
+        /// `registered_dynamically`.
         #[arg(long)]
-        name: String,
-        /// `client_uri`.
-        #[arg(long, default_value = "")]
-        uri: String,
-        /// A redirect URI (repeatable).
-        #[arg(long = "redirect-uri")]
-        redirect_uris: Vec<String>,
-        /// A grant type (repeatable; `urn:ietf:params:oauth:grant-type:device_code` for the
-        /// device flow); `authorization_code` when none.
-        #[arg(long = "grant-type")]
-        grant_types: Vec<String>,
-        /// A response type (repeatable).
-        #[arg(long = "response-type")]
-        response_types: Vec<String>,
-        /// The most the client may ask for, space separated.
-        #[arg(long, default_value = "")]
-        scope: String,
-        /// `client_secret_basic` (default), `client_secret_post` or `none`.
-        #[arg(long = "auth-method", default_value = "")]
-        auth_method: String,
-        /// Where RP-initiated logout may return (repeatable).
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uris: Vec<String>,
-        /// How its ID tokens are signed: `RS256` (default), `ES256` or `EdDSA`.
-        #[arg(long = "id-token-alg", default_value = "")]
-        id_token_alg: String,
-        /// How its access tokens look: `opaque` or `jwt`; the server's
-        /// `TESSERA_ACCESS_TOKEN_FORMAT` when not given.
-        #[arg(long = "access-token-format", default_value = "")]
-        access_token_format: String,
-        /// Only pushed authorization requests (RFC 9126, `/oauth/par`) are accepted for it
-        /// (`require_pushed_authorization_requests`).
-        #[arg(long = "require-par")]
-        require_par: bool,
+        json: bool,
     },
 }
 
@@ -173,36 +242,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => add_user(&config, &username, password_stdin, email.as_deref()),
         Command::Client {
-            command:
-                ClientCommand::Add {
-                    name,
-                    uri,
-                    redirect_uris,
-                    grant_types,
-                    response_types,
-                    scope,
-                    auth_method,
-                    id_token_alg,
-                    post_logout_redirect_uris,
-                    access_token_format,
-                    require_par,
-                },
-        } => add_client(
-            &config,
-            ClientRegistration {
-                name,
-                uri,
-                redirect_uris,
-                grant_types,
-                response_types,
-                scope,
-                auth_method,
-                id_token_signed_response_alg: id_token_alg,
-                post_logout_redirect_uris,
-                access_token_format,
-                require_pushed_requests: require_par,
-            },
-        ),
+            command: ClientCommand::Add(args),
+        } => add_client(&config, (*args).into()),
+        Command::Client {
+            command: ClientCommand::List { json },
+        } => list_clients(&config, json),
+        Command::RegistrationToken {
+            command: RegistrationTokenCommand::Create { expires_in, uses },
+        } => create_registration_token(&config, expires_in, uses),
         Command::Keys {
             command: KeysCommand::Rotate { alg },
         } => rotate_key(&config, alg),
@@ -323,7 +370,7 @@ fn add_user(
 fn add_client(config: &Config, registration: ClientRegistration) -> anyhow::Result<()> {
     let database = open_database(config)?;
     let provider = provider(config, database)?;
-    let (client, secret) = match provider.register_client(None, registration) {
+    let registered = match provider.register_client(ClientOrigin::CommandLine, registration) {
         Ok(registered) => registered,
         Err(tessera_domain::Error::OAuth(error)) => {
             bail!("client add: {}", error.description)
@@ -332,12 +379,90 @@ fn add_client(config: &Config, registration: ClientRegistration) -> anyhow::Resu
             return Err(error).context("TESSERA_DATABASE_URL: cannot store the client")
         }
     };
-    let mut json = client_metadata(&client);
-    if let (Some(secret), Some(object)) = (secret, json.as_object_mut()) {
-        object.insert("client_secret".to_owned(), secret.expose().into());
-        object.insert("client_secret_expires_at".to_owned(), 0.into());
-    }
+    let json = client_information(
+        &config.issuer,
+        &registered.client,
+        registered.secret.as_ref(),
+        Some(&registered.registration_token),
+    );
     println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
+}
+
+fn list_clients(config: &Config, json: bool) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let provider = provider(config, database)?;
+    let cannot_read = "TESSERA_DATABASE_URL: cannot read the clients";
+    let clients = provider.all_clients().context(cannot_read)?;
+    let mut listed = Vec::with_capacity(clients.len());
+    for client in clients {
+        let owner = match client.owner_id {
+            Some(id) => provider
+                .user(id)
+                .context(cannot_read)?
+                .map(|user| user.username),
+            None => None,
+        };
+        listed.push((client, owner));
+    }
+    if json {
+        let array: Vec<_> = listed
+            .iter()
+            .map(|(client, owner)| {
+                let mut metadata = client_metadata(client);
+                metadata.insert("owner".to_owned(), owner.clone().into());
+                metadata.insert(
+                    "registered_dynamically".to_owned(),
+                    client.registered_dynamically.into(),
+                );
+                metadata
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&array)?);
+        return Ok(());
+    }
+    for (client, owner) in &listed {
+        let owner = match owner {
+            Some(username) => username.as_str(),
+            None if client.registered_dynamically => "registered-dynamically",
+            None => "-",
+        };
+        println!(
+            "{} {:?} owner={owner} created={}",
+            client.id,
+            client.name,
+            shown(Some(client.created_at)),
+        );
+    }
+    Ok(())
+}
+
+fn create_registration_token(
+    config: &Config,
+    expires_in: Option<u32>,
+    uses: Option<u32>,
+) -> anyhow::Result<()> {
+    let database = open_database(config)?;
+    let provider = provider(config, database)?;
+    let made = provider
+        .create_registration_token(expires_in.map(|s| Duration::seconds(s.into())), uses)
+        .context("TESSERA_DATABASE_URL: cannot store the initial access token")?;
+    let json = serde_json::json!({
+        "initial_access_token": made.token.expose(),
+        "expires_at": made.expires_at.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        "uses": made.uses,
+    });
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    if config.policy.registration != RegistrationMode::Token {
+        eprintln!(
+            "tessera: the token works only while TESSERA_REGISTRATION=token (now {})",
+            match config.policy.registration {
+                RegistrationMode::Open => "open: no token is needed",
+                RegistrationMode::Off => "off: registration is closed",
+                RegistrationMode::Token => "token",
+            }
+        );
+    }
     Ok(())
 }
 

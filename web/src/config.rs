@@ -16,6 +16,7 @@
 //! | `TESSERA_REFRESH_TOKEN_TTL` | refresh token lifetime, seconds | `2592000` |
 //! | `TESSERA_PKCE_ALLOW_PLAIN` | `1` accepts the PKCE `plain` method from confidential clients (public clients always need `S256`) | `0` |
 //! | `TESSERA_DEVICE_CODE_TTL` | device code (and user code) lifetime, seconds (RFC 8628) | `600` |
+//! | `TESSERA_REGISTRATION` | who may register clients at `/oauth/register` (RFC 7591): `open` (anyone), `token` (the holder of an initial access token from `tessera registration-token create`) or `off` (no endpoint; registered clients stay manageable) | `open` |
 //! | `TESSERA_REQUIRE_PAR` | `1` requires every client to push its authorization requests (RFC 9126) to `/oauth/par`; `/oauth/authorize` then refuses a request without `request_uri`. Clients registered with `require_pushed_authorization_requests` must push either way | `0` |
 //! | `TESSERA_REFRESH_REUSE_GRACE_SECONDS` | seconds during which a rotated refresh token may be retried | `0` |
 //! | `TESSERA_SESSION_TTL` | seconds a browser sign-in lasts; older sessions count as signed out | `43200` |
@@ -33,6 +34,7 @@ use chrono::Duration;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret as _, SecretString};
 use tessera_domain::jwt_access_token::AccessTokenFormat;
+use tessera_domain::registration::RegistrationMode;
 use tessera_domain::throttle::ThrottleRules;
 use tessera_domain::Policy;
 use tessera_persistence::DatabaseUrl;
@@ -241,6 +243,7 @@ impl Config {
                 defaults.device_code_ttl,
                 false,
             )?,
+            registration: registration_mode(get("TESSERA_REGISTRATION"))?,
         };
         let trusted_proxies = trusted_proxies(get("TESSERA_TRUSTED_PROXIES").as_deref())?;
 
@@ -327,6 +330,19 @@ fn access_token_format(text: Option<String>) -> Result<AccessTokenFormat, Config
         ConfigError::new(
             "TESSERA_ACCESS_TOKEN_FORMAT",
             format!("{text:?} is neither opaque nor jwt"),
+        )
+    })
+}
+
+/// `open` (the default), `token` or `off`, in any case.
+fn registration_mode(text: Option<String>) -> Result<RegistrationMode, ConfigError> {
+    let Some(text) = text else {
+        return Ok(RegistrationMode::default());
+    };
+    RegistrationMode::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
+        ConfigError::new(
+            "TESSERA_REGISTRATION",
+            format!("{text:?} is not one of open, token, off"),
         )
     })
 }
@@ -603,6 +619,18 @@ mod tests {
     }
 
     #[test]
+    fn registration_is_open_unless_set_to_token_or_off() {
+        assert_eq!(
+            config(&[]).unwrap().policy.registration,
+            RegistrationMode::Open
+        );
+        let off = config(&[("TESSERA_REGISTRATION", "off")]).unwrap();
+        assert_eq!(off.policy.registration, RegistrationMode::Off);
+        let error = config(&[("TESSERA_REGISTRATION", "closed")]).unwrap_err();
+        assert_eq!(error.variable, "TESSERA_REGISTRATION");
+    }
+
+    #[test]
     fn plain_http_off_loopback_needs_insecure_transport() {
         let error = config(&[("TESSERA_ISSUER", "http://auth.example.com")]).unwrap_err();
         assert_eq!(error.variable, "TESSERA_ISSUER");
@@ -630,8 +658,10 @@ mod tests {
             ("TESSERA_JWT_ACCESS_TOKEN_TTL", "60"),
             ("TESSERA_REQUIRE_PAR", "1"),
             ("TESSERA_DEVICE_CODE_TTL", "90"),
+            ("TESSERA_REGISTRATION", " Token "),
         ])
         .unwrap();
+        assert_eq!(config.policy.registration, RegistrationMode::Token);
         assert!(config.policy.require_pushed_requests);
         assert_eq!(config.policy.device_code_ttl, Duration::seconds(90));
         assert_eq!(config.policy.access_token_format, AccessTokenFormat::Jwt);

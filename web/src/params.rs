@@ -177,6 +177,40 @@ fn refuse_nul(params: Params) -> Result<Params, MalformedParams> {
 }
 
 async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params, MalformedParams> {
+    refuse_declared_excess(req)?;
+    within_request_timeout(req, decode_by_type(req.headers(), payload)).await
+}
+
+/// Reads a whole `application/json` body (its `Content-Type` may carry parameters such as
+/// `charset`), at most [`BODY_LIMIT`] bytes (413 beyond) and within `TESSERA_REQUEST_TIMEOUT`
+/// (408); another content type is a 400. The JSON itself is left to the caller.
+pub async fn read_json_body(
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<Vec<u8>, MalformedParams> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(MalformedParams::new("the body must be application/json"));
+    }
+    refuse_declared_excess(req)?;
+    within_request_timeout(req, async move {
+        let exceeded = Rc::new(Cell::new(false));
+        let body = read_body(limited(payload, Rc::clone(&exceeded))).await;
+        if exceeded.get() {
+            return Err(too_large());
+        }
+        body
+    })
+    .await
+}
+
+/// 413 at once for a `Content-Length` over [`BODY_LIMIT`].
+fn refuse_declared_excess(req: &HttpRequest) -> Result<(), MalformedParams> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -185,6 +219,14 @@ async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params,
     if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
         return Err(too_large());
     }
+    Ok(())
+}
+
+/// `reading`, or 408 when it takes longer than `TESSERA_REQUEST_TIMEOUT`.
+async fn within_request_timeout<T>(
+    req: &HttpRequest,
+    reading: impl std::future::Future<Output = Result<T, MalformedParams>>,
+) -> Result<T, MalformedParams> {
     let timeout = req
         .app_data::<Data<AppState>>()
         .map_or(DEFAULT_REQUEST_TIMEOUT, |state| {
@@ -192,7 +234,7 @@ async fn read_body_params(req: &HttpRequest, payload: Payload) -> Result<Params,
         })
         .to_std()
         .unwrap_or(std::time::Duration::from_secs(10));
-    actix_web::rt::time::timeout(timeout, decode_by_type(req.headers(), payload))
+    actix_web::rt::time::timeout(timeout, reading)
         .await
         .unwrap_or_else(|_| {
             Err(MalformedParams {

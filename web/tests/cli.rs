@@ -150,10 +150,7 @@ fn client_add_prints_the_client_as_json_with_its_secret() {
     assert!(json.get("client_secret").is_none());
     assert_eq!(json["id_token_signed_response_alg"], "RS256");
     assert_eq!(json["access_token_format"], serde_json::Value::Null);
-    assert_eq!(
-        json["require_pushed_authorization_requests"],
-        serde_json::Value::Null
-    );
+    assert_eq!(json["require_pushed_authorization_requests"], false);
 }
 
 #[test]
@@ -453,6 +450,9 @@ fn store_an_expired_token(env: &Env) {
         post_logout_redirect_uris: Vec::new(),
         access_token_format: None,
         require_pushed_requests: None,
+        details: Default::default(),
+        registration_token_digest: None,
+        registered_dynamically: false,
     };
     database.insert_client(&client).unwrap();
     let authorization = Authorization::new("machine", None, Scope::default(), then);
@@ -538,4 +538,218 @@ fn client_add_registers_a_device_client_without_a_redirect_uri() {
         ])
     );
     assert_eq!(json["token_endpoint_auth_method"], "none");
+}
+
+#[test]
+fn client_add_prints_a_registration_access_token_and_every_detail() {
+    let env = Env::new();
+    let output = env.run(
+        &[
+            "client",
+            "add",
+            "--name",
+            "Detailed",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--logo-uri",
+            "https://app.example/logo.png",
+            "--tos-uri",
+            "https://app.example/tos",
+            "--policy-uri",
+            "https://app.example/privacy",
+            "--contact",
+            "ops@app.example",
+            "--contact",
+            "dev@app.example",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = json["client_id"].as_str().unwrap();
+    assert!(json["registration_access_token"]
+        .as_str()
+        .is_some_and(|token| token.len() >= 43));
+    assert_eq!(
+        json["registration_client_uri"],
+        format!("http://127.0.0.1:5000/oauth/register/{id}").as_str()
+    );
+    assert_eq!(json["logo_uri"], "https://app.example/logo.png");
+    assert_eq!(json["tos_uri"], "https://app.example/tos");
+    assert_eq!(json["policy_uri"], "https://app.example/privacy");
+    assert_eq!(
+        json["contacts"],
+        serde_json::json!(["ops@app.example", "dev@app.example"])
+    );
+    let refused = env.run(
+        &[
+            "client",
+            "add",
+            "--name",
+            "Bad logo",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--logo-uri",
+            "javascript:alert(1)",
+        ],
+        "",
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("logo_uri"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn client_list_names_every_clients_owner_or_origin() {
+    use tessera_domain::store::{ClientStore as _, UserStore as _};
+    use tessera_persistence::{Database, DatabaseUrl, PoolOptions};
+
+    let env = Env::new();
+    let made_here = env.run(
+        &[
+            "client",
+            "add",
+            "--name",
+            "Made here",
+            "--redirect-uri",
+            "https://app.example/cb",
+        ],
+        "",
+    );
+    assert!(made_here.status.success(), "{}", stderr(&made_here));
+    let made_here: serde_json::Value = serde_json::from_slice(&made_here.stdout).unwrap();
+    let added = env.run(
+        &["user", "add", "alice", "--password-stdin"],
+        "pa55word-alice\n",
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+
+    let url = format!("sqlite://{}/tessera.db", env.dir.path().display());
+    let database =
+        Database::connect(&DatabaseUrl::parse(&url).unwrap(), PoolOptions::default()).unwrap();
+    let alice = database.find_user_by_name("alice").unwrap().unwrap();
+    let mut clients = database.all_clients().unwrap();
+    let template = clients.pop().unwrap();
+    let owned = tessera_domain::Client {
+        id: "owned-by-alice".to_owned(),
+        owner_id: Some(alice.id),
+        created_at: template.created_at + chrono::Duration::seconds(1),
+        ..template.clone()
+    };
+    let dynamic = tessera_domain::Client {
+        id: "self-registered".to_owned(),
+        owner_id: None,
+        registered_dynamically: true,
+        created_at: template.created_at + chrono::Duration::seconds(2),
+        ..template
+    };
+    database.insert_client(&owned).unwrap();
+    database.insert_client(&dynamic).unwrap();
+    drop(database);
+
+    let listed = env.run(&["client", "list"], "");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let lines: Vec<String> = String::from_utf8(listed.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let id = made_here["client_id"].as_str().unwrap();
+    assert!(
+        lines[0].starts_with(&format!("{id} \"Made here\" owner=- created=")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("owned-by-alice \"Made here\" owner=alice "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("self-registered \"Made here\" owner=registered-dynamically "),
+        "{lines:?}"
+    );
+
+    let json = env.run(&["client", "list", "--json"], "");
+    assert!(json.status.success(), "{}", stderr(&json));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let summary: Vec<_> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|client| {
+            (
+                client["client_id"].as_str().unwrap().to_owned(),
+                client["owner"].clone(),
+                client["registered_dynamically"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (id.to_owned(), serde_json::Value::Null, false.into()),
+            ("owned-by-alice".to_owned(), "alice".into(), false.into()),
+            (
+                "self-registered".to_owned(),
+                serde_json::Value::Null,
+                true.into()
+            ),
+        ]
+    );
+    assert!(json[0].get("client_secret").is_none());
+    assert!(json[0].get("registration_access_token").is_none());
+}
+
+#[test]
+fn registration_token_create_prints_the_token_once_with_its_limits() {
+    let env = Env::new();
+    let made = env
+        .command(&[
+            "registration-token",
+            "create",
+            "--expires-in",
+            "60",
+            "--uses",
+            "2",
+        ])
+        .env("TESSERA_REGISTRATION", "token")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert_eq!(stderr(&made).trim(), "");
+    let json: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
+    assert!(json["initial_access_token"]
+        .as_str()
+        .is_some_and(|token| token.len() >= 43));
+    assert_eq!(json["uses"], 2);
+    let expires_at = chrono::DateTime::parse_from_rfc3339(json["expires_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let left = expires_at - tessera_domain::Clock::now(&tessera_domain::SystemClock);
+    assert!(
+        left > chrono::Duration::seconds(50) && left <= chrono::Duration::seconds(60),
+        "{left}"
+    );
+
+    let unlimited = env.run(&["registration-token", "create"], "");
+    assert!(unlimited.status.success(), "{}", stderr(&unlimited));
+    let json: serde_json::Value = serde_json::from_slice(&unlimited.stdout).unwrap();
+    assert_eq!(json["expires_at"], serde_json::Value::Null);
+    assert_eq!(json["uses"], serde_json::Value::Null);
+    assert!(
+        stderr(&unlimited).contains("TESSERA_REGISTRATION=token"),
+        "the default open mode needs no token: {}",
+        stderr(&unlimited)
+    );
+
+    for bad in [["--uses", "0"], ["--expires-in", "-5"]] {
+        let refused = env.run(
+            &[&["registration-token", "create"][..], &bad[..]].concat(),
+            "",
+        );
+        assert!(!refused.status.success(), "{bad:?}");
+    }
 }

@@ -1,19 +1,22 @@
-//! The `clients` table. List-valued metadata is stored as text: redirect URIs one per line,
-//! grant and response types as space-separated wire names.
+//! The `clients` table and initial access tokens (`registration_tokens`). List-valued
+//! metadata is stored as text: redirect URIs and contacts one per line, grant and response
+//! types as space-separated wire names.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
+use tessera_domain::client::{AuthMethod, Client, ClientDetails, GrantType, ResponseType};
 use tessera_domain::jwt_access_token::AccessTokenFormat;
 use tessera_domain::redirect_uri::RedirectUri;
+use tessera_domain::registration::StoredInitialAccessToken;
 use tessera_domain::secret::TokenDigest;
 use tessera_domain::signing::SigningAlg;
-use tessera_domain::store::ClientStore;
+use tessera_domain::store::{ClientStore, RegistrationTokenStore};
 use tessera_domain::user::UserId;
 use tessera_domain::StoreError;
 
 use super::{digest, epoch, scope, time, uuid};
 use crate::error::{corrupt, from_diesel};
-use crate::schema::clients;
+use crate::schema::{clients, registration_tokens};
 use crate::Database;
 
 /// A row of `clients`.
@@ -35,6 +38,12 @@ struct ClientRow {
     post_logout_redirect_uris: String,
     access_token_format: Option<String>,
     require_pushed_requests: Option<bool>,
+    logo_uri: Option<String>,
+    tos_uri: Option<String>,
+    policy_uri: Option<String>,
+    contacts: String,
+    registration_token_digest: Option<String>,
+    registered_dynamically: bool,
 }
 
 impl TryFrom<&Client> for ClientRow {
@@ -46,10 +55,12 @@ impl TryFrom<&Client> for ClientRow {
             .redirect_uris
             .iter()
             .chain(&client.post_logout_redirect_uris)
-            .find(|uri| uri.as_str().is_empty() || uri.as_str().contains(['\n', '\r']))
+            .map(RedirectUri::as_str)
+            .chain(client.details.contacts.iter().map(String::as_str))
+            .find(|line| line.is_empty() || line.contains(['\n', '\r']))
         {
             return Err(StoreError::Other(format!(
-                "redirect URI {bad:?} cannot be stored (empty or contains a line break)"
+                "{bad:?} cannot be stored one per line (empty or contains a line break)"
             )));
         }
         Ok(Self {
@@ -76,6 +87,15 @@ impl TryFrom<&Client> for ClientRow {
                 .access_token_format
                 .map(|format| format.as_str().to_owned()),
             require_pushed_requests: client.require_pushed_requests,
+            logo_uri: client.details.logo_uri.clone(),
+            tos_uri: client.details.tos_uri.clone(),
+            policy_uri: client.details.policy_uri.clone(),
+            contacts: client.details.contacts.join("\n"),
+            registration_token_digest: client
+                .registration_token_digest
+                .as_ref()
+                .map(TokenDigest::to_hex),
+            registered_dynamically: client.registered_dynamically,
         })
     }
 }
@@ -131,6 +151,23 @@ impl TryFrom<ClientRow> for Client {
                 })
                 .transpose()?,
             require_pushed_requests: row.require_pushed_requests,
+            registration_token_digest: row
+                .registration_token_digest
+                .as_deref()
+                .map(|hex| digest("clients", hex))
+                .transpose()?,
+            registered_dynamically: row.registered_dynamically,
+            details: ClientDetails {
+                logo_uri: row.logo_uri,
+                tos_uri: row.tos_uri,
+                policy_uri: row.policy_uri,
+                contacts: row
+                    .contacts
+                    .split('\n')
+                    .filter(|contact| !contact.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            },
             id: row.id,
             name: row.name,
             uri: row.uri,
@@ -203,6 +240,94 @@ impl ClientStore for Database {
         Ok(deleted == 1)
     }
 
+    fn all_clients(&self) -> Result<Vec<Client>, StoreError> {
+        let mut connection = self.connection()?;
+        clients::table
+            .order((clients::created_at.asc(), clients::id.asc()))
+            .select(ClientRow::as_select())
+            .load(&mut *connection)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(Client::try_from)
+            .collect()
+    }
+
+    /// One `UPDATE ... WHERE id = ? AND registration_token_digest = ?` of every column but
+    /// `id`, `owner_id` and `created_at`.
+    fn update_client(&self, client: &Client, token: &TokenDigest) -> Result<bool, StoreError> {
+        let row = ClientRow::try_from(client)?;
+        let token = token.to_hex();
+        let updated = self.write_statement(move |connection| {
+            diesel::update(
+                clients::table
+                    .filter(clients::id.eq(&row.id))
+                    .filter(clients::registration_token_digest.eq(token)),
+            )
+            .set((
+                clients::secret_digest.eq(row.secret_digest),
+                clients::name.eq(row.name),
+                clients::uri.eq(row.uri),
+                clients::redirect_uris.eq(row.redirect_uris),
+                clients::grant_types.eq(row.grant_types),
+                clients::response_types.eq(row.response_types),
+                clients::scope.eq(row.scope),
+                clients::auth_method.eq(row.auth_method),
+                clients::id_token_signed_response_alg.eq(row.id_token_signed_response_alg),
+                clients::post_logout_redirect_uris.eq(row.post_logout_redirect_uris),
+                clients::access_token_format.eq(row.access_token_format),
+                clients::require_pushed_requests.eq(row.require_pushed_requests),
+                clients::logo_uri.eq(row.logo_uri),
+                clients::tos_uri.eq(row.tos_uri),
+                clients::policy_uri.eq(row.policy_uri),
+                clients::contacts.eq(row.contacts),
+                clients::registration_token_digest.eq(row.registration_token_digest),
+                clients::registered_dynamically.eq(row.registered_dynamically),
+            ))
+            .execute(connection)
+            .map_err(from_diesel)
+        })?;
+        Ok(updated == 1)
+    }
+
+    fn delete_managed_client(
+        &self,
+        client_id: &str,
+        token: &TokenDigest,
+    ) -> Result<bool, StoreError> {
+        let (id, token) = (client_id.to_owned(), token.to_hex());
+        let deleted = self.write_statement(move |connection| {
+            diesel::delete(
+                clients::table
+                    .filter(clients::id.eq(id))
+                    .filter(clients::registration_token_digest.eq(token)),
+            )
+            .execute(connection)
+            .map_err(from_diesel)
+        })?;
+        Ok(deleted == 1)
+    }
+
+    fn claim_client(
+        &self,
+        client_id: &str,
+        token: &TokenDigest,
+        owner: UserId,
+    ) -> Result<bool, StoreError> {
+        let (id, token) = (client_id.to_owned(), token.to_hex());
+        let claimed = self.write_statement(move |connection| {
+            diesel::update(
+                clients::table
+                    .filter(clients::id.eq(id))
+                    .filter(clients::owner_id.is_null())
+                    .filter(clients::registration_token_digest.eq(token)),
+            )
+            .set(clients::owner_id.eq(owner.to_string()))
+            .execute(connection)
+            .map_err(from_diesel)
+        })?;
+        Ok(claimed == 1)
+    }
+
     fn set_client_secret(
         &self,
         client_id: &str,
@@ -228,4 +353,79 @@ fn uri_lines(text: &str) -> Vec<RedirectUri> {
         .filter(|uri| !uri.is_empty())
         .map(|uri| RedirectUri::from_stored(uri.to_owned()))
         .collect()
+}
+
+/// A row of `registration_tokens`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = registration_tokens)]
+struct RegistrationTokenRow {
+    digest: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    uses_left: Option<i32>,
+}
+
+impl RegistrationTokenStore for Database {
+    fn insert_registration_token(
+        &self,
+        token: &StoredInitialAccessToken,
+    ) -> Result<(), StoreError> {
+        let row = RegistrationTokenRow {
+            digest: token.digest.to_hex(),
+            created_at: epoch(token.created_at),
+            expires_at: token.expires_at.map(epoch),
+            uses_left: token
+                .uses_left
+                .map(|uses| i32::try_from(uses).unwrap_or(i32::MAX)),
+        };
+        self.write_statement(move |connection| {
+            diesel::insert_into(registration_tokens::table)
+                .values(row)
+                .execute(connection)
+                .map(drop)
+                .map_err(from_diesel)
+        })
+    }
+
+    /// In one transaction: `UPDATE registration_tokens SET uses_left = uses_left - 1` (when
+    /// counted) where the token is live, whose row count decides, then the client's INSERT.
+    fn insert_client_spending_token(
+        &self,
+        client: &Client,
+        token: &TokenDigest,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let row = ClientRow::try_from(client)?;
+        let (token, now) = (token.to_hex(), epoch(now));
+        self.write(move |connection| {
+            let live = registration_tokens::table
+                .filter(registration_tokens::digest.eq(token))
+                .filter(
+                    registration_tokens::expires_at
+                        .is_null()
+                        .or(registration_tokens::expires_at.gt(now)),
+                );
+            let spent = diesel::update(live.clone().filter(registration_tokens::uses_left.gt(0)))
+                .set(registration_tokens::uses_left.eq(registration_tokens::uses_left - 1))
+                .execute(connection)
+                .map_err(from_diesel)?;
+            let unlimited = if spent == 0 {
+                diesel::select(diesel::dsl::exists(
+                    live.filter(registration_tokens::uses_left.is_null()),
+                ))
+                .get_result::<bool>(connection)
+                .map_err(from_diesel)?
+            } else {
+                false
+            };
+            if spent == 0 && !unlimited {
+                return Ok(false);
+            }
+            diesel::insert_into(clients::table)
+                .values(row)
+                .execute(connection)
+                .map_err(from_diesel)?;
+            Ok(true)
+        })
+    }
 }

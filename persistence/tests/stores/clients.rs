@@ -1,5 +1,5 @@
 use tessera_domain::claim::Claim;
-use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
+use tessera_domain::client::{AuthMethod, Client, ClientDetails, GrantType, ResponseType};
 use tessera_domain::jwt_access_token::AccessTokenFormat;
 use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::signing::SigningAlg;
@@ -34,6 +34,9 @@ both_backends!(a_client_round_trips_with_all_its_metadata, |db: TestDb| {
         post_logout_redirect_uris: vec![],
         access_token_format: Some(AccessTokenFormat::Jwt),
         require_pushed_requests: Some(true),
+        details: ClientDetails::default(),
+        registration_token_digest: None,
+        registered_dynamically: true,
     };
     let machine = Client {
         id: "machine".into(),

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::{Connection as _, PgConnection, RunQueryDsl as _, SqliteConnection};
 use tessera_domain::authorization::Authorization;
 use tessera_domain::claim::Claim;
-use tessera_domain::client::{AuthMethod, Client, GrantType, ResponseType};
+use tessera_domain::client::{AuthMethod, Client, ClientDetails, GrantType, ResponseType};
 use tessera_domain::code::AuthorizationCode;
 use tessera_domain::pkce::{ChallengeMethod, CodeChallenge};
 use tessera_domain::redirect_uri::RedirectUri;
@@ -73,6 +73,14 @@ pub fn client(id: &str, owner: Option<UserId>) -> Client {
         ],
         access_token_format: None,
         require_pushed_requests: None,
+        details: ClientDetails {
+            logo_uri: Some("https://app.example/logo.png".to_owned()),
+            tos_uri: Some("https://app.example/tos".to_owned()),
+            policy_uri: Some("https://app.example/privacy".to_owned()),
+            contacts: vec!["ops@app.example".to_owned(), "+1 555 0100".to_owned()],
+        },
+        registration_token_digest: Some(Secret::generate().digest()),
+        registered_dynamically: false,
     }
 }
 

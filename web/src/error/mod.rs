@@ -2,7 +2,8 @@
 //! - [`TokenError`]: RFC 6749 §5.2 JSON at the token, revocation and introspection endpoints;
 //! - [`BearerError`]: RFC 6750 §3 challenges at protected resources;
 //! - [`PageError`]: HTML pages for people (including their malformed form posts);
-//! - [`AuthorizeError`]: the authorization endpoint's error page or redirect.
+//! - [`AuthorizeError`]: the authorization endpoint's error page or redirect;
+//! - [`RegistrationError`]: dynamic client registration and management (RFC 7591, 7592).
 //!
 //! What they share lives here: [`ServerFault`], the server's own failures. Storage that is
 //! unavailable answers 503 with `Retry-After`; anything else is a 500. A fault is logged once,
@@ -32,6 +33,7 @@ macro_rules! fault_and_refusal_conversions {
 mod authorize;
 mod bearer;
 mod page;
+mod registration;
 mod token;
 
 use std::fmt::Write as _;
@@ -45,6 +47,7 @@ use tessera_domain::{ErrorCode, StoreError};
 pub use authorize::AuthorizeError;
 pub use bearer::BearerError;
 pub use page::PageError;
+pub use registration::RegistrationError;
 pub use token::TokenError;
 
 /// Seconds a client should wait before retrying when storage is unavailable.

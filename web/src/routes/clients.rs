@@ -1,42 +1,96 @@
 //! `GET /clients/{client_id}`, `POST /clients/{client_id}/delete` and
 //! `POST /clients/{client_id}/rotate_secret`: an owner manages their clients. Anyone else's
-//! client is a 404, indistinguishable from an unknown one.
+//! client is a 404, indistinguishable from an unknown one. `POST /clients/claim` makes the
+//! signed-in user the owner of a client that registered itself.
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::{ready, Ready};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::{Client, Provider, StoreError, User, UserId};
 use tessera_persistence::Database;
 
 use crate::error::PageError;
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
+use crate::routes::register::registration_client_uri;
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
 
-/// A client's public metadata (RFC 7591 §2 names), for pages and the command line;
-/// `access_token_format` and `require_pushed_authorization_requests` are `null` when the client
+/// A client's metadata as RFC 7591 §3.2.1 answers it (for the registration endpoint, the
+/// pages and the command line): every field with a value, no secret. Optional fields without
+/// a value are left out; `require_pushed_authorization_requests` is `false` when the client
 /// follows the server's default.
-pub fn client_metadata(client: &Client) -> Value {
-    json!({
-        "client_id": client.id,
-        "client_id_issued_at": client.created_at.timestamp(),
-        "client_name": client.name,
-        "client_uri": client.uri,
-        "redirect_uris": client.redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
-        "grant_types": client.grant_types.iter().map(|grant| grant.as_str()).collect::<Vec<_>>(),
-        "response_types": client.response_types.iter().map(|response| response.as_str()).collect::<Vec<_>>(),
-        "scope": client.scope.to_string(),
-        "token_endpoint_auth_method": client.auth_method.as_str(),
-        "id_token_signed_response_alg": client.id_token_alg.as_str(),
-        "post_logout_redirect_uris": client.post_logout_redirect_uris.iter().map(|uri| uri.as_str()).collect::<Vec<_>>(),
-        "access_token_format": client.access_token_format.map(|format| format.as_str()),
-        "require_pushed_authorization_requests": client.require_pushed_requests,
-        "public": client.is_public(),
-    })
+pub fn client_metadata(client: &Client) -> Map<String, Value> {
+    let uris = |uris: &[RedirectUri]| -> Value {
+        uris.iter().map(|uri| Value::from(uri.as_str())).collect()
+    };
+    let mut metadata = Map::new();
+    let mut put = |name: &str, value: Value| {
+        metadata.insert(name.to_owned(), value);
+    };
+    put("client_id", client.id.clone().into());
+    put("client_id_issued_at", client.created_at.timestamp().into());
+    put("client_name", client.name.clone().into());
+    put("redirect_uris", uris(&client.redirect_uris));
+    put(
+        "grant_types",
+        json!(client
+            .grant_types
+            .iter()
+            .map(|grant| grant.as_str())
+            .collect::<Vec<_>>()),
+    );
+    put(
+        "response_types",
+        json!(client
+            .response_types
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect::<Vec<_>>()),
+    );
+    put(
+        "token_endpoint_auth_method",
+        client.auth_method.as_str().into(),
+    );
+    put("scope", client.scope.to_string().into());
+    put(
+        "id_token_signed_response_alg",
+        client.id_token_alg.as_str().into(),
+    );
+    put(
+        "require_pushed_authorization_requests",
+        client.require_pushed_requests.unwrap_or(false).into(),
+    );
+    let details = &client.details;
+    let optional = [
+        ("client_uri", client.uri.as_deref()),
+        ("logo_uri", details.logo_uri.as_deref()),
+        ("tos_uri", details.tos_uri.as_deref()),
+        ("policy_uri", details.policy_uri.as_deref()),
+        (
+            "access_token_format",
+            client.access_token_format.map(|format| format.as_str()),
+        ),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            put(name, value.into());
+        }
+    }
+    if !details.contacts.is_empty() {
+        put("contacts", json!(details.contacts));
+    }
+    if !client.post_logout_redirect_uris.is_empty() {
+        put(
+            "post_logout_redirect_uris",
+            uris(&client.post_logout_redirect_uris),
+        );
+    }
+    metadata
 }
 
 /// The `{client_id}` path segment, percent-decoded. No client id holds a control character,
@@ -58,17 +112,37 @@ impl FromRequest for ClientPath {
     }
 }
 
-/// The client page for its signed-in owner; `secret` is shown this once.
+/// Secrets the client page shows this once, after they were made.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ShownOnce<'a> {
+    /// A new client secret.
+    pub secret: Option<&'a str>,
+    /// A new registration access token (RFC 7592).
+    pub registration_token: Option<&'a str>,
+}
+
+/// The client page for its signed-in owner, with secrets just made.
 pub(crate) fn show_client(
     state: &AppState,
     session: &TypedSession,
     user: &User,
     client: &Client,
-    secret: Option<&str>,
+    shown: ShownOnce<'_>,
 ) -> Result<HttpResponse, PageError> {
     let mut context = page_context(session, Some(user))?;
-    context.insert("client", &client_metadata(client));
-    context.insert("secret", &secret);
+    let mut metadata = client_metadata(client);
+    metadata.insert("public".to_owned(), client.is_public().into());
+    metadata.insert(
+        "registered_dynamically".to_owned(),
+        client.registered_dynamically.into(),
+    );
+    context.insert("client", &metadata);
+    context.insert(
+        "registration_client_uri",
+        &registration_client_uri(&state.config.issuer, &client.id),
+    );
+    context.insert("secret", &shown.secret);
+    context.insert("registration_token", &shown.registration_token);
     Ok(state
         .templates
         .page(StatusCode::OK, "client.html", &context)?)
@@ -110,9 +184,39 @@ pub async fn get(
         &session,
         path,
         |provider, owner, id| provider.owned_client(owner, id),
-        |user, client| show_client(&state, &session, &user, &client, None),
+        |user, client| show_client(&state, &session, &user, &client, ShownOnce::default()),
     )
     .await
+}
+
+/// `POST /clients/claim`: the signed-in user becomes the owner of a client registered
+/// dynamically (which has none), proving it with the client's registration access token.
+pub async fn claim(
+    state: web::Data<AppState>,
+    CsrfForm { session, form }: CsrfForm,
+) -> Result<HttpResponse, PageError> {
+    let Some(user) = current_user(&state, &session).await? else {
+        return Ok(see_other(&login_url("/")));
+    };
+    let field = |name: &str| form.get(name).unwrap_or_default().trim().to_owned();
+    let (client_id, token) = (field("client_id"), field("registration_access_token"));
+    let provider = state.provider.clone();
+    let owner = user.id;
+    let id = client_id.clone();
+    let claimed = off_executor(move || {
+        provider
+            .claim_client(owner, &id, &token)
+            .map_err(PageError::from)
+    })
+    .await?;
+    if !claimed {
+        return Err(PageError::BadRequest(
+            "No client without an owner has that client ID and registration access token.".into(),
+        ));
+    }
+    tracing::info!(client_id = %client_id, "client claimed");
+    let segment: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
+    Ok(see_other(&format!("/clients/{segment}")))
 }
 
 /// Deletes the client with everything issued to it.
@@ -144,7 +248,11 @@ pub async fn rotate_secret(
         |provider, owner, id| provider.rotate_client_secret(owner, id),
         |user, (client, secret)| {
             tracing::warn!(client_id = %client.id, "client secret rotated");
-            show_client(&state, &session, &user, &client, Some(secret.expose()))
+            let shown = ShownOnce {
+                secret: Some(secret.expose()),
+                registration_token: None,
+            };
+            show_client(&state, &session, &user, &client, shown)
         },
     )
     .await

@@ -8,13 +8,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
-use tessera_domain::{ClientRegistration, Error, Params};
+use tessera_domain::{ClientOrigin, ClientRegistration, Error, Params, Registered, Secret};
 
 use crate::error::PageError;
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::params::PageForm;
-use crate::routes::clients::show_client;
+use crate::routes::clients::{show_client, ShownOnce};
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
@@ -49,6 +49,10 @@ fn registration(form: &PageForm) -> ClientRegistration {
             text("require_pushed_authorization_requests").as_str(),
             "1" | "on" | "true" | "yes"
         ),
+        logo_uri: text("logo_uri"),
+        tos_uri: text("tos_uri"),
+        policy_uri: text("policy_uri"),
+        contacts: lines(form, &["contacts"]),
     }
 }
 
@@ -66,6 +70,10 @@ fn form_values(registration: &ClientRegistration) -> Value {
         "post_logout_redirect_uris": registration.post_logout_redirect_uris.join("\n"),
         "access_token_format": registration.access_token_format,
         "require_pushed_authorization_requests": registration.require_pushed_requests,
+        "logo_uri": registration.logo_uri,
+        "tos_uri": registration.tos_uri,
+        "policy_uri": registration.policy_uri,
+        "contacts": registration.contacts.join("\n"),
     })
 }
 
@@ -106,14 +114,21 @@ pub async fn post(
     let provider = state.provider.clone();
     let owner = user.id;
     let outcome = off_executor(move || {
-        Ok::<_, PageError>(provider.register_client(Some(owner), registration))
+        Ok::<_, PageError>(provider.register_client(ClientOrigin::Page(owner), registration))
     })
     .await?;
     match outcome {
-        Ok((client, secret)) => {
+        Ok(Registered {
+            client,
+            secret,
+            registration_token,
+        }) => {
             tracing::info!(client_id = %client.id, "client registered");
-            let secret = secret.as_ref().map(|secret| secret.expose());
-            show_client(&state, &session, &user, &client, secret)
+            let shown = ShownOnce {
+                secret: secret.as_ref().map(Secret::expose),
+                registration_token: Some(registration_token.expose()),
+            };
+            show_client(&state, &session, &user, &client, shown)
         }
         Err(Error::OAuth(error)) => {
             let mut context = page_context(&session, Some(&user))?;

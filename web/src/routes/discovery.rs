@@ -14,11 +14,12 @@ use crate::state::AppState;
 /// How long clients may cache the document, in seconds.
 const MAX_AGE: u32 = 3600;
 
-/// The metadata document for `issuer`.
+/// The metadata document for `issuer`; `registration_endpoint` only while registration is
+/// on.
 pub fn document(issuer: &str, capabilities: &Capabilities) -> Value {
     let base = issuer.trim_end_matches('/');
     let url = |path: &str| format!("{base}{path}");
-    json!({
+    let mut document = json!({
         "issuer": issuer,
         "authorization_endpoint": url(paths::AUTHORIZE),
         "token_endpoint": url(paths::TOKEN),
@@ -46,7 +47,11 @@ pub fn document(issuer: &str, capabilities: &Capabilities) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
-    })
+    });
+    if capabilities.registration {
+        document["registration_endpoint"] = url(paths::REGISTER).into();
+    }
+    document
 }
 
 /// The metadata, cacheable for an hour.

@@ -30,6 +30,7 @@ pub mod login;
 pub mod logout;
 pub mod par;
 pub mod paths;
+pub mod register;
 pub mod revoke;
 pub mod signup;
 pub mod stylesheet;
@@ -54,6 +55,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::resource(paths::DEVICE)
                 .route(web::get().to(device::get))
                 .route(web::post().to(device::post)),
+        )
+        .service(web::resource(paths::REGISTER).route(web::post().to(register::register)))
+        .service(
+            web::resource(paths::REGISTERED_CLIENT)
+                .route(web::get().to(register::read))
+                .route(web::put().to(register::update))
+                .route(web::delete().to(register::delete)),
         )
         .service(web::resource(paths::JWKS).route(web::get().to(jwks::get)))
         .service(
@@ -91,6 +99,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::get().to(create_client::get))
                 .route(web::post().to(create_client::post)),
         )
+        .service(web::resource("/clients/claim").route(web::post().to(clients::claim)))
         .service(web::resource("/clients/{client_id}").route(web::get().to(clients::get)))
         .service(
             web::resource("/clients/{client_id}/delete").route(web::post().to(clients::delete)),

@@ -11,6 +11,10 @@ pub const PUSHED_AUTHORIZATION_REQUEST: &str = "/oauth/par";
 pub const DEVICE_AUTHORIZATION: &str = "/oauth/device_authorization";
 /// Where the user enters a device's user code (RFC 8628 §3.3, `verification_uri`).
 pub const DEVICE: &str = "/device";
+/// Dynamic client registration (RFC 7591); each client is managed below it (RFC 7592).
+pub const REGISTER: &str = "/oauth/register";
+/// A client's registration client URI (RFC 7592), as the router matches it.
+pub const REGISTERED_CLIENT: &str = "/oauth/register/{client_id}";
 /// Token revocation (RFC 7009).
 pub const REVOKE: &str = "/oauth/revoke";
 /// Token introspection (RFC 7662).

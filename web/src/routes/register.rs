@@ -45,7 +45,10 @@ pub fn client_information(
         answer.insert("client_secret_expires_at".to_owned(), 0.into());
     }
     if let Some(token) = registration_token {
-        answer.insert("registration_access_token".to_owned(), token.expose().into());
+        answer.insert(
+            "registration_access_token".to_owned(),
+            token.expose().into(),
+        );
     }
     answer.insert(
         "registration_client_uri".to_owned(),
