@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
-use crate::client::{Client, ClientOrigin, ClientRegistration, Registered};
+use crate::client::{Client, ClientOrigin, ClientRegistration, GrantType, Registered};
 use crate::error::{ErrorCode, OAuthError, StoreError};
 use crate::metadata::STANDARD_SCOPES;
 use crate::provider::Provider;
@@ -41,6 +41,15 @@ impl RegistrationMode {
             "token" => Some(Self::Token),
             "off" => Some(Self::Off),
             _ => None,
+        }
+    }
+
+    /// The setting's name: `open`, `token` or `off`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Token => "token",
+            Self::Off => "off",
         }
     }
 
@@ -203,6 +212,27 @@ fn software_statement_error(statement: &Value) -> OAuthError {
     }
 }
 
+/// The grants the OAuth 2.0 Security Best Current Practice (RFC 9700 §2.1.2, §2.4) says not
+/// to use: the pages and the command line still offer them to a client's owner or the
+/// operator, who can judge, but an app registering itself over HTTP cannot have them.
+const LEGACY_GRANTS: [GrantType; 2] = [GrantType::Password, GrantType::Implicit];
+
+fn refuse_legacy_grants(metadata: &ClientRegistration) -> Result<(), OAuthError> {
+    let asked = metadata
+        .grant_types
+        .iter()
+        .flat_map(|grant| grant.split_whitespace())
+        .filter_map(GrantType::parse)
+        .find(|grant| LEGACY_GRANTS.contains(grant));
+    match asked {
+        Some(grant) => Err(metadata_error(format!(
+            "the {} grant is not offered to clients registered over HTTP (RFC 9700)",
+            grant.as_str()
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn metadata_error(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidClientMetadata, description)
 }
@@ -293,11 +323,12 @@ impl<S: Store> Provider<S> {
             }
             self.record_failure(&key)?;
         }
-        let registered = RegistrationRequest::from_json(body)?.metadata.register(
-            ClientOrigin::Dynamic,
-            self.now(),
-            &self.policy,
-        )?;
+        let request = RegistrationRequest::from_json(body)?;
+        refuse_legacy_grants(&request.metadata)?;
+        let registered =
+            request
+                .metadata
+                .register(ClientOrigin::Dynamic, self.now(), &self.policy)?;
         match initial_token {
             Some(digest) => {
                 if !self.store.insert_client_spending_token(
@@ -343,6 +374,7 @@ impl<S: Store> Provider<S> {
     ) -> Result<Registered, RegistrationError> {
         let current = self.managed_client(client_id, token)?;
         let request = RegistrationRequest::from_json(body)?;
+        refuse_legacy_grants(&request.metadata)?;
         if request.client_id.as_deref() != Some(current.id.as_str()) {
             return Err(metadata_error("client_id must be the client's own").into());
         }
@@ -485,6 +517,26 @@ mod tests {
     }
 
     #[test]
+    fn apps_registering_themselves_cannot_have_the_password_or_implicit_grant() {
+        for grants in [
+            vec!["password".to_owned()],
+            vec!["authorization_code".to_owned(), "implicit".to_owned()],
+        ] {
+            let metadata = ClientRegistration {
+                grant_types: grants.clone(),
+                ..ClientRegistration::default()
+            };
+            let error = refuse_legacy_grants(&metadata).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidClientMetadata, "{grants:?}");
+        }
+        let modern = ClientRegistration {
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            ..ClientRegistration::default()
+        };
+        assert!(refuse_legacy_grants(&modern).is_ok());
+    }
+
+    #[test]
     fn modes_parse_from_their_names() {
         assert_eq!(
             RegistrationMode::parse("open"),
@@ -496,6 +548,13 @@ mod tests {
         );
         assert_eq!(RegistrationMode::parse("off"), Some(RegistrationMode::Off));
         assert_eq!(RegistrationMode::parse("Open"), None);
+        for mode in [
+            RegistrationMode::Open,
+            RegistrationMode::Token,
+            RegistrationMode::Off,
+        ] {
+            assert_eq!(RegistrationMode::parse(mode.as_str()), Some(mode));
+        }
         assert!(!RegistrationMode::Off.is_on());
         assert_eq!(RegistrationMode::default(), RegistrationMode::Open);
     }

@@ -653,6 +653,14 @@ fn refusals() -> Vec<Refusal> {
             "the implicit grant for a confidential client",
             json!({ "grant_types": ["implicit"], "response_types": ["token"] }),
         ),
+        meta(
+            "the password grant, which apps registering themselves cannot have (RFC 9700)",
+            json!({ "grant_types": ["password", "refresh_token"], "response_types": [] }),
+        ),
+        meta(
+            "the implicit grant, even for a public client (RFC 9700)",
+            json!({ "grant_types": ["implicit"], "response_types": ["token"], "token_endpoint_auth_method": "none" }),
+        ),
         Refusal::new(
             "client_credentials for a public client",
             json!({ "grant_types": ["client_credentials"], "token_endpoint_auth_method": "none" }),
