@@ -1,4 +1,5 @@
-//! Configuration, read once from `TESSERA_*` environment variables and passed down explicitly.
+//! Configuration, read once from `TESSERA_*` environment variables, and from an optional TOML
+//! file ([`crate::config_file`]; the environment wins), and passed down explicitly.
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
@@ -27,6 +28,7 @@
 //! | `TESSERA_WORKERS` | actix workers (event loops) of this process, 1 to 1024; each has [`BLOCKING_THREADS_PER_WORKER`](crate::off_executor::BLOCKING_THREADS_PER_WORKER) blocking threads, and the bcrypt pool has one thread per worker | available CPUs |
 //! | `TESSERA_POOL_SIZE` | database connections of this process, 2 to 10000; below the default, a request may wait under load for a connection another holds, and gets a 503 after [`POOL_CHECKOUT_TIMEOUT`](crate::startup::POOL_CHECKOUT_TIMEOUT) (see [`crate::off_executor`]) | [`default_pool_size`]: `9 × TESSERA_WORKERS + 1` |
 //! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
+//! | `TESSERA_CONFIG` | a TOML file with any of the settings above, keyed without the `TESSERA_` prefix in lower case (`bind = "0.0.0.0:5000"`, `access_token_ttl = 900`, `rust_log = "debug"`); `tessera --config PATH` names it too. The environment wins; an unknown key is an error naming it | - |
 
 use std::net::IpAddr;
 
@@ -40,6 +42,7 @@ use tessera_domain::Policy;
 use tessera_persistence::DatabaseUrl;
 use url::Url;
 
+use crate::config_file::Layered;
 use crate::keys::DEFAULT_ACTIVATION_DELAY;
 use crate::off_executor::blocking_threads;
 
@@ -82,8 +85,38 @@ pub struct ConfigError {
     pub message: String,
 }
 
+/// Every setting [`Config::from_lookup`] reads, by environment variable name.
+pub const SETTINGS: [&str; 25] = [
+    "TESSERA_BIND",
+    "TESSERA_DATABASE_URL",
+    "TESSERA_ISSUER",
+    "TESSERA_SECRET_KEY",
+    "TESSERA_SECRET_KEY_PREVIOUS",
+    "TESSERA_INSECURE_TRANSPORT",
+    "TESSERA_BCRYPT_COST",
+    "TESSERA_CODE_TTL",
+    "TESSERA_ACCESS_TOKEN_TTL",
+    "TESSERA_ACCESS_TOKEN_FORMAT",
+    "TESSERA_JWT_ACCESS_TOKEN_TTL",
+    "TESSERA_REFRESH_TOKEN_TTL",
+    "TESSERA_PKCE_ALLOW_PLAIN",
+    "TESSERA_DEVICE_CODE_TTL",
+    "TESSERA_REGISTRATION",
+    "TESSERA_REQUIRE_PAR",
+    "TESSERA_REFRESH_REUSE_GRACE_SECONDS",
+    "TESSERA_SESSION_TTL",
+    "TESSERA_KEY_ACTIVATION_DELAY",
+    "TESSERA_MAX_FAILURES",
+    "TESSERA_TRUSTED_PROXIES",
+    "TESSERA_REQUEST_TIMEOUT",
+    "TESSERA_WORKERS",
+    "TESSERA_POOL_SIZE",
+    "RUST_LOG",
+];
+
 impl ConfigError {
-    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+    /// A problem with `variable`.
+    pub(crate) fn new(variable: &'static str, message: impl Into<String>) -> Self {
         Self {
             variable,
             message: message.into(),
@@ -163,6 +196,63 @@ impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the environment and the configuration file `--config` or `TESSERA_CONFIG`
+    /// names, the environment winning.
+    pub fn load(config_file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let layered = Layered::load(config_file)?;
+        Self::from_lookup(|name| layered.lookup(name).0)
+    }
+
+    /// Each setting's effective value (secrets shown as `(set)`, a database password as
+    /// `***`), for `tessera config`.
+    pub fn effective_settings(&self) -> Vec<(&'static str, String)> {
+        SETTINGS
+            .iter()
+            .map(|setting| (*setting, self.effective_value(setting).unwrap_or_default()))
+            .collect()
+    }
+
+    fn effective_value(&self, setting: &str) -> Option<String> {
+        let seconds = |duration: Duration| duration.num_seconds().to_string();
+        let flag = |on: bool| if on { "1" } else { "0" }.to_owned();
+        let secret =
+            |key: &Option<SecretString>| if key.is_some() { "(set)" } else { "(unset)" }.to_owned();
+        let policy = &self.policy;
+        Some(match setting {
+            "TESSERA_BIND" => self.bind.clone(),
+            "TESSERA_DATABASE_URL" => self.database_url.to_string(),
+            "TESSERA_ISSUER" => self.issuer.clone(),
+            "TESSERA_SECRET_KEY" => secret(&self.secret_key),
+            "TESSERA_SECRET_KEY_PREVIOUS" => secret(&self.secret_key_previous),
+            "TESSERA_INSECURE_TRANSPORT" => flag(self.insecure_transport),
+            "TESSERA_BCRYPT_COST" => self.bcrypt_cost.to_string(),
+            "TESSERA_CODE_TTL" => seconds(policy.code_ttl),
+            "TESSERA_ACCESS_TOKEN_TTL" => seconds(policy.access_token_ttl),
+            "TESSERA_ACCESS_TOKEN_FORMAT" => policy.access_token_format.as_str().to_owned(),
+            "TESSERA_JWT_ACCESS_TOKEN_TTL" => seconds(policy.jwt_access_token_ttl),
+            "TESSERA_REFRESH_TOKEN_TTL" => seconds(policy.refresh_token_ttl),
+            "TESSERA_PKCE_ALLOW_PLAIN" => flag(policy.allow_plain_pkce),
+            "TESSERA_DEVICE_CODE_TTL" => seconds(policy.device_code_ttl),
+            "TESSERA_REGISTRATION" => policy.registration.as_str().to_owned(),
+            "TESSERA_REQUIRE_PAR" => flag(policy.require_pushed_requests),
+            "TESSERA_REFRESH_REUSE_GRACE_SECONDS" => seconds(policy.refresh_reuse_grace),
+            "TESSERA_SESSION_TTL" => seconds(policy.session_ttl),
+            "TESSERA_KEY_ACTIVATION_DELAY" => seconds(self.key_activation_delay),
+            "TESSERA_MAX_FAILURES" => policy.throttle.max_failures.to_string(),
+            "TESSERA_TRUSTED_PROXIES" => self
+                .trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            "TESSERA_REQUEST_TIMEOUT" => seconds(self.request_timeout),
+            "TESSERA_WORKERS" => self.workers.to_string(),
+            "TESSERA_POOL_SIZE" => self.pool_size.to_string(),
+            "RUST_LOG" => self.log_filter.clone(),
+            _ => return None,
+        })
     }
 
     /// Reads variables through `lookup` (a test passes a map); unset and empty mean default.
@@ -616,6 +706,65 @@ mod tests {
             !shown.contains(current) && !shown.contains(previous),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_settings_list_is_what_the_configuration_reads_and_shows() {
+        let read = std::cell::RefCell::new(Vec::new());
+        Config::from_lookup(|name| {
+            read.borrow_mut().push(name.to_owned());
+            None
+        })
+        .unwrap();
+        let mut read = read.into_inner();
+        read.sort();
+        read.dedup();
+        let mut listed: Vec<String> = SETTINGS.iter().map(|s| (*s).to_owned()).collect();
+        listed.sort();
+        assert_eq!(read, listed);
+        let config = config(&[]).unwrap();
+        for setting in SETTINGS {
+            assert!(config.effective_value(setting).is_some(), "{setting}");
+        }
+    }
+
+    /// The names in the first column of the markdown table under `heading` in `text`.
+    fn table_names(text: &str, heading: &str) -> Vec<String> {
+        let start = text.find(heading).unwrap_or(0);
+        text[start..]
+            .lines()
+            .skip_while(|line| !line.contains("| --- |"))
+            .skip(1)
+            .take_while(|line| line.trim_start_matches("//! ").starts_with('|'))
+            .filter_map(|line| {
+                let cell = line.trim_start_matches("//! ").split('|').nth(1)?;
+                Some(cell.trim().trim_matches('`').to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_configuration_references_list_every_setting_and_no_other() {
+        let mut expected: Vec<String> = SETTINGS.iter().map(|s| (*s).to_owned()).collect();
+        expected.push(crate::config_file::CONFIG_VARIABLE.to_owned());
+        expected.sort();
+        let sources = [
+            (
+                "web/src/config.rs",
+                include_str!("config.rs"),
+                "| variable |",
+            ),
+            (
+                "README.md",
+                include_str!("../../README.md"),
+                "## Configuration",
+            ),
+        ];
+        for (name, text, heading) in sources {
+            let mut documented = table_names(text, heading);
+            documented.sort();
+            assert_eq!(documented, expected, "the configuration table of {name}");
+        }
     }
 
     #[test]

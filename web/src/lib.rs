@@ -28,6 +28,7 @@
 pub mod bcrypt_pool;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod extract;
 pub mod keys;
