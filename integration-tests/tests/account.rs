@@ -57,6 +57,12 @@ both_backends!(
             .await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert_eq!(app.location(&response).path(), "/account");
+        let after = app.follow(response).await.text().await.expect("body");
+        assert_eq!(
+            html::element_text(&after, "flash").as_deref(),
+            Some("Access revoked: the app's tokens no longer work."),
+            "{after}"
+        );
 
         app.assert_api_me_unauthorized(&access).await;
         assert_oauth_error(

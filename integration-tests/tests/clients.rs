@@ -208,3 +208,26 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    deleting_asks_for_confirmation_and_leaves_a_message_shown_once,
+    |backend| async move {
+        let (_, client) = app_with_cc_client(backend).await;
+        let page = client.owner.get_html(&client.page()).await;
+        assert!(
+            page.contains(r#"<details class="confirm">"#),
+            "the delete button sits behind a confirmation: {page}"
+        );
+        let csrf = client.owner.csrf_token(&client.page()).await;
+        let response = client.manage("delete", Some(&csrf)).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let home = client.owner.follow(response).await.text().await.expect("body");
+        assert_eq!(
+            html::element_text(&home, "flash").as_deref(),
+            Some("Client deleted, with every code and token it held."),
+            "{home}"
+        );
+        let again = client.owner.get_html("/").await;
+        assert!(!again.contains(r#"id="flash""#), "shown twice: {again}");
+    }
+);

@@ -10,6 +10,7 @@ mod helpers;
 
 mod account;
 mod api_me;
+mod approval_pages;
 mod authorize;
 mod body_limits;
 mod client_auth;

@@ -30,6 +30,7 @@ const USER_ID: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
 const SESSION_ID: &str = "session_id";
 const CSRF_TOKEN: &str = "csrf_token";
+const FLASH: &str = "flash";
 
 /// Whether a sign-in at `signed_in_at` is still valid at `now` (both epoch seconds) for a
 /// session lifetime `ttl`: younger than `ttl`. A sign-in time a little ahead of `now` (clock
@@ -127,6 +128,17 @@ impl TypedSession {
         self.session.remove(USER_ID);
         self.session.remove(SIGNED_IN_AT);
         self.session.remove(SESSION_ID);
+    }
+
+    /// Keeps `message` for the next page this browser is shown ("Client deleted.").
+    pub fn flash(&self, message: &str) -> Result<(), PageError> {
+        self.session.insert(FLASH, message)?;
+        Ok(())
+    }
+
+    /// The message kept for this page, which then is gone.
+    pub fn take_flash(&self) -> Option<String> {
+        self.session.remove_as::<String>(FLASH).and_then(Result::ok)
     }
 
     /// Forgets everything; the cookie is removed.

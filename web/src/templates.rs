@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -20,6 +20,11 @@ const TEMPLATES: [(&str, &str); 11] = [
         include_str!("../../templates/create_client.html"),
     ),
     ("client.html", include_str!("../../templates/client.html")),
+    (
+        "approval.html",
+        include_str!("../../templates/approval.html"),
+    ),
+    ("not_you.html", include_str!("../../templates/not_you.html")),
     ("consent.html", include_str!("../../templates/consent.html")),
     ("device.html", include_str!("../../templates/device.html")),
     ("error.html", include_str!("../../templates/error.html")),
@@ -79,6 +84,7 @@ impl Templates {
         context.insert("reason", status.canonical_reason().unwrap_or("Error"));
         context.insert("code", &code);
         context.insert("message", message);
+        context.insert("what_to_do", what_to_do(status));
         context.insert("username", &None::<String>);
         match Self::shared().and_then(|templates| {
             templates
@@ -95,6 +101,21 @@ impl Templates {
                 )
             }
         }
+    }
+}
+
+/// What a person can do about an error with this status, in words.
+fn what_to_do(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 | 403 => "Reload the page you came from and try again; sign in again if asked.",
+        404 => "Check the address. A client that is not yours shows as not found too.",
+        408 | 413 => "Send the form again, smaller or faster.",
+        429 => "Wait a little, then try again.",
+        400..=499 => {
+            "If an app sent you here, go back to it and start again; otherwise check the link or the form."
+        }
+        503 => "The service is busy or restarting: try again in a moment.",
+        _ => "Try again in a moment. If it keeps happening, tell whoever runs this server.",
     }
 }
 
@@ -228,5 +249,25 @@ mod tests {
     fn the_error_page_shows_the_code() {
         let html = Templates::error_page(StatusCode::BAD_REQUEST, Some("invalid_client"), "no");
         assert!(html.contains("invalid_client"));
+    }
+
+    #[test]
+    fn the_error_page_says_what_to_do_for_its_status() {
+        let advice = |status| {
+            let html = Templates::error_page(status, None, "Something failed.");
+            assert!(html.contains("Something failed."), "{html}");
+            let start = html.find(r#"id="what_to_do">"#).unwrap() + 16;
+            html[start..start + html[start..].find('<').unwrap()].to_owned()
+        };
+        let not_found = advice(StatusCode::NOT_FOUND);
+        let busy = advice(StatusCode::SERVICE_UNAVAILABLE);
+        let slow_down = advice(StatusCode::TOO_MANY_REQUESTS);
+        let bad = advice(StatusCode::BAD_REQUEST);
+        for text in [&not_found, &busy, &slow_down, &bad] {
+            assert!(text.len() > 20, "{text}");
+        }
+        assert!(not_found.contains("address"), "{not_found}");
+        assert!(slow_down.contains("Wait"), "{slow_down}");
+        assert_ne!(bad, busy);
     }
 }

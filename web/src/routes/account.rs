@@ -119,6 +119,7 @@ pub async fn revoke(
         return Err(PageError::NotFound);
     }
     tracing::info!(user_id = %owner, "consent withdrawn");
+    session.flash("Access revoked: the app's tokens no longer work.")?;
     Ok(see_other(PATH))
 }
 
@@ -161,7 +162,14 @@ async fn end(
             sign_out(state, session).await?;
             Ok(see_other("/"))
         }
-        _ => Ok(see_other(PATH)),
+        _ => {
+            session.flash(if ended == 1 {
+                "That browser is signed out."
+            } else {
+                "Those browsers are signed out."
+            })?;
+            Ok(see_other(PATH))
+        }
     }
 }
 
@@ -209,6 +217,7 @@ pub async fn change_password(
     let (status, message, retry_after) = match outcome {
         PasswordChange::Changed { ended } => {
             tracing::warn!(user_id = %user.id, ended, "password changed; other sessions ended");
+            session.flash("Password changed. Every other browser is signed out.")?;
             return Ok(see_other(PATH));
         }
         PasswordChange::WrongPassword => (

@@ -22,6 +22,7 @@ use crate::error::{AuthorizeError, PageError};
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::params::PageForm;
+use crate::routes::approval::{allowing_logos, described_scopes, presented_client};
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
@@ -101,16 +102,17 @@ fn found(location: &str) -> HttpResponse {
         .finish()
 }
 
-fn consent_page(
-    state: &AppState,
+async fn consent_page(
+    state: &web::Data<AppState>,
     session: &TypedSession,
     user: &User,
     request: &AuthorizationRequest,
     params: &Params,
 ) -> Result<HttpResponse, PageError> {
     let mut context = page_context(session, Some(user))?;
-    context.insert("client_name", &request.client.name);
-    context.insert("scopes", &request.scope.iter().collect::<Vec<_>>());
+    context.insert("client", &presented_client(state, &request.client).await?);
+    context.insert("scopes", &described_scopes(&request.scope));
+    context.insert("not_you_next", &sign_in_url(None, params));
     // A pushed request is carried by reference only; what came with it is ignored anyway.
     let hidden: Vec<_> = params
         .pairs()
@@ -121,9 +123,11 @@ fn consent_page(
         .map(|(name, value)| json!({"name": name, "value": value}))
         .collect();
     context.insert("params", &hidden);
-    Ok(state
-        .templates
-        .page(actix_web::http::StatusCode::OK, "consent.html", &context)?)
+    Ok(allowing_logos(state.templates.page(
+        actix_web::http::StatusCode::OK,
+        "consent.html",
+        &context,
+    )?))
 }
 
 /// The sign-in page, returning to the authorization request `resume` afterwards.
@@ -167,13 +171,9 @@ pub async fn get(
         (AuthorizeOutcome::SignIn { login_hint, resume }, _) => {
             Ok(found(&sign_in_url(login_hint.as_deref(), &resume)))
         }
-        (AuthorizeOutcome::AskConsent, Some(browser)) => Ok(consent_page(
-            &state,
-            &session,
-            &browser.user,
-            &request,
-            &params,
-        )?),
+        (AuthorizeOutcome::AskConsent, Some(browser)) => {
+            Ok(consent_page(&state, &session, &browser.user, &request, &params).await?)
+        }
         (AuthorizeOutcome::AskConsent, None) => Ok(found(&sign_in_url(None, &params))),
     }
 }

@@ -215,6 +215,7 @@ pub async fn claim(
         ));
     }
     tracing::info!(client_id = %client_id, "client claimed");
+    session.flash("The client is yours to manage now.")?;
     let segment: String = url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
     Ok(see_other(&format!("/clients/{segment}")))
 }
@@ -230,7 +231,10 @@ pub async fn delete(
         &session,
         path,
         |provider, owner, id| Ok(provider.delete_client(owner, id)?.then_some(())),
-        |_, ()| Ok(see_other("/")),
+        |_, ()| {
+            session.flash("Client deleted, with every code and token it held.")?;
+            Ok(see_other("/"))
+        },
     )
     .await
 }

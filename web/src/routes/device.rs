@@ -15,6 +15,7 @@ use crate::error::PageError;
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::params::PageForm;
+use crate::routes::approval::{allowing_logos, described_scopes, presented_client};
 use crate::routes::{current_user, login_url, page_context, paths, see_other, with_retry_after};
 use crate::session::TypedSession;
 use crate::state::AppState;
@@ -133,12 +134,18 @@ pub async fn post(
             let mut context = page_context(&session, Some(&user))?;
             context.insert("user_code", &user_code);
             context.insert("done", &None::<&str>);
-            context.insert("client_name", &client.name);
-            context.insert("scopes", &code.scope.iter().collect::<Vec<_>>());
+            context.insert("client", &presented_client(&state, &client).await?);
+            context.insert("scopes", &described_scopes(&code.scope));
+            context.insert(
+                "not_you_next",
+                &login_url(&format!("{}?user_code={user_code}", paths::DEVICE)),
+            );
             context.insert("confirming", &true);
-            return Ok(state
-                .templates
-                .page(StatusCode::OK, "device.html", &context)?);
+            return Ok(allowing_logos(state.templates.page(
+                StatusCode::OK,
+                "device.html",
+                &context,
+            )?));
         }
         Some("yes") => DeviceStatus::Approved,
         Some("no") => DeviceStatus::Denied,

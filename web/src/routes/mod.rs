@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 pub mod account;
 pub mod api_me;
+pub mod approval;
 pub mod authorize;
 pub mod clients;
 pub mod create_client;
@@ -192,7 +193,8 @@ pub(crate) async fn sign_out(
     Ok(())
 }
 
-/// The context every page starts from: the signed-in username and the CSRF token.
+/// The context every page starts from: the signed-in username, the CSRF token, and the
+/// message an action before left for it ([`TypedSession::flash`]).
 pub(crate) fn page_context(
     session: &TypedSession,
     user: Option<&User>,
@@ -200,6 +202,7 @@ pub(crate) fn page_context(
     let mut context = Context::new();
     context.insert("username", &user.map(|user| user.username.as_str()));
     context.insert("csrf_token", &session.csrf_token()?);
+    context.insert("flash", &session.take_flash());
     context.insert("error", &None::<String>);
     context.insert("form", &serde_json::json!({}));
     Ok(context)
