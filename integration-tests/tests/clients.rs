@@ -221,7 +221,13 @@ both_backends!(
         let csrf = client.owner.csrf_token(&client.page()).await;
         let response = client.manage("delete", Some(&csrf)).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let home = client.owner.follow(response).await.text().await.expect("body");
+        let home = client
+            .owner
+            .follow(response)
+            .await
+            .text()
+            .await
+            .expect("body");
         assert_eq!(
             html::element_text(&home, "flash").as_deref(),
             Some("Client deleted, with every code and token it held."),

@@ -404,7 +404,10 @@ both_backends!(the_user_agent_is_recorded_shortened, |backend| async move {
             .expect("body"),
     );
     let kept = format!("Long/{}", "x".repeat(195));
-    assert!(page.contains(&format!("<strong>{kept}</strong>")), "{page}");
+    assert!(
+        page.contains(&format!(r#"<small class="muted agent">{kept}</small>"#)),
+        "{page}"
+    );
 });
 
 both_backends!(

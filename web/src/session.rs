@@ -136,9 +136,12 @@ impl TypedSession {
         Ok(())
     }
 
-    /// The message kept for this page, which then is gone.
+    /// The message kept for this page, which then is gone. Without one the session is not
+    /// touched, so the page sets no cookie.
     pub fn take_flash(&self) -> Option<String> {
-        self.session.remove_as::<String>(FLASH).and_then(Result::ok)
+        let message = self.session.get::<String>(FLASH).ok().flatten()?;
+        self.session.remove(FLASH);
+        Some(message)
     }
 
     /// Forgets everything; the cookie is removed.

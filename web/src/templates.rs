@@ -156,6 +156,13 @@ mod tests {
             "scope": "profile",
             "token_endpoint_auth_method": "client_secret_basic",
             "public": false,
+            "name": "<b>App</b>",
+            "uri": "https://app.example/\"><x",
+            "host": "<script>",
+            "logo_uri": "https://app.example/\"><x.png",
+            "tos_uri": "https://app.example/<oops>",
+            "owner": "<script>",
+            "origin": "user",
         });
         let mut context = base_context();
         context.insert("clients", &vec![client.clone()]);
@@ -165,7 +172,15 @@ mod tests {
         context.insert("next", &Some("/x"));
         context.insert("form", &serde_json::json!({}));
         context.insert("client_name", "<b>App</b>");
-        context.insert("scopes", &vec!["profile"]);
+        context.insert(
+            "scopes",
+            &vec![serde_json::json!({"name": "<script>", "description": "<oops>"})],
+        );
+        context.insert("not_you_next", "/login?next=\"><x");
+        context.insert("what_to_do", "<oops>");
+        context.insert("flash", &Some("<script>"));
+        context.insert("registration_token", &Some("<script>"));
+        context.insert("registration_client_uri", "https://a.example/<script>");
         context.insert(
             "params",
             &vec![serde_json::json!({"name": "state", "value": "\"><x"})],

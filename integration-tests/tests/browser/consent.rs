@@ -18,9 +18,9 @@ async fn allow_sends_the_browser_to_the_client_with_a_code_for_tokens() {
         open_consent(&browser, &id, &redirect_uri).await;
         let page = browser.page_text().await;
         assert!(
-            page.contains(&format!(
-                "The application {CLIENT_NAME} asks to act for you, alice"
-            )),
+            page.contains(&format!("Allow {CLIENT_NAME} to use your account?"))
+                && page.contains("Signed in as alice.")
+                && page.contains("See your username"),
             "{page}"
         );
         for scope in ["openid", "profile"] {

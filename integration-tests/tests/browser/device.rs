@@ -45,8 +45,10 @@ async fn a_user_approves_a_device_by_typing_its_code() {
         browser.button_in("", "Allow").await;
         let page = browser.page_text().await;
         assert!(
-            page.contains("The application Living room TV asks to act for you, alice")
-                && page.contains(&user_code),
+            page.contains(&format!(
+                "The device showing {user_code} wants to connect to your account."
+            )) && page.contains("Living room TV asks to:")
+                && page.contains("Signed in as alice."),
             "{page}"
         );
         browser.snap("confirm").await;

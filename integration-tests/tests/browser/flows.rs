@@ -97,7 +97,7 @@ pub fn authorize_path(client_id: &str, redirect_uri: &str) -> String {
 pub async fn open_consent(browser: &Browser, client_id: &str, redirect_uri: &str) {
     browser.open(&authorize_path(client_id, redirect_uri)).await;
     browser
-        .wait_heading(&format!("Authorize {CLIENT_NAME}"))
+        .wait_heading(&format!("Allow {CLIENT_NAME} to use your account?"))
         .await;
 }
 

@@ -55,8 +55,10 @@ async fn a_user_signs_in_and_out_with_the_keyboard_only() {
         browser.press(Key::Enter).await;
         browser.wait_heading("Welcome, alice").await;
 
-        // The header: the home link, then the Sign out button.
+        // The header: the home link, the client and account links, then the Sign out button.
         assert_eq!(tab_to(&browser, "a", "").await, "Tessera");
+        assert_eq!(tab_to(&browser, "a", "").await, "New client");
+        assert_eq!(tab_to(&browser, "a", "").await, "Account");
         assert_eq!(tab_to(&browser, "button", "").await, "Sign out");
         browser.press(Key::Enter).await;
         browser
