@@ -4,7 +4,7 @@
 
 use crate::authorization::Authorization;
 use crate::claim::Claim;
-use crate::client::{Client, ResponseType};
+use crate::client::{Client, GrantType, ResponseType};
 use crate::code::AuthorizationCode;
 use crate::error::{Error, ErrorCode, OAuthError, StoreError};
 use crate::issuer::Issue;
@@ -17,6 +17,7 @@ use crate::redirect_uri::{self, RedirectUri};
 use crate::scope::Scope;
 use crate::secret::{Secret, TokenDigest};
 use crate::store::Store;
+use crate::telemetry;
 
 /// A validated authorization request, ready for the user's consent.
 #[derive(Debug, Clone)]
@@ -404,6 +405,7 @@ impl<S: Store> Provider<S> {
                 if !minted.tokens.is_empty() {
                     self.store.insert_tokens(&minted.tokens)?;
                 }
+                telemetry::token_issued(GrantType::Implicit);
                 let response = minted.response;
                 let expires_in = response.expires_in.to_string();
                 Ok(request.redirect_with(&[

@@ -40,6 +40,8 @@
 //!   the server's keys, and the rules of key rotation (which key signs, which are published).
 //! - [`purge`]: which rows a purge deletes once past their use, keeping what reuse detection
 //!   needs.
+//! - [`telemetry`]: what the rules count (tokens issued, replays, throttled attempts)
+//!   through the `metrics` facade, recorded only when the server exports metrics.
 //! - [`error`]: the RFC error codes; [`clock`] and [`policy`]: time and lifetimes.
 
 pub mod accounts;
@@ -79,6 +81,7 @@ pub mod signing_key;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod store_contract;
+pub mod telemetry;
 pub mod throttle;
 pub mod token;
 pub mod token_endpoint;

@@ -11,6 +11,7 @@ use crate::error::StoreError;
 use crate::provider::Provider;
 use crate::secret::TokenDigest;
 use crate::store::Store;
+use crate::telemetry;
 
 /// What a failure counter counts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -131,16 +132,22 @@ pub struct Lockout {
 }
 
 impl<S: Store> Provider<S> {
-    /// Seconds until every one of `keys` is unlocked, or `None` when none is locked.
+    /// Seconds until every one of `keys` is unlocked, or `None` when none is locked; a
+    /// locked attempt is counted under the kind of the key locked longest.
     pub fn locked_for(&self, keys: &[ThrottleKey]) -> Result<Option<u64>, StoreError> {
         let now = self.now();
-        let mut latest = None;
+        let mut latest: Option<(DateTime<Utc>, &'static str)> = None;
         for key in keys {
             if let Some(until) = self.store.throttle_locked_until(&key.as_stored(), now)? {
-                latest = latest.max(Some(until));
+                if latest.is_none_or(|(latest, _)| until > latest) {
+                    latest = Some((until, key.kind()));
+                }
             }
         }
-        Ok(latest.map(|until| retry_after_seconds(until, now)))
+        Ok(latest.map(|(until, kind)| {
+            telemetry::attempt_throttled(kind);
+            retry_after_seconds(until, now)
+        }))
     }
 
     /// Counts one failure against each of `keys`; the lockouts it engaged.
@@ -157,6 +164,7 @@ impl<S: Store> Provider<S> {
                 ThrottleRules::lockout,
             )? {
                 tracing::warn!(key = key.kind(), %until, "throttle lockout engaged");
+                telemetry::lockout_engaged(key.kind());
                 engaged.push(Lockout {
                     kind: key.kind(),
                     until,

@@ -18,6 +18,7 @@ use crate::provider::Provider;
 use crate::scope::Scope;
 use crate::secret::TokenDigest;
 use crate::store::Store;
+use crate::telemetry::{self, Replay};
 use crate::token::{RefreshStatus, Token, TokenResponse};
 
 /// A parsed token request.
@@ -141,7 +142,7 @@ impl<S: Store> Provider<S> {
             .into());
         }
         let now = self.now();
-        match request {
+        let response = match request {
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
@@ -170,7 +171,9 @@ impl<S: Store> Provider<S> {
             TokenRequest::DeviceCode { device_code } => {
                 self.exchange_device_code(client, &device_code, now)
             }
-        }
+        }?;
+        telemetry::token_issued(grant_type);
+        Ok(response)
     }
 
     /// RFC 8628 §3.4, §3.5: a poll with a device code. Each unanswered poll is recorded, so
@@ -369,6 +372,7 @@ impl<S: Store> Provider<S> {
             authorization_id = %code.authorization_id.0,
             "authorization code presented again: the tokens issued for it are revoked"
         );
+        telemetry::replay_detected(Replay::AuthorizationCode);
         Err(OAuthError::invalid_grant(
             "The authorization code was already used; the tokens issued for it are revoked.",
         )
@@ -463,6 +467,7 @@ impl<S: Store> Provider<S> {
             authorization_id = %token.authorization_id.0,
             "rotated refresh token presented again: every token of its authorization is revoked"
         );
+        telemetry::replay_detected(Replay::RefreshToken);
         Err(OAuthError::invalid_grant(
             "The refresh token was already used; every token of this grant is revoked.",
         )

@@ -195,6 +195,25 @@ both_backends!(
         secrets.add("unknown bearer token", forged.clone());
         app.assert_api_me_unauthorized(&forged).await;
 
+        // Tokens in a path and a query string: the access log names the route pattern only.
+        let response = app
+            .get_page(&format!(
+                "/clients/{}?access_token={}&refresh_token={}",
+                refreshed.access,
+                refreshed.access,
+                refreshed.refresh_token()
+            ))
+            .await;
+        assert!(
+            !response.status().is_server_error(),
+            "{}",
+            response.status()
+        );
+        let response = app
+            .get_page(&format!("/{}/{}", refreshed.refresh_token(), code))
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
         let captured = log.contents();
         assert!(!captured.is_empty(), "nothing was captured");
         assert_logged(
@@ -217,7 +236,20 @@ both_backends!(
         );
         assert_logged(
             &captured,
-            &["DEBUG", "path=/}", "re-issued under the current key"],
+            &["DEBUG", "route=/}", "re-issued under the current key"],
+        );
+        assert_logged(
+            &captured,
+            &[
+                "INFO",
+                "tessera::access",
+                "method=GET",
+                "route=/clients/{client_id}",
+            ],
+        );
+        assert_logged(
+            &captured,
+            &["INFO", "tessera::access", "route=unmatched", "status=404"],
         );
         secrets.assert_absent_from(&captured);
     }

@@ -32,6 +32,7 @@ mod lifetimes;
 mod log_secrecy;
 mod max_age;
 mod negative;
+mod observability;
 mod openid;
 mod outage;
 mod pages;

@@ -15,6 +15,7 @@ use crate::connection::{ConnectionManager, DbConnection};
 use crate::error::{from_diesel, from_migration, from_open, from_pool, TransactionError};
 use crate::group_commit::{in_transaction, Writer};
 use crate::socket::Socket;
+use crate::telemetry;
 use crate::url::{Backend, DatabaseUrl};
 use crate::watchdog::{self, Armed};
 
@@ -166,6 +167,14 @@ impl Database {
         &self.url
     }
 
+    /// Records the pool's open connections, idle and in use, in
+    /// [`POOL_CONNECTIONS`](crate::telemetry::POOL_CONNECTIONS) (the SQLite writer's own
+    /// connection among them); the metrics endpoint calls it before each scrape.
+    pub fn record_pool_state(&self) {
+        let state = self.connections.pool.state();
+        telemetry::pool_state(state.connections, state.idle_connections);
+    }
+
     /// The pool, as the writer checks connections out of it.
     #[cfg(test)]
     pub(crate) fn connections(&self) -> &Connections {
@@ -233,6 +242,13 @@ impl Connections {
     /// writable again.
     pub(crate) fn checkout(&self) -> Result<Checkout, StoreError> {
         let started = Instant::now();
+        let checkout = self.checkout_since(started);
+        telemetry::checkout_waited(started.elapsed());
+        checkout
+    }
+
+    /// [`Self::checkout`], asked for at `started`.
+    fn checkout_since(&self, started: Instant) -> Result<Checkout, StoreError> {
         loop {
             let waited = started.elapsed();
             let remaining = self.options.connection_timeout.saturating_sub(waited);

@@ -26,6 +26,7 @@ use tessera_domain::StoreError;
 use crate::connection::DbConnection;
 use crate::database::Connections;
 use crate::error::{from_diesel, TransactionError};
+use crate::telemetry;
 
 /// The most jobs one transaction holds.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -173,6 +174,7 @@ fn commit_batch(connections: &Connections, pending: &mut VecDeque<Box<dyn Job>>)
         <DbConnection as Connection>::TransactionManager::commit_transaction(&mut connection)
             .map_err(from_diesel);
     drop(connection);
+    telemetry::writer_batch(ran.len());
     tracing::trace!(
         jobs = ran.len(),
         committed = committed.is_ok(),

@@ -35,6 +35,9 @@
 //! - A purge deletes in batches of at most 1000 rows, each statement committed on its own, and
 //!   every purge statement, like the refresh token's rotation, is served by an index.
 //!
+//! - [`telemetry`]: the pool's connections, checkout waits and the writer's batch sizes,
+//!   through the `metrics` facade.
+//!
 //! With the `testing` feature, `test_db::TestDb` gives each test its own database on either
 //! engine, and `query_plans` shows how the engine runs the statements that must use an index.
 
@@ -46,6 +49,7 @@ mod schema;
 mod socket;
 mod sqlite_file;
 mod store;
+pub mod telemetry;
 mod url;
 mod watchdog;
 

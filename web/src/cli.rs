@@ -15,7 +15,6 @@ use tessera_domain::signing::SigningAlg;
 use tessera_domain::store::SigningKeyStore as _;
 use tessera_domain::user::MAX_PASSWORD_BYTES;
 use tessera_domain::{ClientOrigin, ClientRegistration, Clock as _, SystemClock};
-use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 use crate::keys::key_statuses;
@@ -218,14 +217,7 @@ pub enum ClientCommand {
 /// Runs the command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let filter = EnvFilter::try_new(&config.log_filter)
-        .map_err(|error| anyhow::anyhow!("RUST_LOG: {error}"))?;
-    // A second initialisation (only possible in tests) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    crate::logging::init(&config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => {

@@ -27,7 +27,9 @@
 //! | `TESSERA_REQUEST_TIMEOUT` | seconds a client has to send its request headers, and its whole body; a stalled body gets 408 | `10` |
 //! | `TESSERA_WORKERS` | actix workers (event loops) of this process, 1 to 1024; each has [`BLOCKING_THREADS_PER_WORKER`](crate::off_executor::BLOCKING_THREADS_PER_WORKER) blocking threads, and the bcrypt pool has one thread per worker | available CPUs |
 //! | `TESSERA_POOL_SIZE` | database connections of this process, 2 to 10000; below the default, a request may wait under load for a connection another holds, and gets a 503 after [`POOL_CHECKOUT_TIMEOUT`](crate::startup::POOL_CHECKOUT_TIMEOUT) (see [`crate::off_executor`]) | [`default_pool_size`]: `9 × TESSERA_WORKERS + 1` |
-//! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax) | `info` |
+//! | `RUST_LOG` | log filter (tracing `EnvFilter` syntax); the access log, one line per request, has the target `tessera::access` | `info` |
+//! | `TESSERA_LOG_FORMAT` | `text` or `json`: how log lines on stderr are written ([`crate::logging`]) | `text` on a terminal, else `json` |
+//! | `TESSERA_METRICS_BIND` | address (`host:port`) of a listener of its own serving Prometheus metrics at `GET /metrics` ([`crate::prometheus`]); never served on `TESSERA_BIND`. Keep it private: loopback, or a network only the scraper reaches | off |
 //! | `TESSERA_CONFIG` | a TOML file with any of the settings above, keyed without the `TESSERA_` prefix in lower case (`bind = "0.0.0.0:5000"`, `access_token_ttl = 900`, `rust_log = "debug"`); `tessera --config PATH` names it too. The environment wins; an unknown key is an error naming it | - |
 
 use std::net::IpAddr;
@@ -44,6 +46,7 @@ use url::Url;
 
 use crate::config_file::Layered;
 use crate::keys::DEFAULT_ACTIVATION_DELAY;
+use crate::logging::LogFormat;
 use crate::off_executor::blocking_threads;
 
 /// How long a browser sign-in lasts by default: 12 hours. Cookie sessions cannot be revoked
@@ -86,7 +89,7 @@ pub struct ConfigError {
 }
 
 /// Every setting [`Config::from_lookup`] reads, by environment variable name.
-pub const SETTINGS: [&str; 25] = [
+pub const SETTINGS: [&str; 27] = [
     "TESSERA_BIND",
     "TESSERA_DATABASE_URL",
     "TESSERA_ISSUER",
@@ -112,6 +115,8 @@ pub const SETTINGS: [&str; 25] = [
     "TESSERA_WORKERS",
     "TESSERA_POOL_SIZE",
     "RUST_LOG",
+    "TESSERA_LOG_FORMAT",
+    "TESSERA_METRICS_BIND",
 ];
 
 impl ConfigError {
@@ -163,6 +168,11 @@ pub struct Config {
     pub pool_size: u32,
     /// `RUST_LOG`.
     pub log_filter: String,
+    /// `TESSERA_LOG_FORMAT`; `None` chooses by whether stderr is a terminal.
+    pub log_format: Option<LogFormat>,
+    /// `TESSERA_METRICS_BIND`: the `host:port` of the metrics listener; `None` serves no
+    /// metrics.
+    pub metrics_bind: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -188,6 +198,8 @@ impl std::fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("pool_size", &self.pool_size)
             .field("log_filter", &self.log_filter)
+            .field("log_format", &self.log_format)
+            .field("metrics_bind", &self.metrics_bind)
             .finish()
     }
 }
@@ -251,6 +263,14 @@ impl Config {
             "TESSERA_WORKERS" => self.workers.to_string(),
             "TESSERA_POOL_SIZE" => self.pool_size.to_string(),
             "RUST_LOG" => self.log_filter.clone(),
+            "TESSERA_LOG_FORMAT" => self
+                .log_format
+                .map_or("text on a terminal, else json", LogFormat::as_str)
+                .to_owned(),
+            "TESSERA_METRICS_BIND" => self
+                .metrics_bind
+                .clone()
+                .unwrap_or_else(|| "off".to_owned()),
             _ => return None,
         })
     }
@@ -260,7 +280,11 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
 
         let bind = get("TESSERA_BIND").unwrap_or_else(|| "127.0.0.1:5000".to_owned());
-        let bind = validate_bind(bind.trim())?;
+        let bind = validate_bind("TESSERA_BIND", bind.trim())?;
+        let metrics_bind = get("TESSERA_METRICS_BIND")
+            .map(|text| validate_bind("TESSERA_METRICS_BIND", text.trim()))
+            .transpose()?;
+        let log_format = log_format(get("TESSERA_LOG_FORMAT"))?;
 
         let database_text =
             get("TESSERA_DATABASE_URL").unwrap_or_else(|| "sqlite://tessera.db".to_owned());
@@ -373,6 +397,8 @@ impl Config {
             workers,
             pool_size,
             log_filter: get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_format,
+            metrics_bind,
         })
     }
 
@@ -457,10 +483,24 @@ fn trusted_proxies(text: Option<&str>) -> Result<Vec<IpNet>, ConfigError> {
         .collect()
 }
 
-fn validate_bind(bind: &str) -> Result<String, ConfigError> {
+/// `text` or `json`, in any case; `None` when unset.
+fn log_format(text: Option<String>) -> Result<Option<LogFormat>, ConfigError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    LogFormat::parse(&text).map(Some).ok_or_else(|| {
+        ConfigError::new(
+            "TESSERA_LOG_FORMAT",
+            format!("{text:?} is neither text nor json"),
+        )
+    })
+}
+
+/// A `host:port` for the setting `name`; port `0` picks a free one.
+fn validate_bind(name: &'static str, bind: &str) -> Result<String, ConfigError> {
     let invalid = || {
         ConfigError::new(
-            "TESSERA_BIND",
+            name,
             format!("{bind:?} is not host:port (for example 127.0.0.1:5000)"),
         )
     };
@@ -672,6 +712,9 @@ mod tests {
             ("TESSERA_POOL_SIZE", "1"),
             ("TESSERA_POOL_SIZE", "-4"),
             ("TESSERA_POOL_SIZE", "10001"),
+            ("TESSERA_LOG_FORMAT", "logfmt"),
+            ("TESSERA_METRICS_BIND", "9100"),
+            ("TESSERA_METRICS_BIND", "127.0.0.1:port"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{value}");
@@ -849,5 +892,28 @@ mod tests {
             error.to_string(),
             "TESSERA_POOL_SIZE: 1 is out of range (2 to 10000)"
         );
+    }
+
+    #[test]
+    fn the_log_format_is_chosen_by_the_terminal_unless_set() {
+        assert_eq!(config(&[]).unwrap().log_format, None);
+        let json = config(&[("TESSERA_LOG_FORMAT", " JSON ")]).unwrap();
+        assert_eq!(json.log_format, Some(LogFormat::Json));
+        let text = config(&[("TESSERA_LOG_FORMAT", "text")]).unwrap();
+        assert_eq!(text.log_format, Some(LogFormat::Text));
+        let error = config(&[("TESSERA_LOG_FORMAT", "yaml")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "TESSERA_LOG_FORMAT: \"yaml\" is neither text nor json"
+        );
+    }
+
+    #[test]
+    fn metrics_are_off_unless_a_metrics_address_is_set() {
+        assert_eq!(config(&[]).unwrap().metrics_bind, None);
+        let on = config(&[("TESSERA_METRICS_BIND", " 127.0.0.1:9100 ")]).unwrap();
+        assert_eq!(on.metrics_bind.as_deref(), Some("127.0.0.1:9100"));
+        let error = config(&[("TESSERA_METRICS_BIND", ":9100")]).unwrap_err();
+        assert_eq!(error.variable, "TESSERA_METRICS_BIND");
     }
 }

@@ -22,9 +22,13 @@
 //!   shared by every process through the database.
 //! - [`purge`] deletes the rows past their use every ten minutes in the background, as
 //!   `tessera purge` does on demand.
+//! - [`logging`] writes `tracing` events to stderr as text or JSON; [`access_log`] gives
+//!   every request an id (`X-Request-Id`), a span and one access log line, and counts it;
+//!   [`prometheus`] serves the metrics on their own listener (`TESSERA_METRICS_BIND`).
 //! - [`startup`] builds the whole application in one place; [`routes`] has one module per
 //!   endpoint; [`cli`] is the `tessera` command line.
 
+pub mod access_log;
 pub mod bcrypt_pool;
 pub mod cli;
 pub mod config;
@@ -32,9 +36,11 @@ pub mod config_file;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod logging;
 pub mod off_executor;
 pub mod params;
 pub mod password;
+pub mod prometheus;
 pub mod purge;
 pub mod routes;
 pub mod session;

@@ -1,6 +1,8 @@
 //! Building the application in one place: the database and its pool, the [`Provider`], the
 //! session middleware (and, around it, [`SessionKeyRotation`]), the security headers every
-//! response carries, request logging, and every route, served by actix-web.
+//! response carries, request ids and the access log ([`AccessLog`]), and every route, served
+//! by actix-web; and, when `TESSERA_METRICS_BIND` is set, the metrics on a listener of their
+//! own ([`prometheus`]).
 //!
 //! Request parameters are read by [`crate::params`] (its own size limit and error answers),
 //! so no actix `FormConfig`, `QueryConfig` or `JsonConfig` is registered. The server runs
@@ -16,7 +18,7 @@ use actix_session::config::CookieContentSecurity;
 use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
-use actix_web::dev::{Server, Service as _};
+use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpServer, ResponseError as _};
@@ -29,8 +31,8 @@ use tessera_domain::signing::Signer;
 use tessera_domain::store::SettingStore as _;
 use tessera_domain::{Clock, Provider, SystemClock};
 use tessera_persistence::{Database, PoolOptions};
-use tracing::Instrument as _;
 
+use crate::access_log::AccessLog;
 use crate::bcrypt_pool::BcryptPool;
 use crate::config::{Config, MIN_SECRET_KEY_BYTES};
 use crate::error::PageError;
@@ -38,6 +40,7 @@ use crate::keys::at_rest::AtRest;
 use crate::keys::{KeySettings, Keyring, RELOAD_INTERVAL};
 use crate::off_executor::{off_executor, BLOCKING_THREADS_PER_WORKER};
 use crate::password::BcryptHasher;
+use crate::prometheus;
 use crate::purge::PurgeTask;
 use crate::routes;
 use crate::session_key_rotation::SessionKeyRotation;
@@ -203,6 +206,8 @@ fn security_headers(https: bool) -> DefaultHeaders {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics server and its port, when `TESSERA_METRICS_BIND` is set.
+    metrics: Option<(u16, Server)>,
     keyring: Arc<Keyring>,
     /// Stops with the application.
     _purge: PurgeTask,
@@ -210,8 +215,8 @@ pub struct Application {
 
 impl Application {
     /// Opens and migrates the database, loads the session key and the signing keys, binds
-    /// `TESSERA_BIND` and starts the background purge. Each failure names the setting at
-    /// fault.
+    /// `TESSERA_BIND` (and `TESSERA_METRICS_BIND` when set, installing the metrics recorder)
+    /// and starts the background purge. Each failure names the setting at fault.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
     }
@@ -223,6 +228,18 @@ impl Application {
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("TESSERA_BIND: cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = config
+            .metrics_bind
+            .as_ref()
+            .map(|bind| {
+                TcpListener::bind(bind)
+                    .with_context(|| format!("TESSERA_METRICS_BIND: cannot listen on {bind}"))
+            })
+            .transpose()?;
+        let metrics_recorder = metrics_listener
+            .as_ref()
+            .map(|_| prometheus::recorder().context("TESSERA_METRICS_BIND"))
+            .transpose()?;
         let mut config = config;
         if config.issuer_from_bind {
             config.issuer = format!("http://{}", listener.local_addr()?);
@@ -260,6 +277,15 @@ impl Application {
             config: Arc::clone(&config),
             templates,
         });
+        let metrics = match (metrics_listener, metrics_recorder) {
+            (Some(listener), Some(recorder)) => {
+                let metrics_port = listener.local_addr()?.port();
+                let server = prometheus::serve(listener, recorder, state.database.clone())?;
+                tracing::info!(port = metrics_port, "serving metrics");
+                Some((metrics_port, server))
+            }
+            _ => None,
+        };
         let purge = PurgeTask::start(Arc::clone(&state.provider));
         let secure = config.secure_cookies();
         let server = HttpServer::new(move || {
@@ -280,29 +306,8 @@ impl Application {
                     keys.previous.clone(),
                     secure,
                 ))
-                .wrap_fn(|req, service| {
-                    let span = tracing::info_span!(
-                        "request",
-                        method = %req.method(),
-                        path = %req.path(),
-                    );
-                    let response = service.call(req);
-                    async move {
-                        let response = response.await;
-                        match &response {
-                            Ok(response) => {
-                                tracing::info!(status = response.status().as_u16(), "answered");
-                            }
-                            Err(error) => tracing::info!(
-                                status = error.as_response_error().status_code().as_u16(),
-                                "answered"
-                            ),
-                        }
-                        response
-                    }
-                    .instrument(span)
-                })
                 .wrap(security_headers(secure))
+                .wrap(AccessLog)
                 .configure(routes::configure)
                 .default_service(web::to(|| async { PageError::NotFound.error_response() }))
         })
@@ -327,6 +332,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics,
             keyring,
             _purge: purge,
         })
@@ -342,8 +348,23 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server is stopped.
+    /// The port the metrics listen on, when `TESSERA_METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until the server is stopped; the metrics server stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((_, metrics)) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.handle();
+        let served = async move {
+            let served = self.server.await;
+            metrics_handle.stop(true).await;
+            served
+        };
+        let (served, _) = futures_util::future::join(served, metrics).await;
+        served
     }
 }

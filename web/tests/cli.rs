@@ -281,6 +281,27 @@ fn a_port_in_use_is_one_line_naming_the_setting() {
 }
 
 #[test]
+fn a_metrics_port_in_use_is_one_line_naming_the_setting() {
+    let env = Env::new();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = env
+        .command(&["serve"])
+        .env("TESSERA_BIND", "127.0.0.1:0")
+        .env("TESSERA_METRICS_BIND", &address)
+        .output()
+        .unwrap();
+    assert_one_clear_line(&output, "TESSERA_METRICS_BIND");
+    let output = env
+        .command(&["serve"])
+        .env("TESSERA_BIND", "127.0.0.1:0")
+        .env("TESSERA_METRICS_BIND", "192.0.2.1:9100")
+        .output()
+        .unwrap();
+    assert_one_clear_line(&output, "TESSERA_METRICS_BIND");
+}
+
+#[test]
 fn a_bad_setting_is_one_line_naming_it() {
     let env = Env::new();
     let output = env

@@ -24,7 +24,9 @@ use serde_json::Value;
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
-use server_process::{form, request_head, Registered, Response, Server, PATIENCE, REDIRECT_URI};
+use server_process::{
+    form, logged_port, request_head, Registered, Response, Server, PATIENCE, REDIRECT_URI,
+};
 
 /// Polls until new connections to `server` are refused.
 fn assert_connections_refused_soon(server: &Server) {
@@ -124,5 +126,83 @@ both_backends!(
         for tokens in [&first, &rotated] {
             assert_eq!(server.api_me(&access(tokens)), 401, "{tokens}");
         }
+    }
+);
+
+both_backends!(
+    a_piped_server_logs_json_serves_metrics_apart_and_stops_both_on_sigterm,
+    |db: TestDb| {
+        // No TESSERA_LOG_FORMAT: stderr is a pipe, so the lines are JSON.
+        let mut server = Server::spawn(
+            &db,
+            &[
+                ("TESSERA_LOG_FORMAT", ""),
+                ("TESSERA_METRICS_BIND", "127.0.0.1:0"),
+            ],
+        )
+        .listening()
+        .unwrap();
+        let metrics_port = server
+            .log()
+            .iter()
+            .find_map(|line| logged_port(line, "serving metrics"))
+            .expect("a \"serving metrics\" line with its port");
+
+        let answer = server.request("GET", "/healthz", "X-Request-Id: lifecycle.json-1\r\n", "");
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.header("X-Request-Id"), Some("lifecycle.json-1"));
+        let started = Instant::now();
+        let access = loop {
+            let line = server.log().into_iter().find_map(|line| {
+                let event: Value = serde_json::from_str(&line).ok()?;
+                (event["target"] == "tessera::access" && event["request_id"] == "lifecycle.json-1")
+                    .then_some(event)
+            });
+            if let Some(line) = line {
+                break line;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "no access line: {:?}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(access["level"], "INFO", "{access}");
+        assert_eq!(access["route"], "/healthz", "{access}");
+        assert_eq!(access["method"], "GET", "{access}");
+        assert_eq!(access["status"], 200, "{access}");
+        assert!(access["latency_ms"].as_f64().is_some(), "{access}");
+        for line in server.log() {
+            let event: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|error| panic!("not a JSON line ({error}): {line}"));
+            assert!(event["message"].is_string(), "{line}");
+        }
+
+        let mut metrics = std::net::TcpStream::connect(("127.0.0.1", metrics_port)).unwrap();
+        metrics.set_read_timeout(Some(PATIENCE)).unwrap();
+        metrics
+            .write_all(request_head("GET", "/metrics", "", 0).as_bytes())
+            .unwrap();
+        let scraped = Response::read(metrics);
+        assert_eq!(scraped.status, 200, "{}", scraped.body);
+        assert!(
+            scraped.body.lines().any(|line| {
+                line.starts_with("tessera_http_requests_total{")
+                    && line.contains("route=\"/healthz\"")
+                    && line.contains("status=\"200\"")
+            }),
+            "{}",
+            scraped.body
+        );
+        assert_eq!(server.request("GET", "/metrics", "", "").status, 404);
+
+        server.signal(Signal::SIGTERM);
+        let status = server.exit_status();
+        assert_eq!(status.code(), Some(0), "{status}");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", metrics_port)).is_err(),
+            "the metrics listener outlived the server"
+        );
     }
 );

@@ -96,6 +96,8 @@ impl Drop for Running {
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when `TESSERA_METRICS_BIND` is set.
+    pub metrics_address: Option<String>,
     /// Keeps cookies, never follows redirects.
     pub client: reqwest::Client,
     running: Arc<Running>,
@@ -188,12 +190,16 @@ async fn start(config: Arc<Config>, db: Arc<TestDb>, clock: Arc<dyn Clock>) -> T
         .await
         .expect("the application builds");
     let port = application.port();
+    let metrics_address = application
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let keyring = application.keyring();
     let server = tokio::spawn(async move {
         let _ = application.run_until_stopped().await;
     });
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        metrics_address,
         client: browser(),
         running: Arc::new(Running { server, db }),
         keyring,
@@ -221,6 +227,7 @@ impl TestApp {
     pub fn another_browser(&self) -> TestApp {
         TestApp {
             address: self.address.clone(),
+            metrics_address: self.metrics_address.clone(),
             client: browser(),
             running: Arc::clone(&self.running),
             keyring: Arc::clone(&self.keyring),
@@ -309,6 +316,28 @@ impl TestApp {
     /// Absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// `GET /metrics` on the metrics listener (the app must have `TESSERA_METRICS_BIND`),
+    /// expecting 200 in the Prometheus text format; the body.
+    pub async fn scrape_metrics(&self) -> String {
+        let address = self
+            .metrics_address
+            .as_ref()
+            .expect("the app was started with TESSERA_METRICS_BIND");
+        let response = self
+            .client
+            .get(format!("{address}/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics");
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers()[CONTENT_TYPE]
+            .to_str()
+            .expect("a text content type")
+            .to_owned();
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
+        response.text().await.expect("the metrics")
     }
 
     /// `GET path`.

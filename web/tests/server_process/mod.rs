@@ -28,7 +28,8 @@ pub const REDIRECT_URI: &str = "https://client.example/cb";
 /// How long a process may take to start, stop or answer before the test gives up on it.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
-/// A `tessera` command on `db` (bcrypt cost 4, errors only on stderr unless `RUST_LOG`).
+/// A `tessera` command on `db` (bcrypt cost 4, errors only on stderr unless `RUST_LOG`, as
+/// text lines unless `TESSERA_LOG_FORMAT`).
 pub fn tessera(db: &TestDb, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
     command
@@ -36,8 +37,22 @@ pub fn tessera(db: &TestDb, args: &[&str]) -> Command {
         .env_clear()
         .env("TESSERA_DATABASE_URL", db.url())
         .env("TESSERA_BCRYPT_COST", "4")
-        .env("RUST_LOG", "error");
+        .env("RUST_LOG", "error")
+        .env("TESSERA_LOG_FORMAT", "text");
     command
+}
+
+/// The port a log line with `message` says, as text (`port=5000`) or JSON (`"port":5000`).
+pub fn logged_port(line: &str, message: &str) -> Option<u16> {
+    if !line.contains(message) {
+        return None;
+    }
+    let rest = line
+        .split("port=")
+        .nth(1)
+        .or_else(|| line.split("\"port\":").nth(1))?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// Runs `tessera args` with `stdin`; expects success and returns stdout.
@@ -226,12 +241,7 @@ impl Server {
         std::thread::spawn(move || {
             for line in stderr.lines() {
                 let Ok(line) = line else { break };
-                let port = line
-                    .contains("listening")
-                    .then(|| line.split("port=").nth(1))
-                    .flatten()
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .and_then(|port| port.parse::<u16>().ok());
+                let port = logged_port(&line, "listening");
                 kept.lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
                     .push(line);
