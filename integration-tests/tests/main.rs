@@ -36,6 +36,7 @@ mod observability;
 mod openid;
 mod outage;
 mod pages;
+mod protect_api;
 mod par;
 mod purge;
 mod redirect_uri_rules;
