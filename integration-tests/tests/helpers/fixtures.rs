@@ -35,6 +35,7 @@ impl TestUser {
             username: unique_name("user"),
             password: "correct horse battery staple".to_owned(),
             email: None,
+            disabled_at: None,
         }
     }
 
