@@ -147,6 +147,18 @@ impl Database {
         Ok(())
     }
 
+    /// The versions of the embedded migrations that have not run yet, oldest first,
+    /// without running any (for `tessera check`). On a database never migrated, diesel
+    /// first creates its empty bookkeeping table.
+    pub fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let mut connection = self.connection()?;
+        let pending = match &mut *connection {
+            DbConnection::Sqlite(connection) => pending_versions(connection, SQLITE_MIGRATIONS),
+            DbConnection::Postgres(connection) => pending_versions(connection, POSTGRES_MIGRATIONS),
+        };
+        pending
+    }
+
     /// Whether the database answers `SELECT 1` (for `/healthz`).
     pub fn ping(&self) -> Result<(), StoreError> {
         let mut connection = self.connection()?;
@@ -316,6 +328,25 @@ where
     connection
         .run_pending_migrations(migrations)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
+        .map_err(from_migration)
+}
+
+/// The versions of one set's migrations that have not run yet.
+fn pending_versions<C>(
+    connection: &mut C,
+    migrations: EmbeddedMigrations,
+) -> Result<Vec<String>, StoreError>
+where
+    C: MigrationHarness<C::Backend> + diesel::Connection,
+{
+    connection
+        .pending_migrations(migrations)
+        .map(|pending| {
+            pending
+                .iter()
+                .map(|migration| migration.name().version().to_string())
+                .collect()
+        })
         .map_err(from_migration)
 }
 
