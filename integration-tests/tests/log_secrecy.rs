@@ -73,7 +73,6 @@ both_backends!(
             username: unique_name("logged"),
             password: random_secret(),
             email: None,
-            disabled_at: None,
         };
         secrets.add("password", user.password.clone());
         let response = before.signup(&user.username, &user.password).await;

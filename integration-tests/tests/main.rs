@@ -17,6 +17,8 @@ mod client_credentials;
 mod clients;
 mod concurrency;
 mod device;
+mod disabled_users;
+mod edit_client;
 mod end_session;
 mod faults;
 mod fuzz;

@@ -152,11 +152,10 @@ impl Database {
     /// first creates its empty bookkeeping table.
     pub fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
         let mut connection = self.connection()?;
-        let pending = match &mut *connection {
+        match &mut *connection {
             DbConnection::Sqlite(connection) => pending_versions(connection, SQLITE_MIGRATIONS),
             DbConnection::Postgres(connection) => pending_versions(connection, POSTGRES_MIGRATIONS),
-        };
-        pending
+        }
     }
 
     /// Whether the database answers `SELECT 1` (for `/healthz`).

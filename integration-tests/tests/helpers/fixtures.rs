@@ -35,7 +35,6 @@ impl TestUser {
             username: unique_name("user"),
             password: "correct horse battery staple".to_owned(),
             email: None,
-            disabled_at: None,
         }
     }
 
