@@ -58,6 +58,7 @@ impl<S: Store> Provider<S> {
             password_hash: self.passwords.hash(password)?,
             created_at: self.now(),
             email: email.map(str::to_owned),
+            disabled_at: None,
         };
         match self.store.insert_user(&user) {
             Ok(()) => Ok(user),
@@ -67,14 +68,16 @@ impl<S: Store> Provider<S> {
     }
 
     /// The user whose username and password these are; `None` for a wrong pair. Unknown
-    /// usernames cost the same time as wrong passwords.
+    /// usernames cost the same time as wrong passwords, and a disabled user's right password
+    /// is refused like a wrong one, so the answer does not tell which accounts are disabled.
     pub fn sign_in(&self, username: &str, password: &str) -> Result<Option<User>, StoreError> {
         let user = self.store.find_user_by_name(username)?;
         let hash = user.as_ref().map(|user| user.password_hash.as_str());
         Ok(self
             .verify_password(password, hash)?
             .then_some(user)
-            .flatten())
+            .flatten()
+            .filter(|user| !user.is_disabled()))
     }
 
     /// [`Self::sign_in`] behind the brute-force throttle ([`crate::throttle`]): refused

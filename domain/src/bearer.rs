@@ -88,7 +88,11 @@ impl<S: Store> Provider<S> {
         Ok(self
             .store
             .find_token_and_user(&TokenDigest::of(access_token))?
-            .filter(|(token, _)| token.kind == TokenKind::Access && token.is_active(now))
+            .filter(|(token, user)| {
+                token.kind == TokenKind::Access
+                    && token.is_active(now)
+                    && !user.as_ref().is_some_and(User::is_disabled)
+            })
             .map(|(token, user)| (token.into(), user)))
     }
 

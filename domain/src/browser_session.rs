@@ -142,8 +142,8 @@ impl<S: Store> Provider<S> {
     }
 
     /// The user signed in under session `id`, if the session is live and belongs to `user`
-    /// (the cookie names both) and the user still exists. Records the visit when the last
-    /// one is older than [`TOUCH_INTERVAL`].
+    /// (the cookie names both) and the user still exists and is not disabled. Records the
+    /// visit when the last one is older than [`TOUCH_INTERVAL`].
     pub fn session_user(&self, id: SessionId, user: UserId) -> Result<Option<User>, StoreError> {
         let now = self.now();
         let Some(session) = self.store.find_session(id)? else {
@@ -155,7 +155,10 @@ impl<S: Store> Provider<S> {
         if session.needs_touch(now) {
             self.store.touch_session(id, now)?;
         }
-        self.store.find_user(user)
+        Ok(self
+            .store
+            .find_user(user)?
+            .filter(|user| !user.is_disabled()))
     }
 
     /// The user's live sessions, the most recently started first.

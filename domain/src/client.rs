@@ -229,6 +229,50 @@ impl Client {
         self.secret_digest = Some(secret.digest());
         Some(secret)
     }
+
+    /// Its metadata as a registration holds it: what [`ClientRegistration::edit`] takes
+    /// back without changing anything (the edit page's form and `tessera client update`
+    /// start from it).
+    pub fn registration(&self) -> ClientRegistration {
+        let uris = |uris: &[RedirectUri]| uris.iter().map(|uri| uri.as_str().to_owned()).collect();
+        ClientRegistration {
+            name: self.name.clone(),
+            uri: self.uri.clone().unwrap_or_default(),
+            redirect_uris: uris(&self.redirect_uris),
+            grant_types: self
+                .grant_types
+                .iter()
+                .map(|grant| grant.as_str().to_owned())
+                .collect(),
+            response_types: self
+                .response_types
+                .iter()
+                .map(|kind| kind.as_str().to_owned())
+                .collect(),
+            scope: self.scope.to_string(),
+            auth_method: self.auth_method.as_str().to_owned(),
+            id_token_signed_response_alg: self.id_token_alg.as_str().to_owned(),
+            post_logout_redirect_uris: uris(&self.post_logout_redirect_uris),
+            access_token_format: self
+                .access_token_format
+                .map(|format| format.as_str().to_owned())
+                .unwrap_or_default(),
+            require_pushed_requests: self.require_pushed_requests == Some(true),
+            logo_uri: self.details.logo_uri.clone().unwrap_or_default(),
+            tos_uri: self.details.tos_uri.clone().unwrap_or_default(),
+            policy_uri: self.details.policy_uri.clone().unwrap_or_default(),
+            contacts: self.details.contacts.clone(),
+        }
+    }
+}
+
+/// A client as just edited by its owner or an operator.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    /// The client as it is to be stored.
+    pub client: Client,
+    /// A new client secret, when the client has just become confidential (shown once).
+    pub secret: Option<Secret>,
 }
 
 /// Client metadata as offered by a person or an app, before validation.
@@ -297,7 +341,32 @@ impl ClientRegistration {
     /// while the client stays confidential, and a client that becomes confidential gets one;
     /// the registration access token is always new.
     pub fn revise(self, current: &Client, policy: &Policy) -> Result<Registered, OAuthError> {
-        let mut client = self.into_client(current.id.clone(), true, policy)?;
+        let Edited { client, secret } = self.replacing(current, true, policy)?;
+        Ok(with_new_registration_token(client, secret))
+    }
+
+    /// An edit of `current` by its owner (the edit page) or an operator (`tessera client
+    /// update`): validated by the same rules as a registration (a name is required), this
+    /// metadata replaces all of `current`'s. The `client_id`, owner, registration time,
+    /// registration access token and whether it registered dynamically stay; the secret
+    /// stays while the client stays confidential, goes when it becomes public, and a client
+    /// that becomes confidential gets one.
+    pub fn edit(self, current: &Client, policy: &Policy) -> Result<Edited, OAuthError> {
+        let mut edited = self.replacing(current, false, policy)?;
+        edited.client.registration_token_digest = current.registration_token_digest;
+        Ok(edited)
+    }
+
+    /// The validated metadata in place of `current`'s, keeping its id, owner, registration
+    /// time, origin and (while it stays confidential) secret; the registration access token
+    /// is left for the caller.
+    fn replacing(
+        self,
+        current: &Client,
+        unnamed_allowed: bool,
+        policy: &Policy,
+    ) -> Result<Edited, OAuthError> {
+        let mut client = self.into_client(current.id.clone(), unnamed_allowed, policy)?;
         client.owner_id = current.owner_id;
         client.created_at = current.created_at;
         client.registered_dynamically = current.registered_dynamically;
@@ -312,7 +381,7 @@ impl ClientRegistration {
         if let Some(secret) = &secret {
             client.secret_digest = Some(secret.digest());
         }
-        Ok(with_new_registration_token(client, secret))
+        Ok(Edited { client, secret })
     }
 
     /// The validated metadata as a client named `id` when no name is given and
@@ -836,5 +905,99 @@ mod tests {
             .secret_digest
             .unwrap()
             .matches(secret.expose()));
+    }
+
+    #[test]
+    fn a_client_edited_with_its_own_registration_is_unchanged() {
+        let full = ClientRegistration {
+            uri: "https://app.example".into(),
+            auth_method: "client_secret_post".into(),
+            post_logout_redirect_uris: vec!["https://app.example/bye".into()],
+            access_token_format: "jwt".into(),
+            id_token_signed_response_alg: "ES256".into(),
+            require_pushed_requests: true,
+            logo_uri: "https://app.example/logo.png".into(),
+            contacts: vec!["ops@app.example".into()],
+            ..registration()
+        };
+        let mut registered = full
+            .register(ClientOrigin::Dynamic, now(), &Policy::default())
+            .unwrap();
+        registered.client.owner_id = Some(UserId::generate());
+        let client = registered.client;
+        let edited = client
+            .registration()
+            .edit(&client, &Policy::default())
+            .unwrap();
+        assert_eq!(edited.client, client);
+        assert!(edited.secret.is_none());
+    }
+
+    #[test]
+    fn an_edit_keeps_the_identity_and_gives_a_secret_only_to_a_newly_confidential_client() {
+        let public = ClientRegistration {
+            auth_method: "none".into(),
+            grant_types: vec!["authorization_code".into()],
+            ..registration()
+        }
+        .register(ClientOrigin::CommandLine, now(), &Policy::default())
+        .unwrap()
+        .client;
+        let renamed = ClientRegistration {
+            name: "Renamed".into(),
+            redirect_uris: vec!["https://app.example/other".into()],
+            ..public.registration()
+        }
+        .edit(&public, &Policy::default())
+        .unwrap();
+        assert_eq!(renamed.client.name, "Renamed");
+        assert_eq!(renamed.client.id, public.id);
+        assert_eq!(
+            renamed.client.registration_token_digest,
+            public.registration_token_digest
+        );
+        assert!(renamed.secret.is_none() && renamed.client.secret_digest.is_none());
+
+        let confidential = ClientRegistration {
+            auth_method: "client_secret_basic".into(),
+            ..public.registration()
+        }
+        .edit(&public, &Policy::default())
+        .unwrap();
+        let secret = confidential.secret.unwrap();
+        assert_eq!(confidential.client.secret_digest, Some(secret.digest()));
+        assert_eq!(confidential.client.created_at, public.created_at);
+
+        let kept = confidential
+            .client
+            .registration()
+            .edit(&confidential.client, &Policy::default())
+            .unwrap();
+        assert!(kept.secret.is_none());
+        assert_eq!(kept.client.secret_digest, Some(secret.digest()));
+    }
+
+    #[test]
+    fn an_edit_is_checked_like_a_registration_and_needs_a_name() {
+        let client = registration()
+            .register(ClientOrigin::Dynamic, now(), &Policy::default())
+            .unwrap()
+            .client;
+        let unnamed = ClientRegistration {
+            name: String::new(),
+            ..client.registration()
+        };
+        assert_eq!(
+            unnamed.edit(&client, &Policy::default()).unwrap_err().code,
+            ErrorCode::InvalidClientMetadata
+        );
+        let bad_uri = ClientRegistration {
+            redirect_uris: vec!["https://app.example/cb#fragment".into()],
+            ..client.registration()
+        };
+        assert_eq!(
+            bad_uri.edit(&client, &Policy::default()).unwrap_err().code,
+            ErrorCode::InvalidRedirectUri
+        );
     }
 }

@@ -1,6 +1,6 @@
-//! Registering clients and letting their owners manage them.
+//! Registering clients and letting their owners (and operators) manage them.
 
-use crate::client::{Client, ClientOrigin, ClientRegistration, Registered};
+use crate::client::{Client, ClientOrigin, ClientRegistration, Edited, Registered};
 use crate::error::{Error, StoreError};
 use crate::provider::Provider;
 use crate::secret::Secret;
@@ -65,6 +65,59 @@ impl<S: Store> Provider<S> {
             return Ok(None);
         };
         if !self.store.set_client_secret(client_id, owner, &digest)? {
+            return Ok(None);
+        }
+        Ok(Some((client, secret)))
+    }
+
+    /// The client with this `client_id`, whoever owns it (for operators).
+    pub fn client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        self.store.find_client(client_id)
+    }
+
+    /// Validates `registration` ([`ClientRegistration::edit`]) and makes it the metadata of
+    /// the client `client_id`, if `owner` registered it or `owner` is `None` (an operator);
+    /// `Ok(None)` if there is no such client (of that owner). Returns the client as stored,
+    /// with its new secret when it has just become confidential.
+    pub fn edit_client(
+        &self,
+        owner: Option<UserId>,
+        client_id: &str,
+        registration: ClientRegistration,
+    ) -> Result<Option<Edited>, Error> {
+        let current = self
+            .store
+            .find_client(client_id)?
+            .filter(|client| owner.is_none_or(|owner| client.owner_id == Some(owner)));
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        let edited = registration.edit(&current, &self.policy)?;
+        if !self.store.edit_client(&edited.client, owner)? {
+            return Ok(None);
+        }
+        Ok(Some(edited))
+    }
+
+    /// Deletes the client, whoever owns it, with everything issued to it (`tessera client
+    /// delete`); false if there is none.
+    pub fn delete_any_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        self.store.delete_any_client(client_id)
+    }
+
+    /// Gives a confidential client, whoever owns it, a new secret (`tessera client
+    /// rotate-secret`); `None` if there is no such client or it is public.
+    pub fn rotate_any_client_secret(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<(Client, Secret)>, StoreError> {
+        let Some(mut client) = self.store.find_client(client_id)? else {
+            return Ok(None);
+        };
+        let Some(secret) = client.rotate_secret() else {
+            return Ok(None);
+        };
+        if !self.store.edit_client(&client, None)? {
             return Ok(None);
         }
         Ok(Some((client, secret)))

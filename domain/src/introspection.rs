@@ -133,8 +133,10 @@ impl<S: Store> Provider<S> {
             return Ok(Introspection::Inactive);
         };
         let (sub, username) = match (token.user_id, user) {
-            (Some(_), Some(user)) => (Some(user.id.to_string()), Some(user.username)),
-            (Some(_), None) => return Ok(Introspection::Inactive),
+            (Some(_), Some(user)) if !user.is_disabled() => {
+                (Some(user.id.to_string()), Some(user.username))
+            }
+            (Some(_), _) => return Ok(Introspection::Inactive),
             (None, _) => (None, None),
         };
         Ok(Introspection::Active(describe(

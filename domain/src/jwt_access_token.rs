@@ -209,11 +209,12 @@ pub struct JwtStanding {
 
 impl JwtStanding {
     /// Whether `token`, with this standing, may be used: not revoked, its family (if it
-    /// names one) live, and its user (if it names one) still there.
+    /// names one) live, and its user (if it names one) still there and not disabled.
     pub fn allows(&self, token: &JwtAccessToken) -> bool {
         !self.revoked
             && (token.family.is_none() || self.family_live)
-            && (token.user_id.is_none() || self.user.is_some())
+            && (token.user_id.is_none()
+                || self.user.as_ref().is_some_and(|user| !user.is_disabled()))
     }
 }
 
@@ -424,6 +425,7 @@ mod tests {
                 password_hash: String::new(),
                 created_at: token.issued_at,
                 email: None,
+                disabled_at: None,
             }),
         };
         assert!(live.allows(&token));

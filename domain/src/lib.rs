@@ -35,6 +35,8 @@
 //! - [`accounts`]: sign-up and sign-in; passwords go through a [`PasswordHasher`].
 //! - [`browser_session`]: each sign-in recorded, so sign-out and password changes end it
 //!   everywhere.
+//! - [`user_admin`]: what an operator does to accounts: disable (sign-in refused, sessions
+//!   ended, tokens revoked), enable, reset a password, delete; sessions across users.
 //! - [`secret`]: every token, code and client secret is 256 random bits, stored as SHA-256.
 //! - [`signing`] and [`signing_key`]: the JWS algorithms, the [`signing::Signer`] that holds
 //!   the server's keys, and the rules of key rotation (which key signs, which are published).
@@ -86,6 +88,7 @@ pub mod throttle;
 pub mod token;
 pub mod token_endpoint;
 pub mod user;
+pub mod user_admin;
 pub mod userinfo;
 
 #[cfg(test)]

@@ -141,6 +141,76 @@ impl UserStore for MemoryStore {
         }
         Ok(())
     }
+
+    fn all_users(&self) -> Result<Vec<User>, StoreError> {
+        let mut users = self.tables().users.clone();
+        users.sort_by(|a, b| (a.created_at, &a.username).cmp(&(b.created_at, &b.username)));
+        Ok(users)
+    }
+
+    fn disable_user(&self, id: UserId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some(user) = tables.users.iter_mut().find(|u| u.id == id) else {
+            return Ok(false);
+        };
+        user.disabled_at = user.disabled_at.or(Some(now));
+        for session in tables.sessions.values_mut() {
+            if session.user_id == id && session.ended_at.is_none() {
+                session.ended_at = Some(now);
+            }
+        }
+        for (authorization, revoked_at) in tables.authorizations.values_mut() {
+            if authorization.user_id == Some(id) && revoked_at.is_none() {
+                *revoked_at = Some(now);
+            }
+        }
+        Ok(true)
+    }
+
+    fn enable_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let user = tables.users.iter_mut().find(|u| u.id == id);
+        Ok(user.map(|user| user.disabled_at = None).is_some())
+    }
+
+    fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let before = tables.users.len();
+        tables.users.retain(|u| u.id != id);
+        if tables.users.len() == before {
+            return Ok(false);
+        }
+        let owned: Vec<String> = tables
+            .clients
+            .iter()
+            .filter(|c| c.owner_id == Some(id))
+            .map(|c| c.id.clone())
+            .collect();
+        for client_id in owned {
+            tables.delete_client_where(&client_id, |_| true);
+        }
+        let families: Vec<AuthorizationId> = tables
+            .authorizations
+            .values()
+            .filter(|(a, _)| a.user_id == Some(id))
+            .map(|(a, _)| a.id)
+            .collect();
+        tables
+            .tokens
+            .retain(|_, t| !families.contains(&t.authorization_id));
+        tables
+            .codes
+            .retain(|_, c| !families.contains(&c.authorization_id));
+        tables
+            .authorizations
+            .retain(|family, _| !families.contains(family));
+        tables.consents.retain(|(user, _), _| *user != id);
+        tables.sessions.retain(|_, s| s.user_id != id);
+        tables
+            .device_codes
+            .retain(|_, code| code.user_id != Some(id));
+        Ok(true)
+    }
 }
 
 impl ClientStore for MemoryStore {
@@ -173,7 +243,32 @@ impl ClientStore for MemoryStore {
     }
 
     fn delete_client(&self, client_id: &str, owner: UserId) -> Result<bool, StoreError> {
-        Ok(self.delete_client_where(client_id, |c| c.owner_id == Some(owner)))
+        Ok(self
+            .tables()
+            .delete_client_where(client_id, |c| c.owner_id == Some(owner)))
+    }
+
+    fn edit_client(&self, client: &Client, owner: Option<UserId>) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some(stored) = tables
+            .clients
+            .iter_mut()
+            .find(|c| c.id == client.id && owner.is_none_or(|owner| c.owner_id == Some(owner)))
+        else {
+            return Ok(false);
+        };
+        *stored = Client {
+            owner_id: stored.owner_id,
+            created_at: stored.created_at,
+            registration_token_digest: stored.registration_token_digest,
+            registered_dynamically: stored.registered_dynamically,
+            ..client.clone()
+        };
+        Ok(true)
+    }
+
+    fn delete_any_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        Ok(self.tables().delete_client_where(client_id, |_| true))
     }
 
     fn set_client_secret(
@@ -218,7 +313,9 @@ impl ClientStore for MemoryStore {
         client_id: &str,
         token: &TokenDigest,
     ) -> Result<bool, StoreError> {
-        Ok(self.delete_client_where(client_id, |c| c.registration_token_digest == Some(*token)))
+        Ok(self
+            .tables()
+            .delete_client_where(client_id, |c| c.registration_token_digest == Some(*token)))
     }
 
     fn claim_client(
@@ -235,11 +332,15 @@ impl ClientStore for MemoryStore {
     }
 }
 
-impl MemoryStore {
+impl Tables {
     /// Deletes the client `client_id` if `condition` holds for it, with everything issued to
     /// it (as the databases' cascades do); whether it was deleted.
-    fn delete_client_where(&self, client_id: &str, condition: impl Fn(&Client) -> bool) -> bool {
-        let mut tables = self.tables();
+    fn delete_client_where(
+        &mut self,
+        client_id: &str,
+        condition: impl Fn(&Client) -> bool,
+    ) -> bool {
+        let tables = self;
         let before = tables.clients.len();
         tables
             .clients
@@ -806,6 +907,19 @@ impl SessionStore for MemoryStore {
             .sessions
             .values()
             .filter(|s| s.user_id == user && s.ended_at.is_none() && s.started_at > started_after)
+            .cloned()
+            .collect())
+    }
+
+    fn all_live_sessions(
+        &self,
+        started_after: DateTime<Utc>,
+    ) -> Result<Vec<BrowserSession>, StoreError> {
+        Ok(self
+            .tables()
+            .sessions
+            .values()
+            .filter(|s| s.ended_at.is_none() && s.started_at > started_after)
             .cloned()
             .collect())
     }

@@ -33,6 +33,19 @@ pub trait UserStore: Send + Sync {
     fn find_user_by_name(&self, username: &str) -> Result<Option<User>, StoreError>;
     /// Replaces the user's password hash.
     fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<(), StoreError>;
+    /// Every user, oldest first (users made in the same second in username order).
+    fn all_users(&self) -> Result<Vec<User>, StoreError>;
+    /// In one transaction: marks the user disabled at `now` (one disabled before keeps its
+    /// first time), ends every session of theirs not ended, and revokes every authorization
+    /// they gave, so that all their tokens stop working; false if there is no such user.
+    fn disable_user(&self, id: UserId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Lets a disabled user sign in again (what was revoked stays revoked); false if there
+    /// is no such user.
+    fn enable_user(&self, id: UserId) -> Result<bool, StoreError>;
+    /// Deletes the user with everything of theirs: sessions, consents, authorizations with
+    /// their codes and tokens, device authorizations they answered, and the clients they own
+    /// with everything issued to those; false if there is no such user.
+    fn delete_user(&self, id: UserId) -> Result<bool, StoreError>;
 }
 
 /// Where clients live.
@@ -56,6 +69,14 @@ pub trait ClientStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Every client, oldest first.
     fn all_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Replaces the metadata and secret digest of the client `client.id` — everything but
+    /// its id, owner, registration time, registration access token digest and whether it
+    /// registered dynamically — if `owner` is `None` (an operator) or owns it; false if
+    /// there is no such client (of that owner).
+    fn edit_client(&self, client: &Client, owner: Option<UserId>) -> Result<bool, StoreError>;
+    /// Deletes the client, whoever owns it, with its codes, grants and tokens (an
+    /// operator's `tessera client delete`); false if there is no such client.
+    fn delete_any_client(&self, client_id: &str) -> Result<bool, StoreError>;
     /// Replaces everything of the client `client.id` but its owner and registration time
     /// (RFC 7592 §2.2) if its registration access token digest is still `token`; false if
     /// it is not (another update won, or the client is gone).
@@ -317,6 +338,11 @@ pub trait SessionStore: Send + Sync {
     fn live_sessions_of(
         &self,
         user: UserId,
+        started_after: DateTime<Utc>,
+    ) -> Result<Vec<BrowserSession>, StoreError>;
+    /// Every session not ended and started after `started_after`, in any order.
+    fn all_live_sessions(
+        &self,
         started_after: DateTime<Utc>,
     ) -> Result<Vec<BrowserSession>, StoreError>;
     /// Ends the selected sessions of `user` that have not ended; returns how many ended.

@@ -29,7 +29,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 19] = [
+pub const CHECKS: [(&str, Check); 22] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -90,6 +90,18 @@ pub const CHECKS: [(&str, Check); 19] = [
     ),
     ("a_password_hash_is_replaced", a_password_hash_is_replaced),
     (
+        "a_disabled_user_is_signed_out_and_loses_its_tokens",
+        a_disabled_user_is_signed_out_and_loses_its_tokens,
+    ),
+    (
+        "a_deleted_user_takes_everything_of_theirs",
+        a_deleted_user_takes_everything_of_theirs,
+    ),
+    (
+        "a_client_is_edited_by_its_owner_or_an_operator",
+        a_client_is_edited_by_its_owner_or_an_operator,
+    ),
+    (
         "a_resealed_signing_key_changes_only_its_private_key",
         a_resealed_signing_key_changes_only_its_private_key,
     ),
@@ -117,6 +129,7 @@ fn user(name: &str) -> User {
         password_hash: "hash".to_owned(),
         created_at: t0(),
         email: None,
+        disabled_at: None,
     }
 }
 
@@ -965,6 +978,154 @@ pub fn a_password_hash_is_replaced(store: &dyn Store) -> Result<(), StoreError> 
         })
     );
     assert_eq!(store.find_user(bob.id)?, Some(bob));
+    Ok(())
+}
+
+/// Users list oldest first, then by username. Disabling a user records the first time only,
+/// ends their unended sessions and revokes their authorizations (so their tokens), and
+/// nobody else's; enabling clears the mark and leaves the revocations; an unknown user is
+/// false for both.
+pub fn a_disabled_user_is_signed_out_and_loses_its_tokens(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let (alice, _, alices_family) = seed(store, "alice")?;
+    let (bob, _, bobs_family) = seed(store, "bob")?;
+    let alices_token = token(TokenKind::Refresh, &alices_family);
+    let bobs_token = token(TokenKind::Refresh, &bobs_family);
+    store.insert_tokens(&[alices_token.clone(), bobs_token.clone()])?;
+    let (alices_session, bobs_session) =
+        (browser_session(&alice, t0()), browser_session(&bob, t0()));
+    store.insert_session(&alices_session)?;
+    store.insert_session(&bobs_session)?;
+    let names: Vec<String> = store.all_users()?.into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["alice", "bob"]);
+
+    let at = t0() + Duration::minutes(5);
+    assert!(store.disable_user(alice.id, at)?);
+    assert!(store.disable_user(alice.id, at + Duration::minutes(1))?);
+    let disabled = store.find_user(alice.id)?;
+    assert_eq!(disabled.as_ref().and_then(|u| u.disabled_at), Some(at));
+    assert_eq!(store.find_user(bob.id)?.and_then(|u| u.disabled_at), None);
+    let revoked = store.find_token(&alices_token.digest)?;
+    assert!(revoked.and_then(|t| t.revoked_at).is_some());
+    let kept = store.find_token(&bobs_token.digest)?;
+    assert_eq!(kept.and_then(|t| t.revoked_at), None);
+    let ended = store.find_session(alices_session.id)?;
+    assert_eq!(ended.and_then(|s| s.ended_at), Some(at));
+    let live: Vec<SessionId> = store
+        .all_live_sessions(t0() - Duration::seconds(1))?
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(live, vec![bobs_session.id]);
+    assert!(matches!(
+        store.claim_refresh_token(&alices_token.digest, at, &[]),
+        Ok(Claim::Unusable | Claim::Taken(_))
+    ));
+
+    assert!(store.enable_user(alice.id)?);
+    let enabled = store.find_user(alice.id)?;
+    assert_eq!(enabled, Some(alice.clone()));
+    let still = store.find_token(&alices_token.digest)?;
+    assert!(still.and_then(|t| t.revoked_at).is_some());
+    let nobody = UserId::generate();
+    assert!(!store.disable_user(nobody, at)?);
+    assert!(!store.enable_user(nobody)?);
+    Ok(())
+}
+
+/// Deleting a user deletes their sessions, consents, authorizations with their tokens, and
+/// the clients they own with what those were issued; other users' rows stay.
+pub fn a_deleted_user_takes_everything_of_theirs(store: &dyn Store) -> Result<(), StoreError> {
+    let (alice, alices_client, alices_family) = seed(store, "alice")?;
+    let (bob, bobs_client, bobs_family) = seed(store, "bob")?;
+    // Alice also approved Bob's client.
+    let approval = Authorization::new(&bobs_client.id, Some(alice.id), scope("openid"), t0());
+    store.insert_authorization(&approval)?;
+    let (own, approved, bobs) = (
+        token(TokenKind::Access, &alices_family),
+        token(TokenKind::Access, &approval),
+        token(TokenKind::Access, &bobs_family),
+    );
+    store.insert_tokens(&[own.clone(), approved.clone(), bobs.clone()])?;
+    store.record_consent(&Consent {
+        user_id: alice.id,
+        client_id: bobs_client.id.clone(),
+        scope: scope("openid"),
+        granted_at: t0(),
+    })?;
+    let session = browser_session(&alice, t0());
+    store.insert_session(&session)?;
+
+    assert!(store.delete_user(alice.id)?);
+    assert_eq!(store.find_user(alice.id)?, None);
+    assert_eq!(store.find_client(&alices_client.id)?, None);
+    assert_eq!(store.find_token(&own.digest)?, None);
+    assert_eq!(store.find_token(&approved.digest)?, None);
+    assert_eq!(store.find_authorization(approval.id)?, None);
+    assert_eq!(store.consents_of(alice.id)?, Vec::new());
+    assert_eq!(store.find_session(session.id)?, None);
+    assert!(store.find_token(&bobs.digest)?.is_some());
+    assert_eq!(store.find_client(&bobs_client.id)?, Some(bobs_client));
+    assert_eq!(store.all_users()?, vec![bob]);
+    assert!(!store.delete_user(alice.id)?);
+    Ok(())
+}
+
+/// An edit replaces a client's metadata and secret digest but keeps its id, owner,
+/// registration time, registration token digest and origin; with an owner it applies only
+/// to that owner's client, without one to any. An operator's deletion takes any client with
+/// what it was issued.
+pub fn a_client_is_edited_by_its_owner_or_an_operator(store: &dyn Store) -> Result<(), StoreError> {
+    let (alice, client, family) = seed(store, "alice")?;
+    let bob = user("bob");
+    store.insert_user(&bob)?;
+    let edited = Client {
+        owner_id: Some(bob.id),
+        created_at: t0() + Duration::days(1),
+        registration_token_digest: Some(Secret::generate().digest()),
+        registered_dynamically: true,
+        name: "Renamed".to_owned(),
+        redirect_uris: RedirectUri::parse("https://app.example/other", false)
+            .into_iter()
+            .collect(),
+        secret_digest: None,
+        auth_method: AuthMethod::None,
+        details: ClientDetails::default(),
+        access_token_format: None,
+        require_pushed_requests: None,
+        id_token_alg: SigningAlg::Es256,
+        ..client.clone()
+    };
+    assert!(!store.edit_client(&edited, Some(bob.id))?);
+    assert_eq!(store.find_client(&client.id)?.as_ref(), Some(&client));
+    assert!(store.edit_client(&edited, Some(alice.id))?);
+    let expected = Client {
+        owner_id: client.owner_id,
+        created_at: client.created_at,
+        registration_token_digest: client.registration_token_digest,
+        registered_dynamically: client.registered_dynamically,
+        ..edited.clone()
+    };
+    assert_eq!(store.find_client(&client.id)?.as_ref(), Some(&expected));
+    let by_operator = Client {
+        name: "By the operator".to_owned(),
+        ..expected.clone()
+    };
+    assert!(store.edit_client(&by_operator, None)?);
+    assert_eq!(store.find_client(&client.id)?, Some(by_operator.clone()));
+    let unknown = Client {
+        id: "unknown".to_owned(),
+        ..by_operator
+    };
+    assert!(!store.edit_client(&unknown, None)?);
+
+    let access = token(TokenKind::Access, &family);
+    store.insert_tokens(std::slice::from_ref(&access))?;
+    assert!(store.delete_any_client(&client.id)?);
+    assert_eq!(store.find_client(&client.id)?, None);
+    assert_eq!(store.find_token(&access.digest)?, None);
+    assert!(!store.delete_any_client(&client.id)?);
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use crate::claim::Claim;
 use crate::client::{Client, GrantType};
 use crate::code::{AuthorizationCode, CodeStatus};
 use crate::device_code::PollOutcome;
-use crate::error::{Error, ErrorCode, OAuthError};
+use crate::error::{Error, ErrorCode, OAuthError, StoreError};
 use crate::id_token::{IdTokenSubject, OPENID_SCOPE};
 use crate::issuer::Issue;
 use crate::params::Params;
@@ -20,6 +20,7 @@ use crate::secret::TokenDigest;
 use crate::store::Store;
 use crate::telemetry::{self, Replay};
 use crate::token::{RefreshStatus, Token, TokenResponse};
+use crate::user::UserId;
 
 /// A parsed token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +226,9 @@ impl<S: Store> Provider<S> {
                 .into())
             }
             PollOutcome::Approved => {
+                if !self.user_may_act(stored.user_id)? {
+                    return Err(invalid().into());
+                }
                 let authorization = Authorization {
                     auth_time: stored.auth_time,
                     ..Authorization::new(&client.id, stored.user_id, stored.scope.clone(), now)
@@ -275,6 +279,9 @@ impl<S: Store> Provider<S> {
             CodeStatus::Redeemable => {}
             CodeStatus::Replayed => return self.replayed_code(&stored, now),
             CodeStatus::Unusable => return Err(unusable().into()),
+        }
+        if !self.user_may_act(Some(stored.user_id))? {
+            return Err(unusable().into());
         }
         if let Err(refusal) = check_code_binding(
             client,
@@ -482,6 +489,18 @@ impl<S: Store> Provider<S> {
                 .rotated_at
                 .is_some_and(|rotated| now - rotated <= self.policy.refresh_reuse_grace)
             && self.policy.refresh_reuse_grace > chrono::Duration::zero()
+    }
+
+    /// Whether tokens may still be issued for `user`: one that exists and is not disabled
+    /// (a code or device approval given before the account was disabled is refused).
+    fn user_may_act(&self, user: Option<UserId>) -> Result<bool, StoreError> {
+        let Some(user) = user else {
+            return Ok(false);
+        };
+        Ok(self
+            .store
+            .find_user(user)?
+            .is_some_and(|user| !user.is_disabled()))
     }
 
     fn password(

@@ -35,6 +35,16 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// An email address the user gave, if any (the OpenID `email` claim; not verified).
     pub email: Option<String>,
+    /// When an operator disabled the account (`tessera user disable`); a disabled user
+    /// cannot sign in and their tokens stop working.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// Whether an operator disabled the account.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
 }
 
 /// bcrypt reads at most 72 bytes; longer passwords are refused rather than truncated.

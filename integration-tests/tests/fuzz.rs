@@ -62,6 +62,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/create_client", &["GET", "POST"]),
     ("/clients/claim", &["POST"]),
     ("/clients/{id}", &["GET"]),
+    ("/clients/{id}/edit", &["GET", "POST"]),
     ("/clients/{id}/delete", &["POST"]),
     ("/clients/{id}/rotate_secret", &["POST"]),
     (paths::AUTHORIZE, &["GET", "POST"]),

@@ -161,7 +161,10 @@ both_backends!(
             get_photos(&api, Some(&profile_only)).await.status(),
             StatusCode::FORBIDDEN
         );
-        assert_eq!(get_photos(&api, None).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            get_photos(&api, None).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
         let mut forged = reader.clone();
         forged.pop();
         forged.push(if reader.ends_with('A') { 'B' } else { 'A' });
@@ -195,7 +198,9 @@ both_backends!(
         assert_eq!(active["scope"], "photos:read");
         assert_eq!(active["client_id"], client.id.as_str());
 
-        let revoked = client.post_revoke(&app, &[("token", access.as_str())]).await;
+        let revoked = client
+            .post_revoke(&app, &[("token", access.as_str())])
+            .await;
         assert_eq!(revoked.status(), StatusCode::OK);
         let after = introspect(&app.address, &client.id, &secret, &access)
             .await

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection as _;
+use diesel::migration::MigrationSource;
 use diesel::r2d2::R2D2Connection as _;
 use diesel::RunQueryDsl as _;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -146,6 +147,45 @@ impl Database {
             tracing::info!(%version, "applied migration");
         }
         Ok(())
+    }
+
+    /// The versions of the embedded migrations that have not run yet, oldest first, without
+    /// running any or writing anything (for `tessera check`): on a database never migrated
+    /// (no diesel bookkeeping table) every one is pending.
+    pub fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let bookkeeping = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT count(*) AS n FROM sqlite_master \
+                 WHERE type = 'table' AND name = '__diesel_schema_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT count(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema() \
+                 AND table_name = '__diesel_schema_migrations'"
+            }
+        };
+        let mut connection = self.connection()?;
+        let tables: Count = diesel::sql_query(bookkeeping)
+            .get_result(&mut *connection)
+            .map_err(from_diesel)?;
+        let migrated = tables.n > 0;
+        match &mut *connection {
+            DbConnection::Sqlite(connection) if migrated => connection
+                .pending_migrations(SQLITE_MIGRATIONS)
+                .map(|pending| versions(&pending)),
+            DbConnection::Sqlite(_) => {
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                    .map(|all| versions(&all))
+            }
+            DbConnection::Postgres(connection) if migrated => connection
+                .pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|pending| versions(&pending)),
+            DbConnection::Postgres(_) => {
+                MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS)
+                    .map(|all| versions(&all))
+            }
+        }
+        .map_err(from_migration)
     }
 
     /// Whether the database answers `SELECT 1` (for `/healthz`).
@@ -333,6 +373,23 @@ where
         .run_pending_migrations(migrations)
         .map(|versions| versions.iter().map(ToString::to_string).collect())
         .map_err(from_migration)
+}
+
+/// A row count, read by [`Database::pending_migrations`].
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The versions of `migrations`.
+fn versions<DB: diesel::backend::Backend>(
+    migrations: &[Box<dyn diesel::migration::Migration<DB>>],
+) -> Vec<String> {
+    migrations
+        .iter()
+        .map(|migration| migration.name().version().to_string())
+        .collect()
 }
 
 /// Sends r2d2's background connection failures to `tracing` (r2d2 itself uses `log`).

@@ -174,6 +174,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> BigInt,
         email -> Nullable<Text>,
+        disabled_at -> Nullable<BigInt>,
     }
 }
 

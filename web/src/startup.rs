@@ -62,17 +62,24 @@ pub const SESSION_COOKIE: &str = "tessera_session";
 /// a moment. Blocking: call it off the executor in the server.
 pub fn open_database(config: &Config) -> anyhow::Result<Database> {
     let url = &config.database_url;
+    let database = connect_database(config)?;
+    database
+        .migrate()
+        .with_context(|| format!("TESSERA_DATABASE_URL: cannot migrate {url}"))?;
+    Ok(database)
+}
+
+/// Opens the pool on `TESSERA_DATABASE_URL` without migrating; an unreachable database
+/// fails within [`POOL_CHECKOUT_TIMEOUT`], naming the setting. Blocking.
+pub fn connect_database(config: &Config) -> anyhow::Result<Database> {
+    let url = &config.database_url;
     let options = PoolOptions {
         max_size: config.pool_size,
         connection_timeout: POOL_CHECKOUT_TIMEOUT,
         ..PoolOptions::default()
     };
-    let database = Database::connect(url, options)
-        .with_context(|| format!("TESSERA_DATABASE_URL: cannot open {url}"))?;
-    database
-        .migrate()
-        .with_context(|| format!("TESSERA_DATABASE_URL: cannot migrate {url}"))?;
-    Ok(database)
+    Database::connect(url, options)
+        .with_context(|| format!("TESSERA_DATABASE_URL: cannot open {url}"))
 }
 
 /// The provider over `database` with the configured bcrypt cost and policy, on the system

@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 14] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -18,6 +18,10 @@ const TEMPLATES: [(&str, &str); 13] = [
     (
         "create_client.html",
         include_str!("../../templates/create_client.html"),
+    ),
+    (
+        "edit_client.html",
+        include_str!("../../templates/edit_client.html"),
     ),
     ("client.html", include_str!("../../templates/client.html")),
     (
@@ -212,6 +216,7 @@ mod tests {
         context.insert("password_error", &Some("<oops>"));
         context.insert("confirm", &true);
         context.insert("user_code", "<script>");
+        context.insert("client_id", "id<script>");
         for (name, _) in TEMPLATES {
             if name == "base.html" {
                 continue;
@@ -231,6 +236,37 @@ mod tests {
         let page = templates.render("client.html", &context).unwrap();
         assert!(page.contains("id=\"client_id\""));
         assert!(page.contains("id=\"client_secret\">s3cret<"));
+        assert!(page.contains("href=\"/clients/id%3Cscript%3E/edit\""));
+        let mut edit = base_context();
+        edit.insert("client_id", "id<script>");
+        edit.insert(
+            "grant_type_choices",
+            &["authorization_code", "refresh_token"],
+        );
+        edit.insert("response_type_choices", &["code", "token"]);
+        edit.insert(
+            "form",
+            &serde_json::json!({
+                "client_name": "<b>App</b>",
+                "redirect_uris": "https://app.example/cb\nhttps://app.example/two",
+                "grant_type_list": ["refresh_token"],
+                "response_type_list": ["code"],
+                "token_endpoint_auth_method": "none",
+            }),
+        );
+        edit.insert(
+            "field_errors",
+            &serde_json::json!({"redirect_uris": "<oops>"}),
+        );
+        let page = templates.render("edit_client.html", &edit).unwrap();
+        assert!(!page.contains("<b>App</b>") && !page.contains("<oops>"));
+        assert!(page.contains("action=\"/clients/id%3Cscript%3E/edit\""));
+        assert!(page.contains("value=\"refresh_token\" checked"));
+        assert!(!page.contains("value=\"authorization_code\" checked"));
+        assert!(page.contains("value=\"code\" checked"));
+        assert!(page.contains("value=\"none\" selected"));
+        assert!(page.contains("app.example&#x2F;two</textarea>"));
+        assert!(page.contains("id=\"redirect_uris_error\""));
         context.insert("confirming", &true);
         let device = templates.render("device.html", &context).unwrap();
         assert!(!device.contains("<script>"));

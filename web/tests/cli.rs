@@ -774,3 +774,675 @@ fn registration_token_create_prints_the_token_once_with_its_limits() {
         assert!(!refused.status.success(), "{bad:?}");
     }
 }
+
+/// The test's database, opened behind the command line's back.
+fn database(env: &Env) -> tessera_persistence::Database {
+    use tessera_persistence::{Database, DatabaseUrl, PoolOptions};
+    let url = format!("sqlite://{}/tessera.db", env.dir.path().display());
+    Database::connect(&DatabaseUrl::parse(&url).unwrap(), PoolOptions::default()).unwrap()
+}
+
+/// Runs `args` and parses its stdout as JSON, failing the test if the command failed.
+fn run_json(env: &Env, args: &[&str]) -> serde_json::Value {
+    let output = env.run(args, "");
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Adds a user on the command line.
+fn add_user(env: &Env, name: &str, extra: &[&str]) {
+    let mut args = vec!["user", "add", name, "--password-stdin"];
+    args.extend_from_slice(extra);
+    let added = env.run(&args, "pa55word-long\n");
+    assert!(added.status.success(), "{}", stderr(&added));
+}
+
+/// Records a live browser session of `username` behind the command line's back.
+fn store_a_session(env: &Env, username: &str, agent: &str) -> String {
+    use tessera_domain::browser_session::{BrowserSession, SessionId};
+    use tessera_domain::store::{SessionStore as _, UserStore as _};
+    use tessera_domain::{Clock as _, SystemClock};
+
+    let database = database(env);
+    let user = database.find_user_by_name(username).unwrap().unwrap();
+    let now = SystemClock.now();
+    let session = BrowserSession {
+        id: SessionId::generate(),
+        user_id: user.id,
+        started_at: now,
+        last_seen_at: now,
+        ended_at: None,
+        user_agent: Some(agent.to_owned()),
+    };
+    database.insert_session(&session).unwrap();
+    session.id.to_string()
+}
+
+/// Gives `username` a client of their own and their consent to a command-line client, with
+/// a refresh token under that consent, behind the command line's back. Returns the owned
+/// client's id and the token's digest.
+fn store_a_client_and_a_consent(
+    env: &Env,
+    username: &str,
+    approved: &str,
+) -> (String, tessera_domain::TokenDigest) {
+    use tessera_domain::authorization::Authorization;
+    use tessera_domain::consent::Consent;
+    use tessera_domain::store::{
+        AuthorizationStore as _, ClientStore as _, ConsentStore as _, TokenStore as _,
+        UserStore as _,
+    };
+    use tessera_domain::token::{Token, TokenKind};
+    use tessera_domain::{Clock as _, Scope, Secret, SystemClock};
+
+    let database = database(env);
+    let user = database.find_user_by_name(username).unwrap().unwrap();
+    let template = database.find_client(approved).unwrap().unwrap();
+    let owned = tessera_domain::Client {
+        id: format!("owned-by-{username}"),
+        owner_id: Some(user.id),
+        name: format!("{username}'s app"),
+        ..template.clone()
+    };
+    database.insert_client(&owned).unwrap();
+    let now = SystemClock.now();
+    let scope = Scope::parse("profile").unwrap();
+    database
+        .record_consent(&Consent {
+            user_id: user.id,
+            client_id: approved.to_owned(),
+            scope: scope.clone(),
+            granted_at: now,
+        })
+        .unwrap();
+    let family = Authorization::new(approved, Some(user.id), scope.clone(), now);
+    database.insert_authorization(&family).unwrap();
+    let digest = Secret::generate().digest();
+    database
+        .insert_tokens(&[Token {
+            digest,
+            kind: TokenKind::Refresh,
+            authorization_id: family.id,
+            client_id: approved.to_owned(),
+            user_id: Some(user.id),
+            scope,
+            issued_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            revoked_at: None,
+            rotated_at: None,
+            parent: None,
+        }])
+        .unwrap();
+    (owned.id, digest)
+}
+
+/// Adds a confidential command-line client and returns its JSON.
+fn add_client(env: &Env, name: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "client",
+        "add",
+        "--name",
+        name,
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--scope",
+        "profile",
+    ];
+    args.extend_from_slice(extra);
+    run_json(env, &args)
+}
+
+#[test]
+fn user_list_and_show_print_every_user_as_text_or_json() {
+    let env = Env::new();
+    add_user(&env, "alice", &["--email", "alice@example.com"]);
+    add_user(&env, "bob", &[]);
+    let app = add_client(&env, "App", &[]);
+    let app_id = app["client_id"].as_str().unwrap();
+    let (owned, _) = store_a_client_and_a_consent(&env, "alice", app_id);
+    store_a_session(&env, "alice", "Firefox");
+
+    let users = run_json(&env, &["user", "list", "--json"]);
+    let users = users.as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["username"], "alice");
+    assert_eq!(users[0]["email"], "alice@example.com");
+    assert_eq!(users[0]["disabled"], false);
+    assert_eq!(users[0]["disabled_at"], serde_json::Value::Null);
+    assert!(users[0]["id"].as_str().is_some_and(|id| id.len() == 36));
+    assert!(users[0]["created_at"]
+        .as_str()
+        .is_some_and(|at| at.ends_with('Z')));
+    assert_eq!(users[1]["username"], "bob");
+    assert_eq!(users[1]["email"], serde_json::Value::Null);
+
+    let text = env.run(&["user", "list"], "");
+    let lines = stdout_lines(&text);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("alice "), "{lines:?}");
+    assert!(
+        lines[0].contains("email=alice@example.com") && lines[0].contains("disabled=no"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("email=-"), "{lines:?}");
+
+    let alice = run_json(&env, &["user", "show", "alice", "--json"]);
+    assert_eq!(alice["id"], users[0]["id"]);
+    assert_eq!(
+        alice["clients"],
+        serde_json::json!([{"client_id": owned, "client_name": "alice's app"}])
+    );
+    assert_eq!(alice["live_sessions"], 1);
+    assert_eq!(alice["approved_clients"][0]["client_id"], app_id);
+    assert_eq!(alice["approved_clients"][0]["scope"], "profile");
+    let bob = run_json(&env, &["user", "show", "bob", "--json"]);
+    assert_eq!(bob["clients"], serde_json::json!([]));
+    assert_eq!(bob["live_sessions"], 0);
+
+    let shown = env.run(&["user", "show", "alice"], "");
+    let lines = stdout_lines(&shown);
+    assert!(lines.contains(&"live sessions: 1".to_owned()), "{lines:?}");
+    assert!(lines.contains(&format!("clients: {owned}")), "{lines:?}");
+}
+
+#[test]
+fn user_disable_signs_the_user_out_revokes_their_tokens_and_enable_undoes_the_mark() {
+    use tessera_domain::store::TokenStore as _;
+
+    let env = Env::new();
+    add_user(&env, "alice", &[]);
+    let app = add_client(&env, "App", &[]);
+    let (_, refresh) =
+        store_a_client_and_a_consent(&env, "alice", app["client_id"].as_str().unwrap());
+    store_a_session(&env, "alice", "Firefox");
+
+    let disabled = env.run(&["user", "disable", "alice"], "");
+    assert!(disabled.status.success(), "{}", stderr(&disabled));
+    let alice = run_json(&env, &["user", "show", "alice", "--json"]);
+    assert_eq!(alice["disabled"], true);
+    assert!(alice["disabled_at"].is_string());
+    assert_eq!(alice["live_sessions"], 0);
+    let token = database(&env).find_token(&refresh).unwrap().unwrap();
+    assert!(token.revoked_at.is_some());
+    let listed = stdout_lines(&env.run(&["user", "list"], ""));
+    assert!(listed[0].contains("disabled=yes"), "{listed:?}");
+
+    let enabled = env.run(&["user", "enable", "alice"], "");
+    assert!(enabled.status.success(), "{}", stderr(&enabled));
+    let alice = run_json(&env, &["user", "show", "alice", "--json"]);
+    assert_eq!(alice["disabled"], false);
+    let token = database(&env).find_token(&refresh).unwrap().unwrap();
+    assert!(token.revoked_at.is_some(), "revoked tokens stay revoked");
+}
+
+#[test]
+fn user_set_password_reads_standard_input_checks_the_rules_and_ends_sessions() {
+    use tessera_domain::store::UserStore as _;
+
+    let env = Env::new();
+    add_user(&env, "alice", &[]);
+    store_a_session(&env, "alice", "Firefox");
+    let changed = env.run(
+        &["user", "set-password", "alice", "--password-stdin"],
+        "a new passphrase\n",
+    );
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    assert!(
+        stdout_lines(&changed)[0].contains("1 session(s) ended"),
+        "{:?}",
+        stdout_lines(&changed)
+    );
+    let hash = database(&env)
+        .find_user_by_name("alice")
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert!(bcrypt::verify("a new passphrase", &hash).unwrap());
+    assert!(!bcrypt::verify("a new passphrase\n", &hash).unwrap());
+
+    let short = env.run(
+        &["user", "set-password", "alice", "--password-stdin"],
+        "short\n",
+    );
+    assert_one_clear_line(&short, "at least 8");
+    let long = env.run(
+        &["user", "set-password", "alice", "--password-stdin"],
+        &format!("{}\n", "a".repeat(73)),
+    );
+    assert_one_clear_line(&long, "72 bytes");
+    let without = env.run(&["user", "set-password", "alice"], "whatever-long\n");
+    assert_one_clear_line(&without, "--password-stdin");
+    let hash_after = database(&env)
+        .find_user_by_name("alice")
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert_eq!(hash_after, hash, "a refused password changes nothing");
+}
+
+#[test]
+fn user_delete_needs_yes_and_takes_the_users_clients_sessions_and_tokens() {
+    use tessera_domain::store::{SessionStore as _, TokenStore as _};
+
+    let env = Env::new();
+    add_user(&env, "alice", &[]);
+    add_user(&env, "bob", &[]);
+    let app = add_client(&env, "App", &[]);
+    let (owned, refresh) =
+        store_a_client_and_a_consent(&env, "alice", app["client_id"].as_str().unwrap());
+    let session = store_a_session(&env, "alice", "Firefox");
+
+    let refused = env.run(&["user", "delete", "alice"], "");
+    assert_one_clear_line(&refused, "--yes");
+    assert!(
+        stderr(&refused).contains("1 client(s)"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        run_json(&env, &["user", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let deleted = env.run(&["user", "delete", "alice", "--yes"], "");
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    let users = run_json(&env, &["user", "list", "--json"]);
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["username"], "bob");
+    let clients = run_json(&env, &["client", "list", "--json"]);
+    let ids: Vec<&str> = clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|client| client["client_id"].as_str())
+        .collect();
+    assert!(!ids.contains(&owned.as_str()), "{ids:?}");
+    assert_eq!(ids.len(), 1);
+    let database = database(&env);
+    assert_eq!(database.find_token(&refresh).unwrap(), None);
+    let session = tessera_domain::browser_session::SessionId::parse(&session).unwrap();
+    assert_eq!(database.find_session(session).unwrap(), None);
+}
+
+#[test]
+fn user_commands_refuse_an_unknown_user_with_one_line() {
+    let env = Env::new();
+    add_user(&env, "alice", &[]);
+    for args in [
+        &["user", "show", "nobody"][..],
+        &["user", "show", "nobody", "--json"],
+        &["user", "disable", "nobody"],
+        &["user", "enable", "nobody"],
+        &["user", "set-password", "nobody", "--password-stdin"],
+        &["user", "delete", "nobody", "--yes"],
+        &["sessions", "list", "--user", "nobody"],
+        &["sessions", "end", "--user", "nobody"],
+    ] {
+        let output = env.run(args, "long enough password\n");
+        assert_one_clear_line(&output, "\"nobody\"");
+    }
+}
+
+#[test]
+fn client_show_prints_the_metadata_owner_and_origin() {
+    let env = Env::new();
+    let app = add_client(&env, "App", &["--contact", "ops@app.example"]);
+    let id = app["client_id"].as_str().unwrap();
+    let shown = run_json(&env, &["client", "show", id, "--json"]);
+    let listed = run_json(&env, &["client", "list", "--json"]);
+    assert_eq!(shown, listed[0]);
+    assert_eq!(shown["client_name"], "App");
+    assert_eq!(shown["owner"], serde_json::Value::Null);
+    assert_eq!(shown["registered_dynamically"], false);
+    assert_eq!(shown["contacts"], serde_json::json!(["ops@app.example"]));
+    assert!(shown.get("client_secret").is_none());
+
+    let text = stdout_lines(&env.run(&["client", "show", id], ""));
+    assert!(text.contains(&format!("client_id: {id}")), "{text:?}");
+    assert!(
+        text.contains(&"redirect_uris: https://app.example/cb".to_owned()),
+        "{text:?}"
+    );
+    assert!(text.contains(&"owner: -".to_owned()), "{text:?}");
+}
+
+#[test]
+fn client_update_replaces_the_fields_given_and_keeps_the_others() {
+    let env = Env::new();
+    let app = add_client(
+        &env,
+        "App",
+        &[
+            "--contact",
+            "ops@app.example",
+            "--logo-uri",
+            "https://app.example/logo.png",
+            "--require-par",
+        ],
+    );
+    let id = app["client_id"].as_str().unwrap();
+    let secret = app["client_secret"].as_str().unwrap().to_owned();
+
+    let updated = run_json(
+        &env,
+        &[
+            "client",
+            "update",
+            id,
+            "--name",
+            "Renamed",
+            "--redirect-uri",
+            "https://app.example/one",
+            "--redirect-uri",
+            "https://app.example/two",
+            "--contact",
+            "",
+            "--logo-uri",
+            "",
+            "--require-par",
+            "false",
+        ],
+    );
+    assert_eq!(updated["client_id"], id);
+    assert_eq!(updated["client_name"], "Renamed");
+    assert_eq!(
+        updated["redirect_uris"],
+        serde_json::json!(["https://app.example/one", "https://app.example/two"])
+    );
+    assert!(updated.get("contacts").is_none(), "{updated}");
+    assert!(updated.get("logo_uri").is_none(), "{updated}");
+    assert_eq!(updated["require_pushed_authorization_requests"], false);
+    assert_eq!(updated["scope"], "profile", "not given, so kept");
+    assert_eq!(updated["token_endpoint_auth_method"], "client_secret_basic");
+    assert!(updated.get("client_secret").is_none(), "the secret stays");
+    assert_eq!(run_json(&env, &["client", "show", id, "--json"]), updated);
+
+    let refused = env.run(
+        &[
+            "client",
+            "update",
+            id,
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ],
+        "",
+    );
+    assert_one_clear_line(&refused, "client update:");
+    assert!(
+        stderr(&refused).contains("redirect_uris"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(run_json(&env, &["client", "show", id, "--json"]), updated);
+
+    let public = run_json(&env, &["client", "update", id, "--auth-method", "none"]);
+    assert_eq!(public["token_endpoint_auth_method"], "none");
+    let confidential = run_json(
+        &env,
+        &[
+            "client",
+            "update",
+            id,
+            "--auth-method",
+            "client_secret_post",
+        ],
+    );
+    let new_secret = confidential["client_secret"].as_str().unwrap();
+    assert!(new_secret.len() >= 43 && new_secret != secret);
+}
+
+#[test]
+fn client_rotate_secret_prints_a_new_secret_and_refuses_public_clients() {
+    let env = Env::new();
+    let app = add_client(&env, "App", &[]);
+    let id = app["client_id"].as_str().unwrap();
+    let rotated = run_json(&env, &["client", "rotate-secret", id]);
+    assert_eq!(rotated["client_id"], id);
+    let secret = rotated["client_secret"].as_str().unwrap();
+    assert!(secret.len() >= 43 && secret != app["client_secret"].as_str().unwrap());
+    assert_eq!(rotated.as_object().unwrap().len(), 2, "{rotated}");
+
+    let public = add_client(&env, "Public", &["--auth-method", "none"]);
+    let refused = env.run(
+        &[
+            "client",
+            "rotate-secret",
+            public["client_id"].as_str().unwrap(),
+        ],
+        "",
+    );
+    assert_one_clear_line(&refused, "public client");
+}
+
+#[test]
+fn client_delete_needs_yes_and_refuses_unknown_clients() {
+    let env = Env::new();
+    let app = add_client(&env, "App", &[]);
+    let id = app["client_id"].as_str().unwrap();
+    let refused = env.run(&["client", "delete", id], "");
+    assert_one_clear_line(&refused, "--yes");
+    run_json(&env, &["client", "show", id, "--json"]);
+    let deleted = env.run(&["client", "delete", id, "--yes"], "");
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    assert_eq!(
+        run_json(&env, &["client", "list", "--json"]),
+        serde_json::json!([])
+    );
+    for args in [
+        &["client", "show", id][..],
+        &["client", "update", id, "--name", "x"],
+        &["client", "delete", id, "--yes"],
+        &["client", "rotate-secret", id],
+    ] {
+        assert_one_clear_line(&env.run(args, ""), "there is no client");
+    }
+}
+
+#[test]
+fn sessions_list_shows_live_sessions_and_end_ends_one_or_all_of_a_users() {
+    let env = Env::new();
+    add_user(&env, "alice", &[]);
+    add_user(&env, "bob", &[]);
+    let first = store_a_session(&env, "alice", "Firefox");
+    store_a_session(&env, "alice", "Safari");
+    store_a_session(&env, "bob", "curl");
+
+    let all = run_json(&env, &["sessions", "list", "--json"]);
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 3);
+    let users: Vec<&str> = all.iter().filter_map(|s| s["user"].as_str()).collect();
+    assert_eq!(users.iter().filter(|user| **user == "alice").count(), 2);
+    let session = all.iter().find(|s| s["id"] == first.as_str()).unwrap();
+    assert_eq!(session["user_agent"], "Firefox");
+    assert!(session["started_at"].is_string() && session["last_seen_at"].is_string());
+    assert!(session["user_id"].is_string());
+    let alices = run_json(&env, &["sessions", "list", "--user", "alice", "--json"]);
+    assert_eq!(alices.as_array().unwrap().len(), 2);
+    let text = stdout_lines(&env.run(&["sessions", "list"], ""));
+    assert_eq!(text.len(), 3, "{text:?}");
+    assert!(text
+        .iter()
+        .any(|line| line.starts_with(&first) && line.contains("user=alice")));
+
+    let ended = env.run(&["sessions", "end", &first], "");
+    assert!(ended.status.success(), "{}", stderr(&ended));
+    let alices = run_json(&env, &["sessions", "list", "--user", "alice", "--json"]);
+    assert_eq!(alices.as_array().unwrap().len(), 1);
+    let again = env.run(&["sessions", "end", &first], "");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stdout_lines(&again)[0].contains("already ended"));
+
+    let all_of_bob = env.run(&["sessions", "end", "--user", "bob"], "");
+    assert_eq!(stdout_lines(&all_of_bob), ["ended 1 session(s) of bob"]);
+    assert_eq!(
+        run_json(&env, &["sessions", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    for unknown in ["not-a-uuid", "0b8f2a52-7e43-4c53-9b0f-5a1c2f3d4e5f"] {
+        assert_one_clear_line(&env.run(&["sessions", "end", unknown], ""), "no session");
+    }
+}
+
+#[test]
+fn check_answers_ok_on_a_migrated_database_without_changing_anything() {
+    let env = Env::new();
+    let missing = env.run(&["check"], "");
+    assert_one_clear_line(&missing, "TESSERA_DATABASE_URL");
+    assert!(
+        !env.dir.path().join("tessera.db").exists(),
+        "check makes no database"
+    );
+    assert!(env.run(&["migrate"], "").status.success());
+    let ok = env.run(&["check"], "");
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert_eq!(stdout_lines(&ok), ["ok"]);
+    let json = env.run(&["check", "--json"], "");
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let answer: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(answer, serde_json::json!({"ok": true}));
+}
+
+#[test]
+fn check_fails_with_one_line_on_an_unmigrated_or_unreachable_database_or_bad_config() {
+    let env = Env::new();
+    std::fs::write(env.dir.path().join("tessera.db"), b"").unwrap();
+    let unmigrated = env.run(&["check"], "");
+    assert_one_clear_line(&unmigrated, "pending migration");
+    let json = env.run(&["check", "--json"], "");
+    assert_one_clear_line(&json, "pending migration");
+    let answer: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(answer["ok"], false);
+    assert!(answer["error"]
+        .as_str()
+        .is_some_and(|error| error.contains("TESSERA_DATABASE_URL")));
+    let still = env.run(&["check"], "");
+    assert_one_clear_line(&still, "pending migration");
+
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let unreachable = env
+        .command(&["check"])
+        .env(
+            "TESSERA_DATABASE_URL",
+            format!("postgres://postgres@127.0.0.1:{closed}/tessera?connect_timeout=1"),
+        )
+        .output()
+        .unwrap();
+    assert_one_clear_line(&unreachable, "TESSERA_DATABASE_URL");
+
+    let bad = env
+        .command(&["check", "--json"])
+        .env("TESSERA_BCRYPT_COST", "lots")
+        .output()
+        .unwrap();
+    assert_one_clear_line(&bad, "TESSERA_BCRYPT_COST");
+    let answer: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(answer["ok"], false);
+}
+
+#[test]
+fn every_command_has_a_help_page() {
+    let env = Env::new();
+    for args in [
+        &["user", "--help"][..],
+        &["user", "disable", "--help"],
+        &["user", "delete", "--help"],
+        &["client", "update", "--help"],
+        &["sessions", "end", "--help"],
+        &["check", "--help"],
+    ] {
+        let output = env.run(args, "");
+        assert!(output.status.success(), "{args:?}");
+        assert!(!output.stdout.is_empty(), "{args:?}");
+    }
+    let delete = String::from_utf8(env.run(&["user", "delete", "--help"], "").stdout).unwrap();
+    assert!(delete.contains("clients they own"), "{delete}");
+}
+
+#[test]
+fn config_shows_each_setting_from_the_file_the_environment_or_the_default() {
+    let env = Env::new();
+    let file = env.dir.path().join("tessera.toml");
+    std::fs::write(
+        &file,
+        "bind = \"127.0.0.1:7001\"\ncode_ttl = 60\nrequire_par = true\nrust_log = \"debug\"\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let output = env
+        .command(&["--config", &file, "config", "--json"])
+        .env("TESSERA_BIND", "127.0.0.1:7002")
+        .env("TESSERA_SECRET_KEY", "k".repeat(64))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let setting = |name: &str| (json[name]["value"].clone(), json[name]["source"].clone());
+    assert_eq!(
+        setting("TESSERA_BIND"),
+        ("127.0.0.1:7002".into(), "environment".into())
+    );
+    assert_eq!(setting("TESSERA_CODE_TTL"), ("60".into(), "file".into()));
+    assert_eq!(setting("TESSERA_REQUIRE_PAR"), ("1".into(), "file".into()));
+    // The test environment sets RUST_LOG=error, which wins over the file's `debug`.
+    assert_eq!(setting("RUST_LOG"), ("error".into(), "environment".into()));
+    assert_eq!(
+        setting("TESSERA_SECRET_KEY"),
+        ("(set)".into(), "environment".into())
+    );
+    assert_eq!(
+        setting("TESSERA_ACCESS_TOKEN_TTL"),
+        ("3600".into(), "default".into())
+    );
+    assert!(!String::from_utf8_lossy(&output.stdout).contains(&"k".repeat(64)));
+
+    let text = env
+        .command(&["config"])
+        .env("TESSERA_CONFIG", &file)
+        .env(
+            "TESSERA_DATABASE_URL",
+            "postgres://tessera:hunter2@db.example/tessera",
+        )
+        .output()
+        .unwrap();
+    assert!(text.status.success(), "{}", stderr(&text));
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("TESSERA_CODE_TTL=60 (file)\n"), "{text}");
+    assert!(
+        text.contains("TESSERA_BIND=127.0.0.1:7001 (file)\n"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
+fn a_configuration_file_with_an_unknown_key_stops_every_command_naming_it() {
+    let env = Env::new();
+    let file = env.dir.path().join("tessera.toml");
+    std::fs::write(&file, "bind = \"127.0.0.1:0\"\nacces_token_ttl = 60\n").unwrap();
+    let file = file.display().to_string();
+    for args in [
+        vec!["--config", file.as_str(), "migrate"],
+        vec!["--config", file.as_str(), "config"],
+        vec!["--config", file.as_str(), "check"],
+    ] {
+        let output = env.run(&args, "");
+        assert_one_clear_line(&output, "TESSERA_CONFIG");
+        assert!(
+            stderr(&output).contains("acces_token_ttl"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let missing = env.run(&["--config", "/nonexistent/tessera.toml", "migrate"], "");
+    assert_one_clear_line(&missing, "/nonexistent/tessera.toml");
+}

@@ -64,6 +64,8 @@ fn every_route_answers_a_signed_out_caller_without_a_server_error() {
         ("GET", "/create_client", 303),
         ("POST", "/create_client", 403),
         ("GET", "/clients/abc", 303),
+        ("GET", "/clients/abc/edit", 303),
+        ("POST", "/clients/abc/edit", 403),
         ("POST", "/clients/abc/delete", 403),
         ("POST", "/clients/abc/rotate_secret", 403),
         ("GET", "/oauth/authorize", 400),

@@ -22,8 +22,9 @@ use tessera_domain::registration::InitialAccessToken;
 use tessera_domain::signing::{JwtType, Signer, SigningAlg};
 use tessera_domain::signing_key::SigningKey;
 use tessera_domain::store::{CodeStore as _, TokenStore as _};
-use tessera_domain::{Clock, SystemClock, TokenDigest};
+use tessera_domain::{Clock, Provider, SystemClock, TokenDigest};
 use tessera_persistence::test_db::TestDb;
+use tessera_persistence::Database;
 use tessera_web::config::Config;
 use tessera_web::error::ServerFault;
 use tessera_web::keys::Keyring;
@@ -824,6 +825,33 @@ impl TestApp {
             Arc::clone(&self.keyring) as Arc<dyn Signer>,
         );
         purge_once(Arc::new(provider)).await
+    }
+
+    /// Runs `work` off the executor on a provider over the app's database and clock, as the
+    /// command line does (`tessera user disable` and the like).
+    pub async fn operator<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Provider<Database>) -> T + Send + 'static,
+    ) -> T {
+        let provider = provider_with(
+            &self.config,
+            self.running.db.database().clone(),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.keyring) as Arc<dyn Signer>,
+        );
+        tokio::task::spawn_blocking(move || work(&provider))
+            .await
+            .expect("the operator's task ends")
+    }
+
+    /// The id of the user named `username`.
+    pub async fn user_id(&self, username: &str) -> tessera_domain::UserId {
+        let username = username.to_owned();
+        self.operator(move |provider| provider.user_by_name(&username))
+            .await
+            .expect("the users are readable")
+            .expect("the user exists")
+            .id
     }
 
     /// Creates an initial access token for `POST /oauth/register` (`TESSERA_REGISTRATION=token`)

@@ -240,6 +240,52 @@ impl ClientStore for Database {
         Ok(deleted == 1)
     }
 
+    /// One `UPDATE ... WHERE id = ? [AND owner_id = ?]` of the metadata columns and
+    /// `secret_digest`.
+    fn edit_client(&self, client: &Client, owner: Option<UserId>) -> Result<bool, StoreError> {
+        let row = ClientRow::try_from(client)?;
+        let owner = owner.map(|owner| owner.to_string());
+        let updated = self.write_statement(move |connection| {
+            let changes = (
+                clients::secret_digest.eq(row.secret_digest),
+                clients::name.eq(row.name),
+                clients::uri.eq(row.uri),
+                clients::redirect_uris.eq(row.redirect_uris),
+                clients::grant_types.eq(row.grant_types),
+                clients::response_types.eq(row.response_types),
+                clients::scope.eq(row.scope),
+                clients::auth_method.eq(row.auth_method),
+                clients::id_token_signed_response_alg.eq(row.id_token_signed_response_alg),
+                clients::post_logout_redirect_uris.eq(row.post_logout_redirect_uris),
+                clients::access_token_format.eq(row.access_token_format),
+                clients::require_pushed_requests.eq(row.require_pushed_requests),
+                clients::logo_uri.eq(row.logo_uri),
+                clients::tos_uri.eq(row.tos_uri),
+                clients::policy_uri.eq(row.policy_uri),
+                clients::contacts.eq(row.contacts),
+            );
+            let client = clients::table.filter(clients::id.eq(row.id));
+            match owner {
+                Some(owner) => diesel::update(client.filter(clients::owner_id.eq(owner)))
+                    .set(changes)
+                    .execute(connection),
+                None => diesel::update(client).set(changes).execute(connection),
+            }
+            .map_err(from_diesel)
+        })?;
+        Ok(updated == 1)
+    }
+
+    fn delete_any_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        let id = client_id.to_owned();
+        let deleted = self.write_statement(move |connection| {
+            diesel::delete(clients::table.filter(clients::id.eq(id)))
+                .execute(connection)
+                .map_err(from_diesel)
+        })?;
+        Ok(deleted == 1)
+    }
+
     fn all_clients(&self) -> Result<Vec<Client>, StoreError> {
         let mut connection = self.connection()?;
         clients::table

@@ -108,6 +108,22 @@ impl SessionStore for Database {
             .collect()
     }
 
+    fn all_live_sessions(
+        &self,
+        started_after: DateTime<Utc>,
+    ) -> Result<Vec<BrowserSession>, StoreError> {
+        let mut connection = self.connection()?;
+        sessions::table
+            .filter(sessions::ended_at.is_null())
+            .filter(sessions::started_at.gt(epoch(started_after)))
+            .select(SessionRow::as_select())
+            .load(&mut *connection)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(BrowserSession::try_from)
+            .collect()
+    }
+
     fn end_sessions(
         &self,
         user: UserId,

@@ -1,5 +1,8 @@
-//! The `users` table.
+//! The `users` table. Disabling a user also ends their `sessions` and revokes their
+//! `authorizations`, in the same transaction; deleting one relies on the schema's
+//! `ON DELETE CASCADE` for everything of theirs.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use tessera_domain::store::UserStore;
 use tessera_domain::user::{User, UserId};
@@ -7,7 +10,7 @@ use tessera_domain::StoreError;
 
 use super::{epoch, time, uuid};
 use crate::error::from_diesel;
-use crate::schema::users;
+use crate::schema::{authorizations, sessions, users};
 use crate::Database;
 
 /// A row of `users`.
@@ -19,6 +22,7 @@ pub(super) struct UserRow {
     password_hash: String,
     created_at: i64,
     email: Option<String>,
+    disabled_at: Option<i64>,
 }
 
 impl From<&User> for UserRow {
@@ -29,6 +33,7 @@ impl From<&User> for UserRow {
             password_hash: user.password_hash.clone(),
             created_at: epoch(user.created_at),
             email: user.email.clone(),
+            disabled_at: user.disabled_at.map(epoch),
         }
     }
 }
@@ -43,6 +48,7 @@ impl TryFrom<UserRow> for User {
             password_hash: row.password_hash,
             created_at: time("users", row.created_at)?,
             email: row.email,
+            disabled_at: row.disabled_at.map(|at| time("users", at)).transpose()?,
         })
     }
 }
@@ -88,5 +94,82 @@ impl UserStore for Database {
             .execute(&mut *connection)
             .map_err(from_diesel)?;
         Ok(())
+    }
+
+    /// Oldest first; users made within the same second come in username order.
+    fn all_users(&self) -> Result<Vec<User>, StoreError> {
+        let mut connection = self.connection()?;
+        users::table
+            .order((users::created_at.asc(), users::username.asc()))
+            .select(UserRow::as_select())
+            .load(&mut *connection)
+            .map_err(from_diesel)?
+            .into_iter()
+            .map(User::try_from)
+            .collect()
+    }
+
+    fn disable_user(&self, id: UserId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let (id, now) = (id.to_string(), epoch(now));
+        self.write(move |connection| {
+            let exists = users::table
+                .find(&id)
+                .select(users::id)
+                .first::<String>(connection)
+                .optional()
+                .map_err(from_diesel)?
+                .is_some();
+            if !exists {
+                return Ok(false);
+            }
+            diesel::update(
+                users::table
+                    .filter(users::id.eq(&id))
+                    .filter(users::disabled_at.is_null()),
+            )
+            .set(users::disabled_at.eq(now))
+            .execute(connection)
+            .map_err(from_diesel)?;
+            diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(&id))
+                    .filter(sessions::ended_at.is_null()),
+            )
+            .set(sessions::ended_at.eq(now))
+            .execute(connection)
+            .map_err(from_diesel)?;
+            diesel::update(
+                authorizations::table
+                    .filter(authorizations::user_id.eq(&id))
+                    .filter(authorizations::revoked_at.is_null()),
+            )
+            .set(authorizations::revoked_at.eq(now))
+            .execute(connection)
+            .map_err(from_diesel)?;
+            Ok(true)
+        })
+    }
+
+    fn enable_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let found = self.write_statement(move |connection| {
+            diesel::update(users::table.find(id))
+                .set(users::disabled_at.eq(None::<i64>))
+                .execute(connection)
+                .map_err(from_diesel)
+        })?;
+        Ok(found == 1)
+    }
+
+    /// One `DELETE`: sessions, consents, authorizations (with their codes and tokens),
+    /// device authorizations and owned clients go by `ON DELETE CASCADE`.
+    fn delete_user(&self, id: UserId) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let deleted = self.write_statement(move |connection| {
+            diesel::delete(users::table.find(id))
+                .execute(connection)
+                .map_err(from_diesel)
+        })?;
+        Ok(deleted == 1)
     }
 }

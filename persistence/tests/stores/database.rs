@@ -34,6 +34,57 @@ both_backends!(
     }
 );
 
+both_backends!(
+    pending_migrations_are_read_without_running_or_writing_anything,
+    |db: TestDb| {
+        let backend = db.backend();
+        assert_eq!(
+            db.database().pending_migrations().unwrap(),
+            Vec::<String>::new()
+        );
+        drop(db);
+        let empty = TestDb::empty(backend);
+        let pending = empty.database().pending_migrations().unwrap();
+        let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+        assert_eq!(pending.len(), std::fs::read_dir(directory).unwrap().count());
+        let mut sorted = pending.clone();
+        sorted.sort();
+        assert_eq!(pending, sorted, "oldest first");
+        let tables = match backend {
+            Backend::Sqlite => "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'",
+            Backend::Postgres => {
+                "SELECT count(*) AS n FROM information_schema.tables \
+                 WHERE table_schema = current_schema()"
+            }
+        };
+        let count = |url: &str| -> i64 {
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let query = diesel::sql_query(tables);
+            let counted: Count = match backend {
+                Backend::Sqlite => {
+                    let path = url.strip_prefix("sqlite://").unwrap();
+                    let mut connection =
+                        <diesel::SqliteConnection as diesel::Connection>::establish(path).unwrap();
+                    query.get_result(&mut connection).unwrap()
+                }
+                Backend::Postgres => {
+                    let mut connection =
+                        <diesel::PgConnection as diesel::Connection>::establish(url).unwrap();
+                    query.get_result(&mut connection).unwrap()
+                }
+            };
+            counted.n
+        };
+        assert_eq!(count(&empty.url()), 0, "no table was made");
+        empty.database().migrate().unwrap();
+        assert!(empty.database().pending_migrations().unwrap().is_empty());
+    }
+);
+
 #[test]
 fn the_same_migration_versions_exist_for_sqlite_and_postgres() {
     let versions = |backend: &str| {

@@ -46,6 +46,7 @@ pub fn user(name: &str) -> User {
         password_hash: "$2b$04$abcdefghijklmnopqrstuuN2s6nW1oCm6m0oZ5nE0uJYp2cE6n1m".to_owned(),
         created_at: t0(),
         email: Some(format!("{name}@example.com")),
+        disabled_at: None,
     }
 }
 

@@ -31,8 +31,9 @@ fn lines(params: &Params, names: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// The registration the form describes (singular field names are accepted too).
-fn registration(form: &PageForm) -> ClientRegistration {
+/// The registration the form describes (singular field names are accepted too); the edit
+/// page's form has the same fields.
+pub(crate) fn registration(form: &PageForm) -> ClientRegistration {
     let text = |name: &str| form.get(name).unwrap_or_default().trim().to_owned();
     ClientRegistration {
         name: text("client_name"),
@@ -57,7 +58,7 @@ fn registration(form: &PageForm) -> ClientRegistration {
 }
 
 /// The form's fields, filled in with `registration`, to show it again.
-fn form_values(registration: &ClientRegistration) -> Value {
+pub(crate) fn form_values(registration: &ClientRegistration) -> Value {
     json!({
         "client_name": registration.name,
         "client_uri": registration.uri,
@@ -93,7 +94,7 @@ pub async fn get(
 
 /// The form field a registration error names (`redirect_uris: must use https`), so the page
 /// shows the message next to that field.
-fn field_error(description: &str) -> Option<(&'static str, &str)> {
+pub(crate) fn field_error(description: &str) -> Option<(&'static str, &str)> {
     let (field, message) = description.split_once(": ")?;
     ["redirect_uris", "post_logout_redirect_uris"]
         .into_iter()

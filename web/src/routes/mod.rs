@@ -22,6 +22,7 @@ pub mod create_client;
 pub mod device;
 pub mod device_authorization;
 pub mod discovery;
+pub mod edit_client;
 pub mod end_session;
 pub mod healthz;
 pub mod home;
@@ -102,6 +103,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .service(web::resource("/clients/claim").route(web::post().to(clients::claim)))
         .service(web::resource("/clients/{client_id}").route(web::get().to(clients::get)))
+        .service(
+            web::resource("/clients/{client_id}/edit")
+                .route(web::get().to(edit_client::get))
+                .route(web::post().to(edit_client::post)),
+        )
         .service(
             web::resource("/clients/{client_id}/delete").route(web::post().to(clients::delete)),
         )
