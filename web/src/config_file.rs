@@ -1,5 +1,5 @@
 //! The optional configuration file, TOML, named by `--config PATH` or `TESSERA_CONFIG`. It
-//! holds the same settings as the environment ([`SETTINGS`](crate::config::SETTINGS)), each
+//! holds the same settings as the environment ([`SETTINGS`]), each
 //! named in lower case without the `TESSERA_` prefix (`bind`, `database_url`,
 //! `access_token_ttl`; `rust_log` for `RUST_LOG`), with a string, integer or boolean value:
 //!
