@@ -237,3 +237,57 @@ both_backends!(
         assert!(!again.contains(r#"id="flash""#), "shown twice: {again}");
     }
 );
+
+both_backends!(
+    the_create_form_offers_grant_and_response_types_as_checkboxes,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        app.signed_up_user().await;
+        let form = app.get_html("/create_client").await;
+        for (name, value, ticked) in [
+            ("grant_types", "authorization_code", true),
+            ("grant_types", "refresh_token", false),
+            (
+                "grant_types",
+                "urn:ietf:params:oauth:grant-type:device_code",
+                false,
+            ),
+            ("response_types", "code", true),
+            ("response_types", "token", false),
+        ] {
+            let tag = format!(r#"<input type="checkbox" name="{name}" value="{value}""#);
+            let at = form
+                .find(&tag)
+                .unwrap_or_else(|| panic!("no {name} checkbox {value}: {form}"));
+            let rest = &form[at..at + form[at..].find('>').expect("the tag ends")];
+            assert_eq!(rest.contains("checked"), ticked, "{rest}");
+        }
+        // Ticked boxes arrive as repeated fields.
+        let (id, secret) = app
+            .create_client(&[
+                ("client_name", "Ticked"),
+                ("redirect_uris", "https://client.example/cb"),
+                ("grant_types", "authorization_code"),
+                ("grant_types", "refresh_token"),
+                ("response_types", "code"),
+                ("scope", "profile"),
+            ])
+            .await;
+        assert!(secret.is_some());
+        let page = app.get_html(&format!("/clients/{id}")).await;
+        assert!(page.contains("authorization_code, refresh_token"), "{page}");
+        // A refused form comes back with the boxes as they were ticked.
+        let refused = app
+            .post_create_client(&[
+                ("client_name", "Ticked"),
+                ("redirect_uris", "http://not-loopback.example/cb"),
+                ("grant_types", "authorization_code"),
+                ("grant_types", "refresh_token"),
+            ])
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let again = refused.text().await.expect("body");
+        let tag = r#"value="refresh_token" checked"#;
+        assert!(again.contains(tag), "{again}");
+    }
+);

@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 15] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -27,6 +27,10 @@ const TEMPLATES: [(&str, &str); 14] = [
     (
         "approval.html",
         include_str!("../../templates/approval.html"),
+    ),
+    (
+        "client_types.html",
+        include_str!("../../templates/client_types.html"),
     ),
     ("not_you.html", include_str!("../../templates/not_you.html")),
     ("consent.html", include_str!("../../templates/consent.html")),

@@ -48,10 +48,8 @@ pub async fn fill_client_form(browser: &Browser, redirect_uri: &str) {
     browser.fill("Client name", CLIENT_NAME).await;
     browser.fill("Client URI", "https://photos.example").await;
     browser.fill("Redirect URIs", redirect_uri).await;
-    browser
-        .fill("Grant types", "authorization_code\nrefresh_token")
-        .await;
-    browser.fill("Response types", "code").await;
+    // authorization_code and code come ticked.
+    browser.tick("refresh_token").await;
     browser.fill("Scope", SCOPE).await;
     browser
         .choose(

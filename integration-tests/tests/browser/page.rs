@@ -148,6 +148,23 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {label:?}: {e}"));
     }
 
+    /// Ticks the checkbox whose label reads `label` (a no-op when it is ticked already).
+    pub async fn tick(&self, label: &str) {
+        let xpath = format!(
+            "//label[normalize-space()={}]/input[@type='checkbox']",
+            literal(label)
+        );
+        let checkbox = self
+            .wait_xpath(&xpath, &format!("checkbox {label:?}"))
+            .await;
+        if !checkbox.is_selected().await.expect("whether it is ticked") {
+            checkbox
+                .click()
+                .await
+                .unwrap_or_else(|e| panic!("tick {label:?}: {e}"));
+        }
+    }
+
     /// Chooses the option with `value` in the select labelled `label`.
     pub async fn choose(&self, label: &str, value: &str) {
         self.field(label)

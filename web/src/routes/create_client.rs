@@ -8,6 +8,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
+use tera::Context;
+use tessera_domain::client::{GrantType, ResponseType};
 use tessera_domain::{ClientOrigin, ClientRegistration, Error, Params, Registered, Secret};
 
 use crate::error::PageError;
@@ -78,7 +80,41 @@ pub(crate) fn form_values(registration: &ClientRegistration) -> Value {
     })
 }
 
-/// The registration form.
+/// The grant types offered as checkboxes.
+const GRANT_TYPES: [GrantType; 6] = [
+    GrantType::AuthorizationCode,
+    GrantType::RefreshToken,
+    GrantType::ClientCredentials,
+    GrantType::DeviceCode,
+    GrantType::Password,
+    GrantType::Implicit,
+];
+
+/// The response types offered as checkboxes.
+const RESPONSE_TYPES: [ResponseType; 2] = [ResponseType::Code, ResponseType::Token];
+
+/// Puts the form into `context`, filled in with `registration`, with the grant and response
+/// types it lists ticked among the checkboxes (shared by the create and edit pages).
+pub(crate) fn insert_form(context: &mut Context, registration: &ClientRegistration) {
+    let mut form = form_values(registration);
+    if let Value::Object(fields) = &mut form {
+        fields.insert(
+            "grant_type_list".into(),
+            registration.grant_types.clone().into(),
+        );
+        fields.insert(
+            "response_type_list".into(),
+            registration.response_types.clone().into(),
+        );
+    }
+    context.insert("form", &form);
+    let grants: Vec<&str> = GRANT_TYPES.iter().map(|grant| grant.as_str()).collect();
+    let responses: Vec<&str> = RESPONSE_TYPES.iter().map(|kind| kind.as_str()).collect();
+    context.insert("grant_type_choices", &grants);
+    context.insert("response_type_choices", &responses);
+}
+
+/// The registration form, with the authorization code grant ticked.
 pub async fn get(
     state: web::Data<AppState>,
     session: TypedSession,
@@ -86,7 +122,13 @@ pub async fn get(
     let Some(user) = current_user(&state, &session).await? else {
         return Ok(see_other(&login_url("/create_client")));
     };
-    let context = page_context(&session, Some(&user))?;
+    let mut context = page_context(&session, Some(&user))?;
+    let fresh = ClientRegistration {
+        grant_types: vec![GrantType::AuthorizationCode.as_str().to_owned()],
+        response_types: vec![ResponseType::Code.as_str().to_owned()],
+        ..ClientRegistration::default()
+    };
+    insert_form(&mut context, &fresh);
     Ok(state
         .templates
         .page(StatusCode::OK, "create_client.html", &context)?)
@@ -111,7 +153,7 @@ pub async fn post(
         return Ok(see_other(&login_url("/create_client")));
     };
     let registration = registration(&form);
-    let submitted = form_values(&registration);
+    let submitted = registration.clone();
     let provider = state.provider.clone();
     let owner = user.id;
     let outcome = off_executor(move || {
@@ -142,7 +184,7 @@ pub async fn post(
                 ),
                 None => context.insert("error", &error.description),
             }
-            context.insert("form", &submitted);
+            insert_form(&mut context, &submitted);
             Ok(state
                 .templates
                 .page(StatusCode::BAD_REQUEST, "create_client.html", &context)?)

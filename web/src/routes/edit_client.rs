@@ -8,32 +8,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::Value;
 use tera::Context;
-use tessera_domain::client::{GrantType, ResponseType};
 use tessera_domain::{ClientRegistration, Error, Secret, User};
 
 use crate::error::PageError;
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::routes::clients::{show_client, ClientPath, ShownOnce};
-use crate::routes::create_client::{field_error, form_values, registration};
+use crate::routes::create_client::{field_error, insert_form, registration};
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
-
-/// The grant types offered as checkboxes.
-const GRANT_TYPES: [GrantType; 6] = [
-    GrantType::AuthorizationCode,
-    GrantType::RefreshToken,
-    GrantType::ClientCredentials,
-    GrantType::Password,
-    GrantType::DeviceCode,
-    GrantType::Implicit,
-];
-
-/// The response types offered as checkboxes.
-const RESPONSE_TYPES: [ResponseType; 2] = [ResponseType::Code, ResponseType::Token];
 
 /// The client's path segment, percent-encoded.
 fn segment(client_id: &str) -> String {
@@ -48,23 +33,8 @@ fn edit_context(
     registration: &ClientRegistration,
 ) -> Result<Context, PageError> {
     let mut context = page_context(session, Some(user))?;
-    let mut form = form_values(registration);
-    if let Value::Object(fields) = &mut form {
-        fields.insert(
-            "grant_type_list".into(),
-            registration.grant_types.clone().into(),
-        );
-        fields.insert(
-            "response_type_list".into(),
-            registration.response_types.clone().into(),
-        );
-    }
-    context.insert("form", &form);
+    insert_form(&mut context, registration);
     context.insert("client_id", client_id);
-    let grants: Vec<&str> = GRANT_TYPES.iter().map(|grant| grant.as_str()).collect();
-    let responses: Vec<&str> = RESPONSE_TYPES.iter().map(|kind| kind.as_str()).collect();
-    context.insert("grant_type_choices", &grants);
-    context.insert("response_type_choices", &responses);
     Ok(context)
 }
 
