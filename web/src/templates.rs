@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -27,6 +27,10 @@ const TEMPLATES: [(&str, &str); 15] = [
     (
         "approval.html",
         include_str!("../../templates/approval.html"),
+    ),
+    (
+        "client_fields.html",
+        include_str!("../../templates/client_fields.html"),
     ),
     (
         "client_types.html",

@@ -175,6 +175,52 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
+/// The columns an edit replaces: the metadata and the secret digest, not the client's id,
+/// owner, registration time or registration token (`None` sets NULL).
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
+struct MetadataChanges {
+    secret_digest: Option<String>,
+    name: String,
+    uri: Option<String>,
+    redirect_uris: String,
+    grant_types: String,
+    response_types: String,
+    scope: String,
+    auth_method: String,
+    id_token_signed_response_alg: String,
+    post_logout_redirect_uris: String,
+    access_token_format: Option<String>,
+    require_pushed_requests: Option<bool>,
+    logo_uri: Option<String>,
+    tos_uri: Option<String>,
+    policy_uri: Option<String>,
+    contacts: String,
+}
+
+impl From<ClientRow> for MetadataChanges {
+    fn from(row: ClientRow) -> Self {
+        Self {
+            secret_digest: row.secret_digest,
+            name: row.name,
+            uri: row.uri,
+            redirect_uris: row.redirect_uris,
+            grant_types: row.grant_types,
+            response_types: row.response_types,
+            scope: row.scope,
+            auth_method: row.auth_method,
+            id_token_signed_response_alg: row.id_token_signed_response_alg,
+            post_logout_redirect_uris: row.post_logout_redirect_uris,
+            access_token_format: row.access_token_format,
+            require_pushed_requests: row.require_pushed_requests,
+            logo_uri: row.logo_uri,
+            tos_uri: row.tos_uri,
+            policy_uri: row.policy_uri,
+            contacts: row.contacts,
+        }
+    }
+}
+
 fn join<'a>(items: impl Iterator<Item = &'a str>, separator: &str) -> String {
     items.collect::<Vec<_>>().join(separator)
 }
@@ -246,25 +292,8 @@ impl ClientStore for Database {
         let row = ClientRow::try_from(client)?;
         let owner = owner.map(|owner| owner.to_string());
         let updated = self.write_statement(move |connection| {
-            let changes = (
-                clients::secret_digest.eq(row.secret_digest),
-                clients::name.eq(row.name),
-                clients::uri.eq(row.uri),
-                clients::redirect_uris.eq(row.redirect_uris),
-                clients::grant_types.eq(row.grant_types),
-                clients::response_types.eq(row.response_types),
-                clients::scope.eq(row.scope),
-                clients::auth_method.eq(row.auth_method),
-                clients::id_token_signed_response_alg.eq(row.id_token_signed_response_alg),
-                clients::post_logout_redirect_uris.eq(row.post_logout_redirect_uris),
-                clients::access_token_format.eq(row.access_token_format),
-                clients::require_pushed_requests.eq(row.require_pushed_requests),
-                clients::logo_uri.eq(row.logo_uri),
-                clients::tos_uri.eq(row.tos_uri),
-                clients::policy_uri.eq(row.policy_uri),
-                clients::contacts.eq(row.contacts),
-            );
-            let client = clients::table.filter(clients::id.eq(row.id));
+            let (id, changes) = (row.id.clone(), MetadataChanges::from(row));
+            let client = clients::table.filter(clients::id.eq(id));
             match owner {
                 Some(owner) => diesel::update(client.filter(clients::owner_id.eq(owner)))
                     .set(changes)
@@ -306,28 +335,13 @@ impl ClientStore for Database {
         let updated = self.write_statement(move |connection| {
             diesel::update(
                 clients::table
-                    .filter(clients::id.eq(&row.id))
+                    .filter(clients::id.eq(row.id.clone()))
                     .filter(clients::registration_token_digest.eq(token)),
             )
             .set((
-                clients::secret_digest.eq(row.secret_digest),
-                clients::name.eq(row.name),
-                clients::uri.eq(row.uri),
-                clients::redirect_uris.eq(row.redirect_uris),
-                clients::grant_types.eq(row.grant_types),
-                clients::response_types.eq(row.response_types),
-                clients::scope.eq(row.scope),
-                clients::auth_method.eq(row.auth_method),
-                clients::id_token_signed_response_alg.eq(row.id_token_signed_response_alg),
-                clients::post_logout_redirect_uris.eq(row.post_logout_redirect_uris),
-                clients::access_token_format.eq(row.access_token_format),
-                clients::require_pushed_requests.eq(row.require_pushed_requests),
-                clients::logo_uri.eq(row.logo_uri),
-                clients::tos_uri.eq(row.tos_uri),
-                clients::policy_uri.eq(row.policy_uri),
-                clients::contacts.eq(row.contacts),
-                clients::registration_token_digest.eq(row.registration_token_digest),
+                clients::registration_token_digest.eq(row.registration_token_digest.clone()),
                 clients::registered_dynamically.eq(row.registered_dynamically),
+                MetadataChanges::from(row),
             ))
             .execute(connection)
             .map_err(from_diesel)
