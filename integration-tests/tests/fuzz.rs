@@ -22,7 +22,7 @@ use rand::{Rng as _, SeedableRng as _};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tessera_web::params::BODY_LIMIT;
-use tessera_web::routes::{account, paths, stylesheet};
+use tessera_web::routes::{account, paths};
 use tessera_web::startup::SESSION_COOKIE;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
@@ -81,7 +81,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     (paths::OAUTH_METADATA, &["GET"]),
     ("/api/me", &["GET"]),
     ("/healthz", &["GET"]),
-    (stylesheet::PATH, &["GET"]),
+    ("/static/tessera.css", &["GET"]),
+    ("/static/copy.js", &["GET"]),
     ("/no/such/route", &["GET"]),
 ];
 

@@ -1,7 +1,8 @@
 //! Response headers that protect people: no page can be framed by another site
 //! (clickjacking), sniffed into another type or leak its URL in `Referer`, and no HTML page,
 //! above all the one showing a client secret, is kept in a cache. The Content-Security-Policy
-//! allows no inline style or script, so the pages' stylesheet is a served, cached file.
+//! allows no inline style or script, so the pages' stylesheet is a served, cached file; only
+//! a page showing a one-time secret runs a script, Tessera's own copy script.
 
 use reqwest::header::{HeaderMap, CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::{Response, StatusCode};
@@ -44,14 +45,34 @@ fn assert_no_store(what: &str, headers: &HeaderMap) {
     );
 }
 
-/// Asserts a 200 client page that shows a secret and may not be cached.
+/// Asserts a 200 client page that shows a secret, may not be cached, and runs Tessera's
+/// copy script (and no other): the one policy with `script-src 'self'`.
 async fn assert_secret_page_not_cached(what: &str, response: Response) -> String {
     assert_eq!(response.status(), StatusCode::OK, "{what}");
     assert_no_store(what, response.headers());
+    assert_security_headers_with(
+        what,
+        response.headers(),
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
     let page = response.text().await.expect("body");
     assert!(
         html::element_text(&page, "client_secret").is_some_and(|secret| !secret.is_empty()),
         "{what}: no secret shown: {page}"
+    );
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "{what}: one script, no inline one: {page}"
+    );
+    assert!(
+        page.contains(r#"<script src="/static/copy.js" defer></script>"#),
+        "{what}: {page}"
+    );
+    // Without the script the copy button stays hidden: nothing on the page does nothing.
+    assert!(
+        page.contains(r#"data-copy="client_secret" aria-live="polite" hidden>"#),
+        "{what}: {page}"
     );
     page
 }
@@ -137,36 +158,56 @@ both_backends!(
         assert_secret_page_not_cached("after rotate_secret", rotated).await;
         let response = app.get_page(&path).await;
         assert_no_store("client page", response.headers());
+        assert_security_headers("client page", response.headers());
+        let page = response.text().await.expect("body");
+        assert!(!page.contains("<script"), "no secret, no script: {page}");
     }
 );
 
 both_backends!(
-    the_stylesheet_is_served_cached_and_revalidated,
+    the_stylesheet_and_the_copy_script_are_served_cached_and_revalidated,
     |backend| async move {
         let app = spawn_app(backend).await;
 
-        let response = app.get_page("/static/tessera.css").await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let headers = response.headers().clone();
-        assert_eq!(
-            headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
-            Some("text/css; charset=utf-8")
-        );
-        assert_eq!(
-            headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()),
-            Some("public, max-age=86400")
-        );
-        let etag = headers.get("etag").expect("an ETag").clone();
-        assert!(response.text().await.expect("body").contains("body {"));
+        let mut etags = Vec::new();
+        for (path, content_type, content) in [
+            ("/static/tessera.css", "text/css; charset=utf-8", "body {"),
+            (
+                "/static/copy.js",
+                "text/javascript; charset=utf-8",
+                "navigator.clipboard.writeText",
+            ),
+        ] {
+            let response = app.get_page(path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let headers = response.headers().clone();
+            assert_eq!(
+                headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+                Some(content_type),
+                "{path}"
+            );
+            assert_eq!(
+                headers.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+                Some("public, max-age=86400"),
+                "{path}"
+            );
+            let etag = headers.get("etag").expect("an ETag").clone();
+            assert!(
+                response.text().await.expect("body").contains(content),
+                "{path}"
+            );
 
-        let again = app
-            .client
-            .get(app.url("/static/tessera.css"))
-            .header("if-none-match", etag)
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+            let again = app
+                .client
+                .get(app.url(path))
+                .header("if-none-match", etag.clone())
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+            etags.push(etag);
+        }
+        assert_ne!(etags[0], etags[1], "each file has its own ETag");
     }
 );
 

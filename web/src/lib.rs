@@ -33,6 +33,7 @@ pub mod bcrypt_pool;
 pub mod cli;
 pub mod config;
 pub mod config_file;
+pub mod content_security_policy;
 pub mod error;
 pub mod extract;
 pub mod keys;

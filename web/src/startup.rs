@@ -35,6 +35,7 @@ use tessera_persistence::{Database, PoolOptions};
 use crate::access_log::AccessLog;
 use crate::bcrypt_pool::BcryptPool;
 use crate::config::{Config, MIN_SECRET_KEY_BYTES};
+use crate::content_security_policy;
 use crate::error::PageError;
 use crate::keys::at_rest::AtRest;
 use crate::keys::{KeySettings, Keyring, RELOAD_INTERVAL};
@@ -184,22 +185,20 @@ fn cookie_key(secret: &[u8]) -> anyhow::Result<Key> {
     Ok(Key::derive_from(secret))
 }
 
-/// The Content-Security-Policy of every response: nothing runs, nothing loads but the
-/// stylesheet and images from Tessera itself, no framing. No `form-action`: browsers apply it
-/// to the redirect after the consent form, which leads to the client's redirect URI.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 /// `Strict-Transport-Security` when the issuer is https: two years, subdomains included.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
 
-/// Headers on every response: the CSP above, no framing by other sites (clickjacking), no
+/// Headers on every response: the default Content-Security-Policy
+/// ([`content_security_policy::DEFAULT`]), no framing by other sites (clickjacking), no
 /// MIME sniffing, no `Referer` leaking codes or tokens in URLs to other sites, and HSTS when
 /// the issuer is `https`.
 fn security_headers(https: bool) -> DefaultHeaders {
     let headers = DefaultHeaders::new()
         .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy::DEFAULT,
+        ))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "no-referrer"));
     if https {

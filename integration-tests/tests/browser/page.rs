@@ -148,8 +148,37 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {label:?}: {e}"));
     }
 
+    /// Replaces what the field labelled `label` holds with `text`.
+    pub async fn replace(&self, label: &str, text: &str) {
+        self.field(label)
+            .await
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {label:?}: {e}"));
+        self.fill(label, text).await;
+    }
+
+    /// The value the field labelled `label` holds now.
+    pub async fn value_of(&self, label: &str) -> String {
+        self.field(label)
+            .await
+            .prop("value")
+            .await
+            .unwrap_or_else(|e| panic!("the value of {label:?}: {e}"))
+            .unwrap_or_default()
+    }
+
     /// Ticks the checkbox whose label reads `label` (a no-op when it is ticked already).
     pub async fn tick(&self, label: &str) {
+        self.set_ticked(label, true).await;
+    }
+
+    /// Unticks the checkbox whose label reads `label` (a no-op when it is not ticked).
+    pub async fn untick(&self, label: &str) {
+        self.set_ticked(label, false).await;
+    }
+
+    async fn set_ticked(&self, label: &str, ticked: bool) {
         let xpath = format!(
             "//label[normalize-space()={}]/input[@type='checkbox']",
             literal(label)
@@ -157,11 +186,11 @@ impl Browser {
         let checkbox = self
             .wait_xpath(&xpath, &format!("checkbox {label:?}"))
             .await;
-        if !checkbox.is_selected().await.expect("whether it is ticked") {
+        if checkbox.is_selected().await.expect("whether it is ticked") != ticked {
             checkbox
                 .click()
                 .await
-                .unwrap_or_else(|e| panic!("tick {label:?}: {e}"));
+                .unwrap_or_else(|e| panic!("click the checkbox {label:?}: {e}"));
         }
     }
 
@@ -216,6 +245,30 @@ impl Browser {
     /// Types `text` key by key on the focused element.
     pub async fn type_keys(&self, text: &str) {
         self.keys(&text.chars().collect::<Vec<_>>()).await;
+    }
+
+    /// What the clipboard holds, as the user gets it: pasted with Ctrl+V into a text field
+    /// added to the page for the purpose (and removed again).
+    pub async fn clipboard_text(&self) -> String {
+        self.script(
+            "const field = document.createElement('textarea'); field.id = 'pasted'; \
+             document.body.append(field); field.focus();",
+        )
+        .await;
+        let paste = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down {
+                value: Key::Control.into(),
+            })
+            .then(KeyAction::Down { value: 'v' })
+            .then(KeyAction::Up { value: 'v' })
+            .then(KeyAction::Up {
+                value: Key::Control.into(),
+            });
+        self.client.perform_actions(paste).await.expect("Ctrl+V");
+        let pasted = self
+            .script("const field = document.getElementById('pasted'); field.remove(); return field.value;")
+            .await;
+        pasted.as_str().expect("the pasted text").to_owned()
     }
 
     async fn keys(&self, keys: &[char]) {

@@ -2,23 +2,17 @@
 //! about the client asking and the scopes it asks for, so that a person can tell at a glance
 //! who is asking for what: its name, its home page's host, its logo, who registered it, and a
 //! plain description of each scope. Both pages let a client's logo load from its `https`
-//! host ([`APPROVAL_CONTENT_SECURITY_POLICY`]); every other page loads images from Tessera
+//! host ([`content_security_policy::APPROVAL`]); every other page loads images from Tessera
 //! only.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use tessera_domain::{Client, Scope};
 
+use crate::content_security_policy;
 use crate::error::PageError;
 use crate::off_executor::off_executor;
 use crate::state::AppState;
-
-/// The approval pages' Content-Security-Policy: the site-wide one
-/// ([`CONTENT_SECURITY_POLICY`](crate::startup::CONTENT_SECURITY_POLICY)), with images also
-/// from any `https` origin (a registered `logo_uri`).
-pub const APPROVAL_CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'";
 
 /// The client as the approval pages present it: `name`, `host` and `uri` (its `client_uri`),
 /// `logo_uri` (https only), `tos_uri`, `policy_uri`, and who is behind it: `owner` (the
@@ -83,12 +77,8 @@ fn describe(scope: &str) -> String {
 }
 
 /// `response` with the approval pages' Content-Security-Policy.
-pub(crate) fn allowing_logos(mut response: HttpResponse) -> HttpResponse {
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(APPROVAL_CONTENT_SECURITY_POLICY),
-    );
-    response
+pub(crate) fn allowing_logos(response: HttpResponse) -> HttpResponse {
+    content_security_policy::replaced(response, content_security_policy::APPROVAL)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use tessera_domain::redirect_uri::RedirectUri;
 use tessera_domain::{Client, Provider, StoreError, User, UserId};
 use tessera_persistence::Database;
 
+use crate::content_security_policy;
 use crate::error::PageError;
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
@@ -121,7 +122,8 @@ pub(crate) struct ShownOnce<'a> {
     pub registration_token: Option<&'a str>,
 }
 
-/// The client page for its signed-in owner, with secrets just made.
+/// The client page for its signed-in owner, with secrets just made (and then the copy
+/// buttons' script).
 pub(crate) fn show_client(
     state: &AppState,
     session: &TypedSession,
@@ -143,9 +145,16 @@ pub(crate) fn show_client(
     );
     context.insert("secret", &shown.secret);
     context.insert("registration_token", &shown.registration_token);
-    Ok(state
+    let page = state
         .templates
-        .page(StatusCode::OK, "client.html", &context)?)
+        .page(StatusCode::OK, "client.html", &context)?;
+    Ok(
+        if shown.secret.is_some() || shown.registration_token.is_some() {
+            content_security_policy::replaced(page, content_security_policy::SHOWING_SECRETS)
+        } else {
+            page
+        },
+    )
 }
 
 /// The steps every management route shares: a signed-out visitor is sent to sign in; the

@@ -16,6 +16,7 @@ use crate::state::AppState;
 pub mod account;
 pub mod api_me;
 pub mod approval;
+pub mod assets;
 pub mod authorize;
 pub mod clients;
 pub mod create_client;
@@ -35,7 +36,6 @@ pub mod paths;
 pub mod register;
 pub mod revoke;
 pub mod signup;
-pub mod stylesheet;
 pub mod token;
 pub mod userinfo;
 
@@ -127,7 +127,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .service(web::resource(paths::OPENID_CONFIGURATION).route(web::get().to(discovery::get)))
         .service(web::resource(paths::OAUTH_METADATA).route(web::get().to(discovery::get)))
-        .service(web::resource(stylesheet::PATH).route(web::get().to(stylesheet::get)));
+        .service(asset(&assets::STYLESHEET))
+        .service(asset(&assets::COPY_SCRIPT));
+}
+
+/// The route serving an embedded file.
+fn asset(asset: &'static assets::Asset) -> actix_web::Resource {
+    web::resource(asset.path)
+        .route(web::get().to(move |req: HttpRequest| async move { asset.serve(&req) }))
 }
 
 /// The signed-in user, or `None`: a cookie whose recorded session has ended (signed out on
