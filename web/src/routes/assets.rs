@@ -78,3 +78,101 @@ impl Asset {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The colour variables of the stylesheet's `:root` blocks: the light scheme first, then
+    /// the dark one.
+    fn schemes() -> Vec<Vec<(String, String)>> {
+        STYLESHEET
+            .body
+            .split(":root {")
+            .skip(1)
+            .map(|block| {
+                block[..block.find('}').expect("a closed block")]
+                    .split(';')
+                    .filter_map(|declaration| declaration.trim().split_once(':'))
+                    .filter(|(name, _)| name.starts_with("--"))
+                    .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The relative luminance of `#rrggbb` (WCAG 2.2).
+    fn luminance(hex: &str) -> f64 {
+        let hex = hex.strip_prefix('#').expect("a #rrggbb colour");
+        assert_eq!(hex.len(), 6, "#rrggbb: {hex}");
+        let channel = |at: usize| {
+            let value = f64::from(u8::from_str_radix(&hex[at..at + 2], 16).expect("hex")) / 255.0;
+            if value <= 0.04045 {
+                value / 12.92
+            } else {
+                ((value + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (a, b) = (luminance(a), luminance(b));
+        (a.max(b) + 0.05) / (a.min(b) + 0.05)
+    }
+
+    #[test]
+    fn contrast_is_computed_as_wcag_defines_it() {
+        assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 1e-9);
+        assert!((contrast("#777777", "#ffffff") - 4.48).abs() < 0.01);
+    }
+
+    /// WCAG 2.2 AA: 4.5:1 for text (1.4.3), 3:1 for the focus ring and field borders
+    /// (1.4.11), in both schemes, for every pair of colours the stylesheet puts together.
+    #[test]
+    fn both_colour_schemes_meet_wcag_aa_contrast() {
+        const TEXT: f64 = 4.5;
+        const UI: f64 = 3.0;
+        let pairs = [
+            ("--text", "--page", TEXT),
+            ("--text", "--card", TEXT),
+            ("--text", "--field", TEXT),
+            ("--text", "--code-bg", TEXT),
+            ("--muted", "--page", TEXT),
+            ("--muted", "--card", TEXT),
+            ("--accent", "--page", TEXT),
+            ("--accent", "--card", TEXT),
+            ("--accent-text", "--accent", TEXT),
+            ("--accent-text", "--secondary", TEXT),
+            ("--accent-text", "--danger", TEXT),
+            ("--danger", "--card", TEXT),
+            ("--danger", "--error-bg", TEXT),
+            ("--ok", "--ok-bg", TEXT),
+            ("--focus", "--page", UI),
+            ("--focus", "--card", UI),
+            ("--focus", "--header", UI),
+            ("--field-line", "--field", UI),
+        ];
+        let schemes = schemes();
+        assert_eq!(schemes.len(), 2, "a light and a dark scheme");
+        for (scheme, colours) in ["light", "dark"].iter().zip(&schemes) {
+            let colour = |name: &str| {
+                colours
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, value)| value.as_str())
+                    .unwrap_or_else(|| panic!("{scheme}: no {name}"))
+            };
+            for (foreground, background, minimum) in pairs {
+                let ratio = contrast(colour(foreground), colour(background));
+                assert!(
+                    ratio >= minimum,
+                    "{scheme}: {foreground} on {background} is {ratio:.2}:1, below {minimum}:1"
+                );
+            }
+            // The header's white text and links.
+            let ratio = contrast("#ffffff", colour("--header"));
+            assert!(ratio >= TEXT, "{scheme}: header text is {ratio:.2}:1");
+        }
+    }
+}
