@@ -398,7 +398,8 @@ impl ClientRegistration {
         };
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(metadata_error(
-                "client_name must be 1 to 100 characters, without control characters",
+                "client_name",
+                "must be 1 to 100 characters, without control characters",
             ));
         }
         let uri = parse_web_uri("client_uri", &self.uri)?;
@@ -411,10 +412,13 @@ impl ClientRegistration {
         let auth_method = match self.auth_method.trim() {
             "" => AuthMethod::ClientSecretBasic,
             text => AuthMethod::parse(text).ok_or_else(|| {
-                metadata_error(format!("unknown token_endpoint_auth_method {text:?}"))
+                metadata_error(
+                    "token_endpoint_auth_method",
+                    format!("unknown value {text:?}"),
+                )
             })?,
         };
-        let grant_types = parse_list(&self.grant_types, GrantType::parse, "grant type")?
+        let grant_types = parse_list(&self.grant_types, GrantType::parse, "grant_types")?
             .unwrap_or_else(|| vec![GrantType::AuthorizationCode]);
         let default_response_types = if grant_types.contains(&GrantType::AuthorizationCode) {
             vec![ResponseType::Code]
@@ -422,21 +426,25 @@ impl ClientRegistration {
             Vec::new()
         };
         let response_types =
-            parse_list(&self.response_types, ResponseType::parse, "response type")?
+            parse_list(&self.response_types, ResponseType::parse, "response_types")?
                 .unwrap_or(default_response_types);
         check_consistency(&grant_types, &response_types, auth_method)?;
         let id_token_alg = match self.id_token_signed_response_alg.trim() {
             "" => SigningAlg::default(),
             text => SigningAlg::parse(text).ok_or_else(|| {
-                metadata_error(format!("unknown id_token_signed_response_alg {text:?}"))
+                metadata_error(
+                    "id_token_signed_response_alg",
+                    format!("unknown value {text:?}"),
+                )
             })?,
         };
         let access_token_format = match self.access_token_format.trim() {
             "" => None,
             text => Some(AccessTokenFormat::parse(text).ok_or_else(|| {
-                metadata_error(format!(
-                    "unknown access_token_format {text:?} (opaque or jwt)"
-                ))
+                metadata_error(
+                    "access_token_format",
+                    format!("unknown value {text:?} (opaque or jwt)"),
+                )
             })?),
         };
         let insecure = policy.insecure_transport;
@@ -449,11 +457,11 @@ impl ClientRegistration {
         if redirect_uris.is_empty() && !response_types.is_empty() {
             return Err(OAuthError::new(
                 ErrorCode::InvalidRedirectUri,
-                "at least one redirect URI is needed for the authorization endpoint",
+                "redirect_uris: at least one is needed for the authorization endpoint",
             ));
         }
         let scope = Scope::parse(&self.scope)
-            .map_err(|error| metadata_error(error.description.into_owned()))?;
+            .map_err(|error| metadata_error("scope", error.description))?;
         Ok(Client {
             id,
             owner_id: None,
@@ -493,13 +501,14 @@ fn parse_web_uri(field: &str, text: &str) -> Result<Option<String>, OAuthError> 
     match text.trim() {
         "" => Ok(None),
         uri if uri.chars().any(|c| c.is_control() || c.is_whitespace()) => Err(metadata_error(
-            format!("{field} must not contain spaces or control characters"),
+            field,
+            "must not contain spaces or control characters",
         )),
         uri => url::Url::parse(uri)
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https"))
             .map(|_| Some(uri.to_owned()))
-            .ok_or_else(|| metadata_error(format!("{field} must be an http(s) URL"))),
+            .ok_or_else(|| metadata_error(field, "must be an http(s) URL")),
     }
 }
 
@@ -507,9 +516,10 @@ fn parse_web_uri(field: &str, text: &str) -> Result<Option<String>, OAuthError> 
 /// characters.
 fn parse_contacts(contacts: &[String]) -> Result<Vec<String>, OAuthError> {
     if contacts.len() > MAX_CONTACTS {
-        return Err(metadata_error(format!(
-            "contacts may list at most {MAX_CONTACTS} addresses"
-        )));
+        return Err(metadata_error(
+            "contacts",
+            format!("at most {MAX_CONTACTS} addresses"),
+        ));
     }
     contacts
         .iter()
@@ -520,15 +530,21 @@ fn parse_contacts(contacts: &[String]) -> Result<Vec<String>, OAuthError> {
                 && !contact.chars().any(|c| c.is_control() || c.is_whitespace());
             valid.then(|| contact.to_owned()).ok_or_else(|| {
                 metadata_error(
-                    "each of contacts must be 1 to 254 characters, without spaces or control characters",
+                    "contacts",
+                    "each must be 1 to 254 characters, without spaces or control characters",
                 )
             })
         })
         .collect()
 }
 
-fn metadata_error(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidClientMetadata, description)
+/// `invalid_client_metadata` about the metadata field `field`: the description is `field`, a
+/// colon and `message`, so that a form can show `message` next to that field.
+fn metadata_error(field: &str, message: impl std::fmt::Display) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidClientMetadata,
+        format!("{field}: {message}"),
+    )
 }
 
 /// Parses the redirect URIs of the metadata field `field` by the registration rules, dropping
@@ -543,22 +559,26 @@ fn parse_uris(
         .filter(|uri| !uri.is_empty())
         .map(|uri| {
             RedirectUri::parse(uri, insecure_transport).map_err(|reason| {
-                OAuthError::new(ErrorCode::InvalidRedirectUri, format!("{field}: {reason}"))
+                OAuthError::new(
+                    ErrorCode::InvalidRedirectUri,
+                    format!("{field}: each URI {reason}"),
+                )
             })
         })
         .collect()
 }
 
-/// Parses a list of wire names, dropping blanks and repeats; `None` when nothing was given.
+/// Parses the list of wire names of the metadata field `field`, dropping blanks and repeats;
+/// `None` when nothing was given.
 fn parse_list<T: PartialEq>(
     values: &[String],
     parse: fn(&str) -> Option<T>,
-    what: &str,
+    field: &str,
 ) -> Result<Option<Vec<T>>, OAuthError> {
     let mut parsed = Vec::new();
     for value in values.iter().flat_map(|value| value.split_whitespace()) {
-        let item =
-            parse(value).ok_or_else(|| metadata_error(format!("unknown {what} {value:?}")))?;
+        let item = parse(value)
+            .ok_or_else(|| metadata_error(field, format!("unknown value {value:?}")))?;
         if !parsed.contains(&item) {
             parsed.push(item);
         }
@@ -579,20 +599,25 @@ fn check_consistency(
     ];
     for (response_type, grant) in pairs {
         if response_types.contains(&response_type) != grants.contains(&grant) {
-            return Err(metadata_error(format!(
-                "response type {:?} and grant type {:?} go together",
-                response_type.as_str(),
-                grant.as_str()
-            )));
+            return Err(metadata_error(
+                "grant_types",
+                format!(
+                    "the response type {} and the grant type {} go together",
+                    response_type.as_str(),
+                    grant.as_str()
+                ),
+            ));
         }
     }
     if auth_method != AuthMethod::None && grants.contains(&GrantType::Implicit) {
         return Err(metadata_error(
+            "grant_types",
             "the implicit grant is only for public clients (token_endpoint_auth_method none)",
         ));
     }
     if auth_method == AuthMethod::None && grants.contains(&GrantType::ClientCredentials) {
         return Err(metadata_error(
+            "grant_types",
             "client_credentials needs a confidential client",
         ));
     }

@@ -16,6 +16,23 @@ async fn app_with_cc_client(backend: Backend) -> (TestApp, RegisteredClient) {
     .await
 }
 
+/// A create-client form that passes, with `field` set to `value` (added when absent).
+fn create_form<'a>(field: &'a str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("client_name", "Photo app"),
+        ("redirect_uris", "https://photos.example/cb"),
+        ("grant_types", "authorization_code"),
+        ("response_types", "code"),
+        ("scope", "profile"),
+        ("token_endpoint_auth_method", "client_secret_basic"),
+    ];
+    match form.iter_mut().find(|(name, _)| *name == field) {
+        Some(pair) => pair.1 = value,
+        None => form.push((field, value)),
+    }
+    form
+}
+
 /// The status of a `client_credentials` request by `client` presenting `secret`.
 async fn client_credentials_status(
     app: &TestApp,
@@ -289,5 +306,96 @@ both_backends!(
         let again = refused.text().await.expect("body");
         let tag = r#"value="refresh_token" checked"#;
         assert!(again.contains(tag), "{again}");
+    }
+);
+
+both_backends!(
+    a_refused_field_gets_its_error_next_to_it_and_the_form_keeps_the_input,
+    |backend| async move {
+        let app = spawn_app(backend).await;
+        app.signed_up_user().await;
+        let long_name = "n".repeat(101);
+        for (field, value, error) in [
+            (
+                "client_name",
+                long_name.as_str(),
+                "must be 1 to 100 characters",
+            ),
+            (
+                "client_uri",
+                "ftp://photos.example",
+                "must be an http(s) URL",
+            ),
+            (
+                "logo_uri",
+                "https://photos.example/a logo.png",
+                "must not contain spaces",
+            ),
+            (
+                "contacts",
+                "ops team@photos.example",
+                "each must be 1 to 254 characters",
+            ),
+            (
+                "redirect_uris",
+                "http://photos.example/cb",
+                "each URI must use https",
+            ),
+            (
+                "scope",
+                "profile \"all\"",
+                "contains a character RFC 6749 does not allow",
+            ),
+            (
+                "grant_types",
+                "client_credentials",
+                "the response type code and the grant type authorization_code go together",
+            ),
+        ] {
+            let response = app.post_create_client(&create_form(field, value)).await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{field}");
+            let page = response.text().await.expect("body");
+            let id = format!("{field}_error");
+            let shown = html::element_text(&page, &id)
+                .unwrap_or_else(|| panic!("no error next to {field}: {page}"));
+            assert!(
+                shown.to_lowercase().contains(&error.to_lowercase()),
+                "{field}: {shown}"
+            );
+            assert!(shown.ends_with('.'), "{field}: {shown}");
+            assert_eq!(
+                page.matches("class=\"error\"").count(),
+                1,
+                "{field}: one error"
+            );
+            if field == "grant_types" {
+                // Checkboxes: the fieldset holding them is marked, and the ticks stay.
+                assert!(
+                    page.contains(&format!(
+                        "<fieldset aria-invalid=\"true\" aria-describedby=\"{id}\">"
+                    )),
+                    "{page}"
+                );
+                assert!(
+                    page.contains("value=\"client_credentials\" checked"),
+                    "{page}"
+                );
+            } else {
+                assert_eq!(
+                    html::attr_of(&page, field, "aria-describedby").as_deref(),
+                    Some(id.as_str()),
+                    "{field}"
+                );
+                assert_eq!(
+                    html::element_text(&page, field).as_deref(),
+                    Some(value.trim()),
+                    "{field} kept"
+                );
+            }
+            assert!(
+                !page.contains("id=\"client_secret\""),
+                "{field}: registered anyway"
+            );
+        }
     }
 );

@@ -43,7 +43,7 @@ both_backends!(
             let page = response.text().await.expect("body");
             let error = html::element_text(&page, "redirect_uris_error")
                 .unwrap_or_else(|| panic!("no field error for {uri}: {page}"));
-            assert!(error.starts_with("Each redirect URI must"), "{error}");
+            assert!(error.starts_with("Each URI must"), "{error}");
             let kept = html::element_text(&page, "redirect_uris").expect("the field");
             assert_eq!(kept, uri);
             assert!(!page.contains("id=\"client_secret\""), "{uri} registered");

@@ -10,7 +10,7 @@ use tera::{Context, Tera};
 use crate::error::no_store;
 
 /// Every template, by name.
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 17] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("home.html", include_str!("../../templates/home.html")),
     ("signup.html", include_str!("../../templates/signup.html")),
@@ -31,6 +31,10 @@ const TEMPLATES: [(&str, &str); 16] = [
     (
         "client_fields.html",
         include_str!("../../templates/client_fields.html"),
+    ),
+    (
+        "field_error.html",
+        include_str!("../../templates/field_error.html"),
     ),
     (
         "client_types.html",
@@ -59,6 +63,7 @@ impl Templates {
         tera.autoescape_on(vec![".html"]);
         tera.add_raw_templates(TEMPLATES)?;
         tera.register_filter("path_segment", path_segment);
+        tera.register_filter("sentence", sentence);
         Ok(Self { tera })
     }
 
@@ -144,9 +149,43 @@ fn path_segment(
         .into())
 }
 
+/// Tera filter: a message as a sentence, its first letter in upper case and a full stop at
+/// the end (`must use https` becomes `Must use https.`).
+fn sentence(
+    value: &tera::Value,
+    _: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("sentence expects a string"))?;
+    let mut chars = text.chars();
+    let mut sentence: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !sentence.is_empty() && !sentence.ends_with('.') {
+        sentence.push('.');
+    }
+    Ok(sentence.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_becomes_a_sentence() {
+        let no_args = std::collections::HashMap::new();
+        for (message, expected) in [
+            ("each URI must use https", "Each URI must use https."),
+            ("Done.", "Done."),
+            ("élan", "Élan."),
+            ("", ""),
+        ] {
+            let value = tera::Value::from(message);
+            assert_eq!(sentence(&value, &no_args).unwrap(), expected);
+        }
+    }
 
     fn base_context() -> Context {
         let mut context = Context::new();
@@ -222,11 +261,17 @@ mod tests {
             })],
         );
         context.insert("password_error", &Some("<oops>"));
+        context.insert("field_errors", &serde_json::json!({"client_uri": "<oops>"}));
         context.insert("confirm", &true);
         context.insert("user_code", "<script>");
         context.insert("client_id", "id<script>");
         for (name, _) in TEMPLATES {
-            if name == "base.html" {
+            // base.html is the frame of the others; the client form's partials need the
+            // macros their pages (create_client.html, edit_client.html) import.
+            if matches!(
+                name,
+                "base.html" | "client_fields.html" | "client_types.html"
+            ) {
                 continue;
             }
             let html = templates.render(name, &context).unwrap();
@@ -274,7 +319,11 @@ mod tests {
         assert!(page.contains("value=\"code\" checked"));
         assert!(page.contains("value=\"none\" selected"));
         assert!(page.contains("app.example&#x2F;two</textarea>"));
-        assert!(page.contains("id=\"redirect_uris_error\""));
+        assert!(page.contains("<p class=\"error\" id=\"redirect_uris_error\">&lt;oops&gt;.</p>"));
+        assert!(page.contains(
+            "rows=\"3\" aria-invalid=\"true\" aria-describedby=\"redirect_uris_error\">"
+        ));
+        assert!(!page.contains("id=\"client_uri_error\""));
         context.insert("confirming", &true);
         let device = templates.render("device.html", &context).unwrap();
         assert!(!device.contains("<script>"));

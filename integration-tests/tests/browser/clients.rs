@@ -93,7 +93,7 @@ async fn a_user_edits_a_client_and_a_refused_edit_keeps_the_input() {
         browser.click("Save").await;
         browser.wait_heading("Edit client").await;
         let error = browser.text_of("redirect_uris_error").await;
-        assert!(error.starts_with("Each redirect URI"), "{error}");
+        assert!(error.starts_with("Each URI must use https"), "{error}");
         let described_by = browser
             .field("Redirect URIs")
             .await

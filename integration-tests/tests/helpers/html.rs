@@ -63,23 +63,29 @@ pub fn input_value(html: &str, name: &str) -> Option<String> {
         .and_then(|tag| attr(tag, "value"))
 }
 
-/// The text content of the element with this `id` (or its `value` when it is an input).
-pub fn element_text(html: &str, id: &str) -> Option<String> {
-    for quote in ['"', '\''] {
-        let needle = format!("id={quote}{id}{quote}");
-        let Some(at) = html.find(&needle) else {
-            continue;
-        };
+/// The opening tag of the element with this `id`, and where it ends in `html`.
+fn tag_with_id<'a>(html: &'a str, id: &str) -> Option<(&'a str, usize)> {
+    ['"', '\''].into_iter().find_map(|quote| {
+        let at = html.find(&format!("id={quote}{id}{quote}"))?;
         let tag_start = html[..at].rfind('<')?;
         let tag_end = at + html[at..].find('>')?;
-        let tag = &html[tag_start..=tag_end];
-        if tag.starts_with("<input") {
-            return attr(tag, "value");
-        }
-        let text_end = tag_end + 1 + html[tag_end + 1..].find('<')?;
-        return Some(unescape(html[tag_end + 1..text_end].trim()));
+        Some((&html[tag_start..=tag_end], tag_end))
+    })
+}
+
+/// The value of attribute `name` of the element with this `id`.
+pub fn attr_of(html: &str, id: &str, name: &str) -> Option<String> {
+    tag_with_id(html, id).and_then(|(tag, _)| attr(tag, name))
+}
+
+/// The text content of the element with this `id` (or its `value` when it is an input).
+pub fn element_text(html: &str, id: &str) -> Option<String> {
+    let (tag, tag_end) = tag_with_id(html, id)?;
+    if tag.starts_with("<input") {
+        return attr(tag, "value");
     }
-    None
+    let text_end = tag_end + 1 + html[tag_end + 1..].find('<')?;
+    Some(unescape(html[tag_end + 1..text_end].trim()))
 }
 
 /// The hidden inputs `(name, value)` of the first form whose action contains `action`.

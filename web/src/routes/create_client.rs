@@ -5,12 +5,16 @@
 //! `require_pushed_authorization_requests` (`1` or `on`), `csrf_token`. Success shows the
 //! client page with the secret, this once; a refusal shows the form again, filled in.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use tera::Context;
 use tessera_domain::client::{GrantType, ResponseType};
-use tessera_domain::{ClientOrigin, ClientRegistration, Error, Params, Registered, Secret};
+use tessera_domain::{
+    ClientOrigin, ClientRegistration, Error, OAuthError, Params, Registered, Secret,
+};
 
 use crate::error::PageError;
 use crate::extract::CsrfForm;
@@ -108,6 +112,7 @@ pub(crate) fn insert_form(context: &mut Context, registration: &ClientRegistrati
         );
     }
     context.insert("form", &form);
+    context.insert("field_errors", &HashMap::<&str, &str>::new());
     let grants: Vec<&str> = GRANT_TYPES.iter().map(|grant| grant.as_str()).collect();
     let responses: Vec<&str> = RESPONSE_TYPES.iter().map(|kind| kind.as_str()).collect();
     context.insert("grant_type_choices", &grants);
@@ -134,14 +139,37 @@ pub async fn get(
         .page(StatusCode::OK, "create_client.html", &context)?)
 }
 
-/// The form field a registration error names (`redirect_uris: must use https`), so the page
-/// shows the message next to that field.
-pub(crate) fn field_error(description: &str) -> Option<(&'static str, &str)> {
-    let (field, message) = description.split_once(": ")?;
-    ["redirect_uris", "post_logout_redirect_uris"]
-        .into_iter()
-        .find(|known| *known == field)
-        .map(|field| (field, message))
+/// The fields of the client form, by the metadata names registration errors start with.
+const FORM_FIELDS: [&str; 14] = [
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "tos_uri",
+    "policy_uri",
+    "contacts",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+    "response_types",
+    "scope",
+    "token_endpoint_auth_method",
+    "id_token_signed_response_alg",
+    "access_token_format",
+];
+
+/// Puts why a registration or edit was refused on the form: next to the field its
+/// description names (`client_uri: must be an http(s) URL`), or above the form.
+pub(crate) fn insert_refusal(context: &mut Context, error: &OAuthError) {
+    let field = error
+        .description
+        .split_once(": ")
+        .filter(|(field, _)| FORM_FIELDS.contains(field));
+    match field {
+        Some((field, message)) => {
+            context.insert("field_errors", &HashMap::from([(field, message)]));
+        }
+        None => context.insert("error", &error.description),
+    }
 }
 
 /// Registers the client and shows it with its secret.
@@ -175,16 +203,8 @@ pub async fn post(
         }
         Err(Error::OAuth(error)) => {
             let mut context = page_context(&session, Some(&user))?;
-            match field_error(&error.description) {
-                Some((field, message)) => context.insert(
-                    "field_errors",
-                    &[(field, message)]
-                        .into_iter()
-                        .collect::<std::collections::HashMap<_, _>>(),
-                ),
-                None => context.insert("error", &error.description),
-            }
             insert_form(&mut context, &submitted);
+            insert_refusal(&mut context, &error);
             Ok(state
                 .templates
                 .page(StatusCode::BAD_REQUEST, "create_client.html", &context)?)

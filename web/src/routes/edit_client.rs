@@ -15,7 +15,7 @@ use crate::error::PageError;
 use crate::extract::CsrfForm;
 use crate::off_executor::off_executor;
 use crate::routes::clients::{show_client, ClientPath, ShownOnce};
-use crate::routes::create_client::{field_error, insert_form, registration};
+use crate::routes::create_client::{insert_form, insert_refusal, registration};
 use crate::routes::{current_user, login_url, page_context, see_other};
 use crate::session::TypedSession;
 use crate::state::AppState;
@@ -95,15 +95,7 @@ pub async fn post(
         Ok(None) => Err(PageError::NotFound),
         Err(Error::OAuth(error)) => {
             let mut context = edit_context(&session, &user, &client_id, &submitted)?;
-            match field_error(&error.description) {
-                Some((field, message)) => context.insert(
-                    "field_errors",
-                    &[(field, message)]
-                        .into_iter()
-                        .collect::<std::collections::HashMap<_, _>>(),
-                ),
-                None => context.insert("error", &error.description),
-            }
+            insert_refusal(&mut context, &error);
             Ok(state
                 .templates
                 .page(StatusCode::BAD_REQUEST, "edit_client.html", &context)?)
