@@ -59,12 +59,13 @@ pub trait ClientStore: Send + Sync {
     /// Deletes a client the owner registered, with its codes, grants and tokens; false if
     /// there is no such client of this owner.
     fn delete_client(&self, client_id: &str, owner: UserId) -> Result<bool, StoreError>;
-    /// Replaces the secret digest of a client the owner registered; false if there is no
-    /// such client of this owner.
+    /// Replaces the secret digest, and nothing else, of the confidential client
+    /// `client_id` if `owner` is `None` (an operator) or owns it; false if there is no such
+    /// confidential client (of that owner): a public client never gets a secret.
     fn set_client_secret(
         &self,
         client_id: &str,
-        owner: UserId,
+        owner: Option<UserId>,
         digest: &TokenDigest,
     ) -> Result<bool, StoreError>;
     /// Every client, oldest first.

@@ -29,7 +29,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 22] = [
+pub const CHECKS: [(&str, Check); 23] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -100,6 +100,10 @@ pub const CHECKS: [(&str, Check); 22] = [
     (
         "a_client_is_edited_by_its_owner_or_an_operator",
         a_client_is_edited_by_its_owner_or_an_operator,
+    ),
+    (
+        "a_client_secret_is_replaced_alone_by_its_owner_or_an_operator",
+        a_client_secret_is_replaced_alone_by_its_owner_or_an_operator,
     ),
     (
         "a_resealed_signing_key_changes_only_its_private_key",
@@ -1126,6 +1130,52 @@ pub fn a_client_is_edited_by_its_owner_or_an_operator(store: &dyn Store) -> Resu
     assert_eq!(store.find_client(&client.id)?, None);
     assert_eq!(store.find_token(&access.digest)?, None);
     assert!(!store.delete_any_client(&client.id)?);
+    Ok(())
+}
+
+/// A new secret digest replaces a confidential client's and nothing else: every other field
+/// stays as stored, whatever the caller read before. With an owner it applies only to that
+/// owner's client, without one to any; a public client never gets one.
+pub fn a_client_secret_is_replaced_alone_by_its_owner_or_an_operator(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let (alice, client, _) = seed(store, "alice")?;
+    let stranger = UserId::generate();
+    // Edited since the caller read `client`.
+    let edited = Client {
+        name: "Renamed".to_owned(),
+        scope: scope("profile"),
+        details: ClientDetails::default(),
+        ..client.clone()
+    };
+    assert!(store.edit_client(&edited, None)?);
+    let (by_stranger, by_alice, by_operator) = (
+        Secret::generate().digest(),
+        Secret::generate().digest(),
+        Secret::generate().digest(),
+    );
+    assert!(!store.set_client_secret(&client.id, Some(stranger), &by_stranger)?);
+    assert_eq!(store.find_client(&client.id)?.as_ref(), Some(&edited));
+    for (owner, digest) in [(Some(alice.id), by_alice), (None, by_operator)] {
+        assert!(store.set_client_secret(&client.id, owner, &digest)?);
+        let expected = Client {
+            secret_digest: Some(digest),
+            ..edited.clone()
+        };
+        assert_eq!(store.find_client(&client.id)?, Some(expected));
+    }
+    assert!(!store.set_client_secret("unknown", None, &by_stranger)?);
+
+    let public = Client {
+        secret_digest: None,
+        auth_method: AuthMethod::None,
+        ..edited
+    };
+    assert!(store.edit_client(&public, None)?);
+    for owner in [Some(alice.id), None] {
+        assert!(!store.set_client_secret(&client.id, owner, &by_stranger)?);
+    }
+    assert_eq!(store.find_client(&client.id)?, Some(public));
     Ok(())
 }
 

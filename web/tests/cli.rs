@@ -1199,11 +1199,13 @@ fn client_rotate_secret_prints_a_new_secret_and_refuses_public_clients() {
     let env = Env::new();
     let app = add_client(&env, "App", &[]);
     let id = app["client_id"].as_str().unwrap();
+    let before = run_json(&env, &["client", "show", id, "--json"]);
     let rotated = run_json(&env, &["client", "rotate-secret", id]);
     assert_eq!(rotated["client_id"], id);
     let secret = rotated["client_secret"].as_str().unwrap();
     assert!(secret.len() >= 43 && secret != app["client_secret"].as_str().unwrap());
     assert_eq!(rotated.as_object().unwrap().len(), 2, "{rotated}");
+    assert_eq!(run_json(&env, &["client", "show", id, "--json"]), before);
 
     let public = add_client(&env, "Public", &["--auth-method", "none"]);
     let refused = env.run(
