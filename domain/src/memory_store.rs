@@ -18,8 +18,8 @@ use crate::device_code::{DeviceAnswer, DeviceCode, DeviceStatus};
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
-    SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff,
+    RegistrationTokenCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
 use crate::registration::StoredInitialAccessToken;
@@ -1073,6 +1073,16 @@ impl PurgeStore for MemoryStore {
         Ok(removed(&mut self.tables().device_codes, |_, code| {
             !cutoff.purges(code.expires_at)
         }))
+    }
+
+    fn purge_registration_tokens(
+        &self,
+        cutoff: &RegistrationTokenCutoff,
+    ) -> Result<u64, StoreError> {
+        Ok(removed(
+            &mut self.tables().registration_tokens,
+            |_, token| !cutoff.purges(token),
+        ))
     }
 }
 

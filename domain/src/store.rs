@@ -13,8 +13,8 @@ use crate::device_code::{DeviceAnswer, DeviceCode};
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
-    SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff,
+    RegistrationTokenCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
 use crate::registration::StoredInitialAccessToken;
@@ -375,6 +375,11 @@ pub trait PurgeStore: Send + Sync {
     fn purge_pushed_requests(&self, cutoff: &PushedRequestCutoff) -> Result<u64, StoreError>;
     /// Deletes the device authorizations the cutoff says go; how many went.
     fn purge_device_codes(&self, cutoff: &DeviceCodeCutoff) -> Result<u64, StoreError>;
+    /// Deletes the initial access tokens `cutoff` purges.
+    fn purge_registration_tokens(
+        &self,
+        cutoff: &RegistrationTokenCutoff,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Everything the domain stores.

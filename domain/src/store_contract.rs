@@ -1258,7 +1258,8 @@ fn token_at(
 /// ago, then the authorizations left with nothing; it keeps everything else, and a second
 /// purge finds nothing. Throttle counters go once their window is over and their last lockout
 /// ended an hour ago; a kept counter still doubles its next lockout and still counts. A
-/// revoked JWT's deny-list entry goes once the JWT has expired.
+/// revoked JWT's deny-list entry goes once the JWT has expired; an initial access token once
+/// it has expired or has no use left.
 pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     store: &dyn Store,
 ) -> Result<(), StoreError> {
@@ -1357,6 +1358,26 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     let live_device = device_code(&alive_client, now - Duration::seconds(599));
     store.insert_device_code(&expired_device)?;
     store.insert_device_code(&live_device)?;
+    let initial_access_token = |expires_at, uses_left| StoredInitialAccessToken {
+        digest: Secret::generate().digest(),
+        created_at: t0(),
+        expires_at,
+        uses_left,
+    };
+    let gone_registration_tokens = [
+        initial_access_token(Some(now), None),
+        initial_access_token(Some(now + hour), Some(0)),
+    ];
+    let kept_registration_tokens = [
+        initial_access_token(Some(now + Duration::seconds(1)), Some(1)),
+        initial_access_token(None, None),
+    ];
+    for token in gone_registration_tokens
+        .iter()
+        .chain(&kept_registration_tokens)
+    {
+        store.insert_registration_token(token)?;
+    }
     fail("user:stale", now - hour)?;
     fail("user:counting", now - Duration::minutes(5))?;
     for _ in 0..3 {
@@ -1375,6 +1396,7 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
             revoked_jwts: 1,
             pushed_requests: 1,
             device_codes: 1,
+            registration_tokens: 2,
         }
     );
     assert_eq!(store.find_device_code(&expired_device.digest)?, None);
@@ -1417,6 +1439,14 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     assert!(denied("alive")?);
     assert!(!denied("expired")?);
     assert_eq!(purge(store, &policy, now)?, Purged::default());
+    // A kept token's digest is still taken; a purged one's is free again.
+    for token in &kept_registration_tokens {
+        let again = store.insert_registration_token(token);
+        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    }
+    for token in &gone_registration_tokens {
+        store.insert_registration_token(token)?;
+    }
 
     for _ in 0..2 {
         assert_eq!(fail("user:locked-lately", now)?, None);
