@@ -169,6 +169,7 @@ impl UserStore for MemoryStore {
             return Ok(false);
         };
         user.disabled_at = user.disabled_at.or(Some(now));
+        user.tokens_valid_after = user.tokens_valid_after.max(Some(now));
         for session in tables.sessions.values_mut() {
             if session.user_id == id && session.ended_at.is_none() {
                 session.ended_at = Some(now);

@@ -36,11 +36,13 @@ pub trait UserStore: Send + Sync {
     /// Every user, oldest first (users made in the same second in username order).
     fn all_users(&self) -> Result<Vec<User>, StoreError>;
     /// In one transaction: marks the user disabled at `now` (one disabled before keeps its
-    /// first time), ends every session of theirs not ended, and revokes every authorization
+    /// first time), records `now` as their `tokens_valid_after` (unless that is later
+    /// already), ends every session of theirs not ended, and revokes every authorization
     /// they gave, so that all their tokens stop working; false if there is no such user.
     fn disable_user(&self, id: UserId, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Lets a disabled user sign in again (what was revoked stays revoked); false if there
-    /// is no such user.
+    /// Lets a disabled user sign in again; what was revoked stays revoked and
+    /// `tokens_valid_after` stays, so no token issued before the disable works again. False
+    /// if there is no such user.
     fn enable_user(&self, id: UserId) -> Result<bool, StoreError>;
     /// Deletes the user with everything of theirs: sessions, consents, authorizations with
     /// their codes and tokens, device authorizations they answered, and the clients they own

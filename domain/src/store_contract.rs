@@ -134,6 +134,7 @@ fn user(name: &str) -> User {
         created_at: t0(),
         email: None,
         disabled_at: None,
+        tokens_valid_after: None,
     }
 }
 
@@ -985,10 +986,11 @@ pub fn a_password_hash_is_replaced(store: &dyn Store) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Users list oldest first, then by username. Disabling a user records the first time only,
-/// ends their unended sessions and revokes their authorizations (so their tokens), and
-/// nobody else's; enabling clears the mark and leaves the revocations; an unknown user is
-/// false for both.
+/// Users list oldest first, then by username. Disabling a user records the first time only
+/// as `disabled_at` and the latest as `tokens_valid_after`, ends their unended sessions and
+/// revokes their authorizations (so their tokens), and nobody else's; enabling clears
+/// `disabled_at` and keeps `tokens_valid_after` and the revocations; an unknown user is false
+/// for both.
 pub fn a_disabled_user_is_signed_out_and_loses_its_tokens(
     store: &dyn Store,
 ) -> Result<(), StoreError> {
@@ -1005,10 +1007,16 @@ pub fn a_disabled_user_is_signed_out_and_loses_its_tokens(
     assert_eq!(names, ["alice", "bob"]);
 
     let at = t0() + Duration::minutes(5);
+    let again = at + Duration::minutes(1);
     assert!(store.disable_user(alice.id, at)?);
-    assert!(store.disable_user(alice.id, at + Duration::minutes(1))?);
+    assert!(store.disable_user(alice.id, again)?);
     let disabled = store.find_user(alice.id)?;
     assert_eq!(disabled.as_ref().and_then(|u| u.disabled_at), Some(at));
+    assert_eq!(disabled.and_then(|u| u.tokens_valid_after), Some(again));
+    // A clock behind the last disable does not move the mark back.
+    assert!(store.disable_user(alice.id, at)?);
+    let disabled = store.find_user(alice.id)?;
+    assert_eq!(disabled.and_then(|u| u.tokens_valid_after), Some(again));
     assert_eq!(store.find_user(bob.id)?.and_then(|u| u.disabled_at), None);
     let revoked = store.find_token(&alices_token.digest)?;
     assert!(revoked.and_then(|t| t.revoked_at).is_some());
@@ -1029,7 +1037,11 @@ pub fn a_disabled_user_is_signed_out_and_loses_its_tokens(
 
     assert!(store.enable_user(alice.id)?);
     let enabled = store.find_user(alice.id)?;
-    assert_eq!(enabled, Some(alice.clone()));
+    let expected = User {
+        tokens_valid_after: Some(again),
+        ..alice
+    };
+    assert_eq!(enabled, Some(expected));
     let still = store.find_token(&alices_token.digest)?;
     assert!(still.and_then(|t| t.revoked_at).is_some());
     let nobody = UserId::generate();
