@@ -59,6 +59,7 @@ impl<S: Store> Provider<S> {
             created_at: self.now(),
             email: email.map(str::to_owned),
             disabled_at: None,
+            tokens_valid_after: None,
         };
         match self.store.insert_user(&user) {
             Ok(()) => Ok(user),

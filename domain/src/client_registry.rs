@@ -55,19 +55,10 @@ impl<S: Store> Provider<S> {
         owner: UserId,
         client_id: &str,
     ) -> Result<Option<(Client, Secret)>, StoreError> {
-        let Some(mut client) = self.owned_client(owner, client_id)? else {
+        let Some(client) = self.owned_client(owner, client_id)? else {
             return Ok(None);
         };
-        let Some(secret) = client.rotate_secret() else {
-            return Ok(None);
-        };
-        let Some(digest) = client.secret_digest else {
-            return Ok(None);
-        };
-        if !self.store.set_client_secret(client_id, owner, &digest)? {
-            return Ok(None);
-        }
-        Ok(Some((client, secret)))
+        self.rotate_secret_of(client, Some(owner))
     }
 
     /// The client with this `client_id`, whoever owns it (for operators).
@@ -111,13 +102,27 @@ impl<S: Store> Provider<S> {
         &self,
         client_id: &str,
     ) -> Result<Option<(Client, Secret)>, StoreError> {
-        let Some(mut client) = self.store.find_client(client_id)? else {
+        let Some(client) = self.store.find_client(client_id)? else {
             return Ok(None);
         };
+        self.rotate_secret_of(client, None)
+    }
+
+    /// Gives `client`, as read, a new secret, storing only its digest (so an edit made
+    /// since the read is kept), if it is still a confidential client of `owner` (any owner
+    /// when `None`); `None` otherwise.
+    fn rotate_secret_of(
+        &self,
+        mut client: Client,
+        owner: Option<UserId>,
+    ) -> Result<Option<(Client, Secret)>, StoreError> {
         let Some(secret) = client.rotate_secret() else {
             return Ok(None);
         };
-        if !self.store.edit_client(&client, None)? {
+        if !self
+            .store
+            .set_client_secret(&client.id, owner, &secret.digest())?
+        {
             return Ok(None);
         }
         Ok(Some((client, secret)))

@@ -6,7 +6,8 @@
 //! cannot say is whether it was revoked since, so every check inside Tessera (bearer routes,
 //! introspection) verifies the signature, `typ`, `iss`, `aud` and `exp` and then reads the
 //! store once ([`JwtStanding`]): its `jti` must not be on the deny-list, the family it names
-//! must be unrevoked, its client and its user must still exist. A resource server that
+//! must be unrevoked, its client and its user must still exist, and its user must not have
+//! been disabled since it was issued (even if enabled again). A resource server that
 //! validates the token on its own learns of a revocation only when the token expires, which
 //! is why these tokens live a short time (`TESSERA_JWT_ACCESS_TOKEN_TTL`, 5 minutes).
 //!
@@ -209,12 +210,17 @@ pub struct JwtStanding {
 
 impl JwtStanding {
     /// Whether `token`, with this standing, may be used: not revoked, its family (if it
-    /// names one) live, and its user (if it names one) still there and not disabled.
+    /// names one) live, and its user (if it names one) still there, not disabled, and not
+    /// disabled since the token was issued ([`User::accepts_token_issued_at`]): enabling
+    /// a user again does not bring back a token that names no family.
     pub fn allows(&self, token: &JwtAccessToken) -> bool {
         !self.revoked
             && (token.family.is_none() || self.family_live)
             && (token.user_id.is_none()
-                || self.user.as_ref().is_some_and(|user| !user.is_disabled()))
+                || self
+                    .user
+                    .as_ref()
+                    .is_some_and(|user| user.accepts_token_issued_at(token.issued_at)))
     }
 }
 
@@ -426,9 +432,21 @@ mod tests {
                 created_at: token.issued_at,
                 email: None,
                 disabled_at: None,
+                tokens_valid_after: None,
             }),
         };
         assert!(live.allows(&token));
+        let user = |disabled_at, tokens_valid_after| JwtStanding {
+            user: live.user.clone().map(|user| User {
+                disabled_at,
+                tokens_valid_after,
+                ..user
+            }),
+            ..live.clone()
+        };
+        let second = chrono::Duration::seconds(1);
+        let issued = token.issued_at;
+        assert!(user(None, Some(issued - second)).allows(&token));
         for dead in [
             JwtStanding {
                 revoked: true,
@@ -442,6 +460,11 @@ mod tests {
                 user: None,
                 ..live.clone()
             },
+            user(Some(issued), Some(issued)),
+            user(Some(issued + second), Some(issued + second)),
+            // Enabled again after a disable at (or after) the token's issue.
+            user(None, Some(issued)),
+            user(None, Some(issued + second)),
         ] {
             assert!(!dead.allows(&token), "{dead:?}");
         }

@@ -158,6 +158,29 @@ fn a_password_grant_without_refresh_tokens_writes_nothing_either() {
 }
 
 #[test]
+fn a_jwt_without_a_family_stays_refused_once_its_user_was_disabled_and_enabled_again() {
+    let w = world();
+    let client = w.jwt_client("password");
+    let before = w.password_grant(&client).access_token;
+    assert!(w.me(&before).is_ok());
+
+    w.clock.advance(Duration::seconds(1));
+    assert!(w.provider.disable_user(w.user.id).unwrap());
+    assert!(w.is_refused(&before));
+    w.clock.advance(Duration::seconds(1));
+    assert!(w.provider.enable_user(w.user.id).unwrap());
+    assert!(w.is_refused(&before));
+    assert_eq!(w.introspect_one(&client, &before), Introspection::Inactive);
+
+    let after = w.password_grant(&client).access_token;
+    assert!(w.me(&after).is_ok());
+    assert!(matches!(
+        w.introspect_one(&client, &after),
+        Introspection::Active(_)
+    ));
+}
+
+#[test]
 fn revoking_a_jwt_denies_its_jti_at_once_and_only_its_client_may() {
     let w = world();
     let client = w.jwt_client("client_credentials password");

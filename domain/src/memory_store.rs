@@ -18,8 +18,8 @@ use crate::device_code::{DeviceAnswer, DeviceCode, DeviceStatus};
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
-    SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff,
+    RegistrationTokenCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
 use crate::registration::StoredInitialAccessToken;
@@ -52,6 +52,8 @@ struct Tables {
     pushed_requests: HashMap<TokenDigest, PushedRequest>,
     device_codes: HashMap<TokenDigest, DeviceCode>,
     registration_tokens: HashMap<TokenDigest, StoredInitialAccessToken>,
+    /// An edit that lands right after the next read of its client.
+    edit_after_read: Option<Client>,
 }
 
 /// A failure counter: failures since `window_started_at`, the lock's end, lockouts so far.
@@ -71,6 +73,12 @@ impl MemoryStore {
     pub fn grant_rows(&self) -> usize {
         let tables = self.tables();
         tables.authorizations.len() + tables.codes.len() + tables.tokens.len()
+    }
+
+    /// Makes `client` what is stored right after the next read of it, as a concurrent edit
+    /// could: a caller that writes back all it read would undo that edit.
+    pub fn edit_after_next_read(&self, client: Client) {
+        self.tables().edit_after_read = Some(client);
     }
 
     fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
@@ -98,6 +106,13 @@ impl Tables {
             self.tokens.insert(token.digest, token.clone());
         }
         Ok(())
+    }
+
+    /// The client `client_id`, if `owner` is `None` or owns it.
+    fn client_of(&mut self, client_id: &str, owner: Option<UserId>) -> Option<&mut Client> {
+        self.clients
+            .iter_mut()
+            .find(|c| c.id == client_id && owner.is_none_or(|owner| c.owner_id == Some(owner)))
     }
 
     fn with_family_revocation(&self, token: &Token) -> Token {
@@ -154,6 +169,7 @@ impl UserStore for MemoryStore {
             return Ok(false);
         };
         user.disabled_at = user.disabled_at.or(Some(now));
+        user.tokens_valid_after = user.tokens_valid_after.max(Some(now));
         for session in tables.sessions.values_mut() {
             if session.user_id == id && session.ended_at.is_none() {
                 session.ended_at = Some(now);
@@ -224,12 +240,14 @@ impl ClientStore for MemoryStore {
     }
 
     fn find_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        Ok(self
-            .tables()
-            .clients
-            .iter()
-            .find(|c| c.id == client_id)
-            .cloned())
+        let mut tables = self.tables();
+        let found = tables.clients.iter().find(|c| c.id == client_id).cloned();
+        if let Some(edit) = tables.edit_after_read.take_if(|edit| edit.id == client_id) {
+            if let Some(stored) = tables.client_of(client_id, None) {
+                *stored = edit;
+            }
+        }
+        Ok(found)
     }
 
     fn clients_of(&self, owner: UserId) -> Result<Vec<Client>, StoreError> {
@@ -250,11 +268,7 @@ impl ClientStore for MemoryStore {
 
     fn edit_client(&self, client: &Client, owner: Option<UserId>) -> Result<bool, StoreError> {
         let mut tables = self.tables();
-        let Some(stored) = tables
-            .clients
-            .iter_mut()
-            .find(|c| c.id == client.id && owner.is_none_or(|owner| c.owner_id == Some(owner)))
-        else {
+        let Some(stored) = tables.client_of(&client.id, owner) else {
             return Ok(false);
         };
         *stored = Client {
@@ -274,14 +288,13 @@ impl ClientStore for MemoryStore {
     fn set_client_secret(
         &self,
         client_id: &str,
-        owner: UserId,
+        owner: Option<UserId>,
         digest: &TokenDigest,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let client = tables
-            .clients
-            .iter_mut()
-            .find(|c| c.id == client_id && c.owner_id == Some(owner));
+            .client_of(client_id, owner)
+            .filter(|client| !client.is_public());
         Ok(client.map(|c| c.secret_digest = Some(*digest)).is_some())
     }
 
@@ -1061,6 +1074,16 @@ impl PurgeStore for MemoryStore {
         Ok(removed(&mut self.tables().device_codes, |_, code| {
             !cutoff.purges(code.expires_at)
         }))
+    }
+
+    fn purge_registration_tokens(
+        &self,
+        cutoff: &RegistrationTokenCutoff,
+    ) -> Result<u64, StoreError> {
+        Ok(removed(
+            &mut self.tables().registration_tokens,
+            |_, token| !cutoff.purges(token),
+        ))
     }
 }
 

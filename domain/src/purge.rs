@@ -1,6 +1,7 @@
 //! Purging rows past their use: which authorization codes, tokens, authorizations,
-//! throttle counters, browser sessions and deny-list entries of revoked JWT access tokens a
-//! purge at `now` deletes, decided from the [`Policy`] alone.
+//! throttle counters, browser sessions, deny-list entries of revoked JWT access tokens,
+//! pushed requests, device codes and initial access tokens a purge at `now` deletes, decided
+//! from the [`Policy`] alone.
 //!
 //! What reuse detection needs stays. Presenting a used code or a rotated refresh token again
 //! revokes every token of its authorization (RFC 6749 §4.1.2, RFC 9700 §4.14.2), which matters
@@ -8,7 +9,8 @@
 //! refresh token are kept for the [`evidence_lifetime`] after that use. Everything else goes
 //! once it can no longer be used: an unused code or a token at its expiry, an authorization
 //! once no code or token refers to it, a throttle counter once it counts and locks nothing,
-//! a revoked JWT's deny-list entry once the JWT has expired (it is refused for that anyway).
+//! a revoked JWT's deny-list entry once the JWT has expired (it is refused for that anyway),
+//! and an initial access token once it has expired or has no registration left.
 //!
 //! The store deletes table by table ([`PurgeStore`]); [`purge`] runs them in the order the
 //! references between tables ask for and sums up what went in a [`Purged`].
@@ -24,6 +26,7 @@ use crate::code::AuthorizationCode;
 use crate::error::StoreError;
 use crate::policy::Policy;
 use crate::provider::Provider;
+use crate::registration::StoredInitialAccessToken;
 use crate::store::{PurgeStore, Store};
 use crate::throttle::MAX_LOCKOUT;
 use crate::token::Token;
@@ -183,6 +186,25 @@ impl DeviceCodeCutoff {
     }
 }
 
+/// Which initial access tokens (for dynamic registration) go: those expired at or before the
+/// cutoff, and those with no registration left, since neither lets anyone register again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationTokenCutoff {
+    /// Tokens that expired at or before this go.
+    pub expired_by: DateTime<Utc>,
+}
+
+impl RegistrationTokenCutoff {
+    /// Whether `token` goes: expired, or used up (a token without a count or an expiry
+    /// never goes by that).
+    pub fn purges(&self, token: &StoredInitialAccessToken) -> bool {
+        token
+            .expires_at
+            .is_some_and(|expires_at| expires_at <= self.expired_by)
+            || token.uses_left == Some(0)
+    }
+}
+
 /// The cutoffs of every table for a purge at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeCutoffs {
@@ -202,6 +224,8 @@ pub struct PurgeCutoffs {
     pub pushed_requests: PushedRequestCutoff,
     /// Device authorizations.
     pub device_codes: DeviceCodeCutoff,
+    /// Initial access tokens.
+    pub registration_tokens: RegistrationTokenCutoff,
 }
 
 impl PurgeCutoffs {
@@ -231,6 +255,7 @@ impl PurgeCutoffs {
             revoked_jwts: RevokedJwtCutoff { expired_by: now },
             pushed_requests: PushedRequestCutoff { expired_by: now },
             device_codes: DeviceCodeCutoff { expired_by: now },
+            registration_tokens: RegistrationTokenCutoff { expired_by: now },
         }
     }
 }
@@ -254,11 +279,13 @@ pub struct Purged {
     pub pushed_requests: u64,
     /// Device authorizations.
     pub device_codes: u64,
+    /// Initial access tokens for dynamic registration.
+    pub registration_tokens: u64,
 }
 
 impl Purged {
     /// Each count with what it counts, singular and plural, in purge order.
-    fn counts(&self) -> [(u64, &'static str, &'static str); 8] {
+    fn counts(&self) -> [(u64, &'static str, &'static str); 9] {
         [
             (
                 self.authorization_codes,
@@ -272,6 +299,11 @@ impl Purged {
             (self.revoked_jwts, "revoked JWT", "revoked JWTs"),
             (self.pushed_requests, "pushed request", "pushed requests"),
             (self.device_codes, "device code", "device codes"),
+            (
+                self.registration_tokens,
+                "initial access token",
+                "initial access tokens",
+            ),
         ]
     }
 }
@@ -304,6 +336,7 @@ pub fn purge<S: PurgeStore + ?Sized>(
     let revoked_jwts = store.purge_revoked_jwts(&cutoffs.revoked_jwts)?;
     let pushed_requests = store.purge_pushed_requests(&cutoffs.pushed_requests)?;
     let device_codes = store.purge_device_codes(&cutoffs.device_codes)?;
+    let registration_tokens = store.purge_registration_tokens(&cutoffs.registration_tokens)?;
     Ok(Purged {
         authorization_codes,
         tokens,
@@ -313,6 +346,7 @@ pub fn purge<S: PurgeStore + ?Sized>(
         revoked_jwts,
         pushed_requests,
         device_codes,
+        registration_tokens,
     })
 }
 
@@ -488,6 +522,24 @@ mod tests {
     }
 
     #[test]
+    fn an_initial_access_token_goes_once_expired_or_used_up() {
+        let cutoff = cutoffs().registration_tokens;
+        let token = |expires_at, uses_left| StoredInitialAccessToken {
+            digest: Secret::generate().digest(),
+            created_at: now() - Duration::days(1),
+            expires_at,
+            uses_left,
+        };
+        assert!(cutoff.purges(&token(Some(now()), None)));
+        assert!(cutoff.purges(&token(Some(now()), Some(3))));
+        assert!(cutoff.purges(&token(None, Some(0))));
+        assert!(cutoff.purges(&token(Some(now() + second()), Some(0))));
+        assert!(!cutoff.purges(&token(Some(now() + second()), Some(1))));
+        assert!(!cutoff.purges(&token(None, Some(1))));
+        assert!(!cutoff.purges(&token(None, None)));
+    }
+
+    #[test]
     fn the_summary_is_one_line_with_a_count_per_table() {
         let purged = Purged {
             authorization_codes: 3,
@@ -498,11 +550,12 @@ mod tests {
             revoked_jwts: 4,
             pushed_requests: 1,
             device_codes: 2,
+            registration_tokens: 1,
         };
         assert_eq!(
             purged.to_string(),
             "3 authorization codes, 1 token, 0 authorizations, 2 throttle counters, 1 session, \
-             4 revoked JWTs, 1 pushed request, 2 device codes"
+             4 revoked JWTs, 1 pushed request, 2 device codes, 1 initial access token"
         );
         assert_eq!(
             serde_json::to_value(purged).unwrap(),
@@ -515,6 +568,7 @@ mod tests {
                 "revoked_jwts": 4,
                 "pushed_requests": 1,
                 "device_codes": 2,
+                "registration_tokens": 1,
             })
         );
     }

@@ -992,6 +992,46 @@ fn only_the_owner_manages_a_client() {
 }
 
 #[test]
+fn a_rotation_by_the_owner_or_an_operator_keeps_an_edit_made_since_its_read() {
+    let w = world();
+    let (client, _) = w.client("client_secret_basic", "client_credentials");
+    let rotations: [&dyn Fn() -> Option<(Client, Secret)>; 2] = [
+        &|| {
+            w.provider
+                .rotate_client_secret(w.user.id, &client.id)
+                .unwrap()
+        },
+        &|| w.provider.rotate_any_client_secret(&client.id).unwrap(),
+    ];
+    for (round, rotate) in rotations.into_iter().enumerate() {
+        let edited = Client {
+            name: format!("Renamed meanwhile {round}"),
+            ..w.provider.client(&client.id).unwrap().unwrap()
+        };
+        w.provider.store.edit_after_next_read(edited.clone());
+        let (_, secret) = rotate().unwrap();
+        let stored = w.provider.client(&client.id).unwrap().unwrap();
+        let expected = Client {
+            secret_digest: Some(secret.digest()),
+            ..edited
+        };
+        assert_eq!(stored, expected, "round {round}");
+    }
+
+    // Made public meanwhile: no secret is stored.
+    let public = Client {
+        auth_method: crate::client::AuthMethod::None,
+        secret_digest: None,
+        ..w.provider.client(&client.id).unwrap().unwrap()
+    };
+    for rotate in rotations {
+        w.provider.store.edit_after_next_read(public.clone());
+        assert!(rotate().is_none());
+        assert_eq!(w.provider.client(&client.id).unwrap(), Some(public.clone()));
+    }
+}
+
+#[test]
 fn sign_in_refuses_wrong_passwords_and_unknown_users() {
     let w = world();
     assert!(w

@@ -13,8 +13,8 @@ use crate::device_code::{DeviceAnswer, DeviceCode};
 use crate::error::StoreError;
 use crate::jwt_access_token::{JwtAccessToken, JwtStanding};
 use crate::purge::{
-    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
-    SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff,
+    RegistrationTokenCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use crate::pushed_request::PushedRequest;
 use crate::registration::StoredInitialAccessToken;
@@ -36,11 +36,13 @@ pub trait UserStore: Send + Sync {
     /// Every user, oldest first (users made in the same second in username order).
     fn all_users(&self) -> Result<Vec<User>, StoreError>;
     /// In one transaction: marks the user disabled at `now` (one disabled before keeps its
-    /// first time), ends every session of theirs not ended, and revokes every authorization
+    /// first time), records `now` as their `tokens_valid_after` (unless that is later
+    /// already), ends every session of theirs not ended, and revokes every authorization
     /// they gave, so that all their tokens stop working; false if there is no such user.
     fn disable_user(&self, id: UserId, now: DateTime<Utc>) -> Result<bool, StoreError>;
-    /// Lets a disabled user sign in again (what was revoked stays revoked); false if there
-    /// is no such user.
+    /// Lets a disabled user sign in again; what was revoked stays revoked and
+    /// `tokens_valid_after` stays, so no token issued before the disable works again. False
+    /// if there is no such user.
     fn enable_user(&self, id: UserId) -> Result<bool, StoreError>;
     /// Deletes the user with everything of theirs: sessions, consents, authorizations with
     /// their codes and tokens, device authorizations they answered, and the clients they own
@@ -59,12 +61,13 @@ pub trait ClientStore: Send + Sync {
     /// Deletes a client the owner registered, with its codes, grants and tokens; false if
     /// there is no such client of this owner.
     fn delete_client(&self, client_id: &str, owner: UserId) -> Result<bool, StoreError>;
-    /// Replaces the secret digest of a client the owner registered; false if there is no
-    /// such client of this owner.
+    /// Replaces the secret digest, and nothing else, of the confidential client
+    /// `client_id` if `owner` is `None` (an operator) or owns it; false if there is no such
+    /// confidential client (of that owner): a public client never gets a secret.
     fn set_client_secret(
         &self,
         client_id: &str,
-        owner: UserId,
+        owner: Option<UserId>,
         digest: &TokenDigest,
     ) -> Result<bool, StoreError>;
     /// Every client, oldest first.
@@ -374,6 +377,11 @@ pub trait PurgeStore: Send + Sync {
     fn purge_pushed_requests(&self, cutoff: &PushedRequestCutoff) -> Result<u64, StoreError>;
     /// Deletes the device authorizations the cutoff says go; how many went.
     fn purge_device_codes(&self, cutoff: &DeviceCodeCutoff) -> Result<u64, StoreError>;
+    /// Deletes the initial access tokens `cutoff` purges.
+    fn purge_registration_tokens(
+        &self,
+        cutoff: &RegistrationTokenCutoff,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Everything the domain stores.

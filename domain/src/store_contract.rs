@@ -29,7 +29,7 @@ use crate::token::{Token, TokenKind};
 use crate::user::{User, UserId};
 
 /// Every check, by name, for a runner that wants them all.
-pub const CHECKS: [(&str, Check); 22] = [
+pub const CHECKS: [(&str, Check); 23] = [
     ("duplicates_are_conflicts", duplicates_are_conflicts),
     (
         "tokens_are_stored_all_or_none",
@@ -102,6 +102,10 @@ pub const CHECKS: [(&str, Check); 22] = [
         a_client_is_edited_by_its_owner_or_an_operator,
     ),
     (
+        "a_client_secret_is_replaced_alone_by_its_owner_or_an_operator",
+        a_client_secret_is_replaced_alone_by_its_owner_or_an_operator,
+    ),
+    (
         "a_resealed_signing_key_changes_only_its_private_key",
         a_resealed_signing_key_changes_only_its_private_key,
     ),
@@ -130,6 +134,7 @@ fn user(name: &str) -> User {
         created_at: t0(),
         email: None,
         disabled_at: None,
+        tokens_valid_after: None,
     }
 }
 
@@ -981,10 +986,11 @@ pub fn a_password_hash_is_replaced(store: &dyn Store) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Users list oldest first, then by username. Disabling a user records the first time only,
-/// ends their unended sessions and revokes their authorizations (so their tokens), and
-/// nobody else's; enabling clears the mark and leaves the revocations; an unknown user is
-/// false for both.
+/// Users list oldest first, then by username. Disabling a user records the first time only
+/// as `disabled_at` and the latest as `tokens_valid_after`, ends their unended sessions and
+/// revokes their authorizations (so their tokens), and nobody else's; enabling clears
+/// `disabled_at` and keeps `tokens_valid_after` and the revocations; an unknown user is false
+/// for both.
 pub fn a_disabled_user_is_signed_out_and_loses_its_tokens(
     store: &dyn Store,
 ) -> Result<(), StoreError> {
@@ -1001,10 +1007,16 @@ pub fn a_disabled_user_is_signed_out_and_loses_its_tokens(
     assert_eq!(names, ["alice", "bob"]);
 
     let at = t0() + Duration::minutes(5);
+    let again = at + Duration::minutes(1);
     assert!(store.disable_user(alice.id, at)?);
-    assert!(store.disable_user(alice.id, at + Duration::minutes(1))?);
+    assert!(store.disable_user(alice.id, again)?);
     let disabled = store.find_user(alice.id)?;
     assert_eq!(disabled.as_ref().and_then(|u| u.disabled_at), Some(at));
+    assert_eq!(disabled.and_then(|u| u.tokens_valid_after), Some(again));
+    // A clock behind the last disable does not move the mark back.
+    assert!(store.disable_user(alice.id, at)?);
+    let disabled = store.find_user(alice.id)?;
+    assert_eq!(disabled.and_then(|u| u.tokens_valid_after), Some(again));
     assert_eq!(store.find_user(bob.id)?.and_then(|u| u.disabled_at), None);
     let revoked = store.find_token(&alices_token.digest)?;
     assert!(revoked.and_then(|t| t.revoked_at).is_some());
@@ -1025,7 +1037,11 @@ pub fn a_disabled_user_is_signed_out_and_loses_its_tokens(
 
     assert!(store.enable_user(alice.id)?);
     let enabled = store.find_user(alice.id)?;
-    assert_eq!(enabled, Some(alice.clone()));
+    let expected = User {
+        tokens_valid_after: Some(again),
+        ..alice
+    };
+    assert_eq!(enabled, Some(expected));
     let still = store.find_token(&alices_token.digest)?;
     assert!(still.and_then(|t| t.revoked_at).is_some());
     let nobody = UserId::generate();
@@ -1129,6 +1145,52 @@ pub fn a_client_is_edited_by_its_owner_or_an_operator(store: &dyn Store) -> Resu
     Ok(())
 }
 
+/// A new secret digest replaces a confidential client's and nothing else: every other field
+/// stays as stored, whatever the caller read before. With an owner it applies only to that
+/// owner's client, without one to any; a public client never gets one.
+pub fn a_client_secret_is_replaced_alone_by_its_owner_or_an_operator(
+    store: &dyn Store,
+) -> Result<(), StoreError> {
+    let (alice, client, _) = seed(store, "alice")?;
+    let stranger = UserId::generate();
+    // Edited since the caller read `client`.
+    let edited = Client {
+        name: "Renamed".to_owned(),
+        scope: scope("profile"),
+        details: ClientDetails::default(),
+        ..client.clone()
+    };
+    assert!(store.edit_client(&edited, None)?);
+    let (by_stranger, by_alice, by_operator) = (
+        Secret::generate().digest(),
+        Secret::generate().digest(),
+        Secret::generate().digest(),
+    );
+    assert!(!store.set_client_secret(&client.id, Some(stranger), &by_stranger)?);
+    assert_eq!(store.find_client(&client.id)?.as_ref(), Some(&edited));
+    for (owner, digest) in [(Some(alice.id), by_alice), (None, by_operator)] {
+        assert!(store.set_client_secret(&client.id, owner, &digest)?);
+        let expected = Client {
+            secret_digest: Some(digest),
+            ..edited.clone()
+        };
+        assert_eq!(store.find_client(&client.id)?, Some(expected));
+    }
+    assert!(!store.set_client_secret("unknown", None, &by_stranger)?);
+
+    let public = Client {
+        secret_digest: None,
+        auth_method: AuthMethod::None,
+        ..edited
+    };
+    assert!(store.edit_client(&public, None)?);
+    for owner in [Some(alice.id), None] {
+        assert!(!store.set_client_secret(&client.id, owner, &by_stranger)?);
+    }
+    assert_eq!(store.find_client(&client.id)?, Some(public));
+    Ok(())
+}
+
 /// Re-sealing replaces one key's private key and protection, only while it is still the
 /// one the caller read; every other field and every other key stay as they were.
 pub fn a_resealed_signing_key_changes_only_its_private_key(
@@ -1208,7 +1270,8 @@ fn token_at(
 /// ago, then the authorizations left with nothing; it keeps everything else, and a second
 /// purge finds nothing. Throttle counters go once their window is over and their last lockout
 /// ended an hour ago; a kept counter still doubles its next lockout and still counts. A
-/// revoked JWT's deny-list entry goes once the JWT has expired.
+/// revoked JWT's deny-list entry goes once the JWT has expired; an initial access token once
+/// it has expired or has no use left.
 pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     store: &dyn Store,
 ) -> Result<(), StoreError> {
@@ -1307,6 +1370,26 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     let live_device = device_code(&alive_client, now - Duration::seconds(599));
     store.insert_device_code(&expired_device)?;
     store.insert_device_code(&live_device)?;
+    let initial_access_token = |expires_at, uses_left| StoredInitialAccessToken {
+        digest: Secret::generate().digest(),
+        created_at: t0(),
+        expires_at,
+        uses_left,
+    };
+    let gone_registration_tokens = [
+        initial_access_token(Some(now), None),
+        initial_access_token(Some(now + hour), Some(0)),
+    ];
+    let kept_registration_tokens = [
+        initial_access_token(Some(now + Duration::seconds(1)), Some(1)),
+        initial_access_token(None, None),
+    ];
+    for token in gone_registration_tokens
+        .iter()
+        .chain(&kept_registration_tokens)
+    {
+        store.insert_registration_token(token)?;
+    }
     fail("user:stale", now - hour)?;
     fail("user:counting", now - Duration::minutes(5))?;
     for _ in 0..3 {
@@ -1325,6 +1408,7 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
             revoked_jwts: 1,
             pushed_requests: 1,
             device_codes: 1,
+            registration_tokens: 2,
         }
     );
     assert_eq!(store.find_device_code(&expired_device.digest)?, None);
@@ -1367,6 +1451,14 @@ pub fn a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence(
     assert!(denied("alive")?);
     assert!(!denied("expired")?);
     assert_eq!(purge(store, &policy, now)?, Purged::default());
+    // A kept token's digest is still taken; a purged one's is free again.
+    for token in &kept_registration_tokens {
+        let again = store.insert_registration_token(token);
+        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    }
+    for token in &gone_registration_tokens {
+        store.insert_registration_token(token)?;
+    }
 
     for _ in 0..2 {
         assert_eq!(fail("user:locked-lately", now)?, None);

@@ -38,12 +38,27 @@ pub struct User {
     /// When an operator disabled the account (`tessera user disable`); a disabled user
     /// cannot sign in and their tokens stop working.
     pub disabled_at: Option<DateTime<Utc>>,
+    /// When the account was last disabled, kept when it is enabled again: no token issued to
+    /// the user until then works again. Stored ones are revoked at the disable; a JWT access
+    /// token is refused by its `iat` ([`Self::accepts_token_issued_at`]).
+    pub tokens_valid_after: Option<DateTime<Utc>>,
 }
 
 impl User {
     /// Whether an operator disabled the account.
     pub fn is_disabled(&self) -> bool {
         self.disabled_at.is_some()
+    }
+
+    /// Whether a token issued to the user at `issued_at` (a JWT's `iat`) may act for them
+    /// now: the account is not disabled, and was not disabled since. `iat` counts whole
+    /// seconds, so a token of the very second of the last disable is refused, even one
+    /// issued after an enable within that second.
+    pub fn accepts_token_issued_at(&self, issued_at: DateTime<Utc>) -> bool {
+        !self.is_disabled()
+            && self
+                .tokens_valid_after
+                .is_none_or(|after| issued_at.timestamp() > after.timestamp())
     }
 }
 

@@ -36,12 +36,15 @@ impl<S: Store> Provider<S> {
     }
 
     /// Disables the user now: their sessions end and every authorization they gave is
-    /// revoked, in one step; false if there is no such user.
+    /// revoked, in one step, and every token issued to them until now stays refused for
+    /// good ([`User::tokens_valid_after`](crate::user::User::tokens_valid_after)); false if
+    /// there is no such user.
     pub fn disable_user(&self, id: UserId) -> Result<bool, StoreError> {
         self.store.disable_user(id, self.now())
     }
 
-    /// Lets a disabled user sign in again; false if there is no such user.
+    /// Lets a disabled user sign in again, with fresh tokens only; false if there is no such
+    /// user.
     pub fn enable_user(&self, id: UserId) -> Result<bool, StoreError> {
         self.store.enable_user(id)
     }

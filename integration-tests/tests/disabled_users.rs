@@ -2,12 +2,18 @@
 //! user's browser is signed out at once, `/login` answers as for a wrong password, their
 //! access tokens stop working at `/api/me` and introspection, their refresh tokens are
 //! revoked and the password grant is `invalid_grant`. Enabling them lets them sign in again;
-//! the revoked tokens stay revoked.
+//! the revoked tokens stay revoked, and so does a JWT access token issued before the disable
+//! that names no family (nothing stored could be revoked for it).
 
+use std::sync::Arc;
+
+use chrono::Duration;
 use reqwest::StatusCode;
+use tessera_domain::{Clock as _, FixedClock, SystemClock};
 
 use crate::helpers::{
-    app_with_password_tokens, assert_oauth_error, assert_tokens, both_backends, TestClient,
+    app_with_password_tokens, assert_oauth_error, assert_tokens, both_backends,
+    spawn_app_with_clock, TestClient,
 };
 
 both_backends!(
@@ -95,5 +101,40 @@ both_backends!(
         .await;
         let fresh = assert_tokens(client.password_grant(&app, &user, "profile").await).await;
         app.assert_api_me_ok(&fresh.access).await;
+    }
+);
+
+both_backends!(
+    a_jwt_without_a_family_issued_before_a_disable_stays_refused_after_the_enable,
+    |backend| async move {
+        let clock = Arc::new(FixedClock::at(SystemClock.now()));
+        let app = spawn_app_with_clock(backend, &[], clock.clone()).await;
+        // The password grant without refresh tokens: a JWT access token stored nowhere.
+        let stateless =
+            TestClient::confidential(&["password"], "profile").access_token_format("jwt");
+        let (user, client) = app.user_and_client(stateless).await;
+        let before = client.password_tokens(&app, &user, "profile").await;
+        assert_eq!(before.access.split('.').count(), 3, "a JWT: {before}");
+        assert_eq!(before.refresh, None);
+        app.assert_api_me_ok(&before.access).await;
+
+        let id = app.user_id(&user.username).await;
+        clock.advance(Duration::seconds(1));
+        let disabled = app
+            .operator(move |provider| provider.disable_user(id))
+            .await;
+        assert!(disabled.expect("the user is disabled"));
+        app.assert_api_me_unauthorized(&before.access).await;
+        clock.advance(Duration::seconds(1));
+        let enabled = app.operator(move |provider| provider.enable_user(id)).await;
+        assert!(enabled.expect("the user is enabled"));
+
+        app.assert_api_me_unauthorized(&before.access).await;
+        let described = client.introspect(&app, &before.access).await;
+        assert_eq!(described["active"], false, "{described}");
+        let after = client.password_tokens(&app, &user, "profile").await;
+        app.assert_api_me_ok(&after.access).await;
+        let described = client.introspect(&app, &after.access).await;
+        assert_eq!(described["active"], true, "{described}");
     }
 );

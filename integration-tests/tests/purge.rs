@@ -1,16 +1,19 @@
 //! DESIGN §5 "expired rows": a purge (what every server runs every ten minutes) deletes the
 //! codes and tokens past their use, keeps what reuse detection needs until the refresh token
-//! lifetime has passed, never touches what is still live, and a failing purge stops nothing.
+//! lifetime has passed, deletes initial access tokens once expired or used up, never touches
+//! what is still live, and a failing purge stops nothing.
 //! The server's clock is fixed and moved forward, and the purge run on it directly.
 
 use std::sync::Arc;
 
 use chrono::Duration;
 use reqwest::StatusCode;
+use serde_json::json;
 use tessera_domain::purge::Purged;
 use tessera_domain::{Clock as _, FixedClock, SystemClock};
 use tessera_web::error::ServerFault;
 
+use crate::helpers::fixtures::REDIRECT_URI;
 use crate::helpers::{
     assert_oauth_error, both_backends, spawn_app, spawn_app_with_clock, Backend, RegisteredClient,
     TestApp, TestClient, TestUser,
@@ -29,6 +32,19 @@ async fn app_on_a_fixed_clock(
         .user_and_client(TestClient::confidential(&grants, "profile"))
         .await;
     (app, clock, user, client)
+}
+
+/// The status of a dynamic registration at `POST /oauth/register` with the initial access
+/// token `token`.
+async fn register_with(app: &TestApp, token: &str) -> StatusCode {
+    app.client
+        .post(app.url("/oauth/register"))
+        .bearer_auth(token)
+        .json(&json!({ "redirect_uris": [REDIRECT_URI] }))
+        .send()
+        .await
+        .expect("POST /oauth/register")
+        .status()
 }
 
 /// A purge that succeeds.
@@ -121,5 +137,49 @@ both_backends!(
         );
         assert_eq!(purged(&app).await, Purged::default());
         assert_eq!(app.get_page("/healthz").await.status(), StatusCode::OK);
+    }
+);
+
+both_backends!(
+    expired_and_used_up_initial_access_tokens_go_and_live_ones_keep_working,
+    |backend| async move {
+        let clock = Arc::new(FixedClock::at(SystemClock.now()));
+        let registration = [("TESSERA_REGISTRATION", "token")];
+        let app = spawn_app_with_clock(backend, &registration, clock.clone()).await;
+        let expiring = app.registration_token(Some(Duration::hours(1)), None).await;
+        let once = app.registration_token(None, Some(1)).await;
+        let twice = app
+            .registration_token(Some(Duration::days(1)), Some(2))
+            .await;
+        let unlimited = app.registration_token(None, None).await;
+        for token in [&expiring, &once, &twice] {
+            assert_eq!(register_with(&app, token).await, StatusCode::CREATED);
+        }
+        clock.advance(Duration::hours(2));
+
+        // The registration throttle's counter of this address is past its window too.
+        assert_eq!(
+            purged(&app).await,
+            Purged {
+                registration_tokens: 2,
+                throttles: 1,
+                ..Purged::default()
+            }
+        );
+        for token in [&expiring, &once] {
+            assert_eq!(register_with(&app, token).await, StatusCode::UNAUTHORIZED);
+        }
+        for token in [&twice, &unlimited] {
+            assert_eq!(register_with(&app, token).await, StatusCode::CREATED);
+        }
+        assert_eq!(
+            purged(&app).await,
+            Purged {
+                registration_tokens: 1,
+                ..Purged::default()
+            }
+        );
+        assert_eq!(register_with(&app, &twice).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(register_with(&app, &unlimited).await, StatusCode::CREATED);
     }
 );

@@ -175,6 +175,7 @@ diesel::table! {
         created_at -> BigInt,
         email -> Nullable<Text>,
         disabled_at -> Nullable<BigInt>,
+        tokens_valid_after -> Nullable<BigInt>,
     }
 }
 

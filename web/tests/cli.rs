@@ -441,12 +441,16 @@ fn client_add_refuses_weak_redirect_uris_unless_transport_is_insecure() {
 }
 
 /// Stores, behind the command line's back, a client-credentials authorization given in 2001
-/// with one access token that expired an hour later.
-fn store_an_expired_token(env: &Env) {
+/// with one access token that expired an hour later, and an initial access token that
+/// expired then too.
+fn store_expired_tokens(env: &Env) {
     use tessera_domain::authorization::Authorization;
     use tessera_domain::client::{AuthMethod, Client, GrantType};
+    use tessera_domain::registration::StoredInitialAccessToken;
     use tessera_domain::signing::SigningAlg;
-    use tessera_domain::store::{AuthorizationStore as _, ClientStore as _, TokenStore as _};
+    use tessera_domain::store::{
+        AuthorizationStore as _, ClientStore as _, RegistrationTokenStore as _, TokenStore as _,
+    };
     use tessera_domain::token::{Token, TokenKind};
     use tessera_domain::{Scope, Secret};
     use tessera_persistence::{Database, DatabaseUrl, PoolOptions};
@@ -493,6 +497,14 @@ fn store_an_expired_token(env: &Env) {
             parent: None,
         }])
         .unwrap();
+    database
+        .insert_registration_token(&StoredInitialAccessToken {
+            digest: Secret::generate().digest(),
+            created_at: then,
+            expires_at: Some(then + chrono::Duration::hours(1)),
+            uses_left: None,
+        })
+        .unwrap();
 }
 
 #[test]
@@ -500,7 +512,7 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
     let env = Env::new();
     let migrated = env.run(&["migrate"], "");
     assert!(migrated.status.success(), "{}", stderr(&migrated));
-    store_an_expired_token(&env);
+    store_expired_tokens(&env);
 
     let json = env.run(&["purge", "--json"], "");
     assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
@@ -518,6 +530,7 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
             "revoked_jwts": 0,
             "pushed_requests": 0,
             "device_codes": 0,
+            "registration_tokens": 1,
         })
     );
 
@@ -525,7 +538,7 @@ fn purge_prints_a_count_per_table_as_json_or_as_one_line() {
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(
         stdout_lines(&again),
-        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions, 0 revoked JWTs, 0 pushed requests, 0 device codes"]
+        ["purged 0 authorization codes, 0 tokens, 0 authorizations, 0 throttle counters, 0 sessions, 0 revoked JWTs, 0 pushed requests, 0 device codes, 0 initial access tokens"]
     );
 }
 
@@ -1199,11 +1212,13 @@ fn client_rotate_secret_prints_a_new_secret_and_refuses_public_clients() {
     let env = Env::new();
     let app = add_client(&env, "App", &[]);
     let id = app["client_id"].as_str().unwrap();
+    let before = run_json(&env, &["client", "show", id, "--json"]);
     let rotated = run_json(&env, &["client", "rotate-secret", id]);
     assert_eq!(rotated["client_id"], id);
     let secret = rotated["client_secret"].as_str().unwrap();
     assert!(secret.len() >= 43 && secret != app["client_secret"].as_str().unwrap());
     assert_eq!(rotated.as_object().unwrap().len(), 2, "{rotated}");
+    assert_eq!(run_json(&env, &["client", "show", id, "--json"]), before);
 
     let public = add_client(&env, "Public", &["--auth-method", "none"]);
     let refused = env.run(

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use tessera_domain::client::{AuthMethod, Client, ClientDetails, GrantType, ResponseType};
 use tessera_domain::jwt_access_token::AccessTokenFormat;
 use tessera_domain::redirect_uri::RedirectUri;
@@ -221,6 +222,21 @@ impl From<ClientRow> for MetadataChanges {
     }
 }
 
+/// `owner_id = ? OR ?`, which holds for the clients of `owner` or, when it is `None` (an
+/// operator), for every client.
+type OfOwner = diesel::dsl::Or<
+    diesel::dsl::Eq<clients::owner_id, Option<String>>,
+    diesel::dsl::AsExprOf<bool, Bool>,
+>;
+
+/// `OfOwner` for `owner`.
+fn of_owner(owner: Option<UserId>) -> OfOwner {
+    let anyone = owner.is_none();
+    clients::owner_id
+        .eq(owner.map(|owner| owner.to_string()))
+        .or(anyone.into_sql::<Bool>())
+}
+
 fn join<'a>(items: impl Iterator<Item = &'a str>, separator: &str) -> String {
     items.collect::<Vec<_>>().join(separator)
 }
@@ -286,21 +302,18 @@ impl ClientStore for Database {
         Ok(deleted == 1)
     }
 
-    /// One `UPDATE ... WHERE id = ? [AND owner_id = ?]` of the metadata columns and
-    /// `secret_digest`.
+    /// One `UPDATE ... WHERE id = ? AND (owner_id = ? OR ?)` (`of_owner`) of the metadata
+    /// columns and `secret_digest`.
     fn edit_client(&self, client: &Client, owner: Option<UserId>) -> Result<bool, StoreError> {
         let row = ClientRow::try_from(client)?;
-        let owner = owner.map(|owner| owner.to_string());
         let updated = self.write_statement(move |connection| {
-            let (id, changes) = (row.id.clone(), MetadataChanges::from(row));
-            let client = clients::table.filter(clients::id.eq(id));
-            match owner {
-                Some(owner) => diesel::update(client.filter(clients::owner_id.eq(owner)))
-                    .set(changes)
-                    .execute(connection),
-                None => diesel::update(client).set(changes).execute(connection),
-            }
-            .map_err(from_diesel)
+            let client = clients::table
+                .filter(clients::id.eq(row.id.clone()))
+                .filter(of_owner(owner));
+            diesel::update(client)
+                .set(MetadataChanges::from(row))
+                .execute(connection)
+                .map_err(from_diesel)
         })?;
         Ok(updated == 1)
     }
@@ -388,21 +401,25 @@ impl ClientStore for Database {
         Ok(claimed == 1)
     }
 
+    /// One `UPDATE clients SET secret_digest = ? WHERE id = ? AND auth_method <> 'none' AND
+    /// (owner_id = ? OR ?)` (`of_owner`).
     fn set_client_secret(
         &self,
         client_id: &str,
-        owner: UserId,
+        owner: Option<UserId>,
         digest: &TokenDigest,
     ) -> Result<bool, StoreError> {
-        let mut connection = self.connection()?;
-        let updated = diesel::update(
-            clients::table
-                .filter(clients::id.eq(client_id))
-                .filter(clients::owner_id.eq(owner.to_string())),
-        )
-        .set(clients::secret_digest.eq(digest.to_hex()))
-        .execute(&mut *connection)
-        .map_err(from_diesel)?;
+        let (id, digest) = (client_id.to_owned(), digest.to_hex());
+        let updated = self.write_statement(move |connection| {
+            let client = clients::table
+                .filter(clients::id.eq(id))
+                .filter(clients::auth_method.ne(AuthMethod::None.as_str()))
+                .filter(of_owner(owner));
+            diesel::update(client)
+                .set(clients::secret_digest.eq(digest))
+                .execute(connection)
+                .map_err(from_diesel)
+        })?;
         Ok(updated == 1)
     }
 }

@@ -1,22 +1,22 @@
 //! Purging rows past their use ([`tessera_domain::purge`]). Each table's rule is one or two
 //! `DELETE` statements of at most [`BATCH`] rows each, repeated until a batch comes up short.
 //! Every statement commits on its own, so a purge never holds the SQLite write lock for more
-//! than one batch and other writers get in between. Each statement filters on an index of the
-//! `purge_indexes` migration; `query_plans` shows the engines use it.
+//! than one batch and other writers get in between. Each statement filters on an index (most
+//! of the `purge_indexes` migration); `query_plans` shows the engines use it.
 
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use tessera_domain::purge::{
-    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff, RevokedJwtCutoff,
-    SessionCutoff, ThrottleCutoff, TokenCutoff,
+    AuthorizationCutoff, CodeCutoff, DeviceCodeCutoff, PushedRequestCutoff,
+    RegistrationTokenCutoff, RevokedJwtCutoff, SessionCutoff, ThrottleCutoff, TokenCutoff,
 };
 use tessera_domain::store::PurgeStore;
 use tessera_domain::StoreError;
 
 use super::{epoch, run, Statement};
 use crate::schema::{
-    authorization_codes as codes, authorizations, device_codes, pushed_requests, revoked_jwts,
-    sessions, throttles, tokens,
+    authorization_codes as codes, authorizations, device_codes, pushed_requests,
+    registration_tokens, revoked_jwts, sessions, throttles, tokens,
 };
 use crate::Database;
 
@@ -225,6 +225,24 @@ pub(super) fn expired_device_codes(expired_by: i64) -> impl Statement {
     )
 }
 
+/// Initial access tokens that expired at or before `expired_by` or have no use left,
+/// `uses_left = 0` (NULL in either column: never by that; an index on each).
+pub(super) fn spent_registration_tokens(expired_by: i64) -> impl Statement {
+    let batch = diesel::alias!(registration_tokens as batch);
+    let expired = batch.field(registration_tokens::expires_at).le(expired_by);
+    let used_up = batch.field(registration_tokens::uses_left).eq(0);
+    diesel::delete(
+        registration_tokens::table.filter(
+            registration_tokens::digest.eq_any(
+                batch
+                    .select(batch.field(registration_tokens::digest))
+                    .filter(expired.or(used_up))
+                    .limit(BATCH),
+            ),
+        ),
+    )
+}
+
 impl PurgeStore for Database {
     fn purge_codes(&self, cutoff: &CodeCutoff) -> Result<u64, StoreError> {
         let mut connection = self.connection()?;
@@ -307,6 +325,19 @@ impl PurgeStore for Database {
             run(
                 &mut connection,
                 expired_device_codes(epoch(cutoff.expired_by)),
+            )
+        })
+    }
+
+    fn purge_registration_tokens(
+        &self,
+        cutoff: &RegistrationTokenCutoff,
+    ) -> Result<u64, StoreError> {
+        let mut connection = self.connection()?;
+        in_batches(BATCH, || {
+            run(
+                &mut connection,
+                spent_registration_tokens(epoch(cutoff.expired_by)),
             )
         })
     }

@@ -85,7 +85,7 @@ pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
         issued_at: chrono::DateTime::UNIX_EPOCH,
         expires_at: chrono::DateTime::UNIX_EPOCH,
     };
-    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 14] = [
+    let statements: [(&'static str, Box<dyn QueryFragment<MultiBackend>>); 15] = [
         (
             "purge unused codes",
             Box::new(purge::unused_codes(SOME_TIME)),
@@ -126,6 +126,10 @@ pub fn query_plans(database: &Database) -> Result<Vec<QueryPlan>, StoreError> {
         (
             "purge device codes",
             Box::new(purge::expired_device_codes(SOME_TIME)),
+        ),
+        (
+            "purge initial access tokens",
+            Box::new(purge::spent_registration_tokens(SOME_TIME)),
         ),
         (
             "check a JWT access token",

@@ -1,6 +1,7 @@
-//! The `users` table. Disabling a user also ends their `sessions` and revokes their
-//! `authorizations`, in the same transaction; deleting one relies on the schema's
-//! `ON DELETE CASCADE` for everything of theirs.
+//! The `users` table. Disabling a user also records when in `tokens_valid_after` (kept when
+//! they are enabled again), ends their `sessions` and revokes their `authorizations`, in the
+//! same transaction; deleting one relies on the schema's `ON DELETE CASCADE` for everything
+//! of theirs.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -23,6 +24,7 @@ pub(super) struct UserRow {
     created_at: i64,
     email: Option<String>,
     disabled_at: Option<i64>,
+    tokens_valid_after: Option<i64>,
 }
 
 impl From<&User> for UserRow {
@@ -34,6 +36,7 @@ impl From<&User> for UserRow {
             created_at: epoch(user.created_at),
             email: user.email.clone(),
             disabled_at: user.disabled_at.map(epoch),
+            tokens_valid_after: user.tokens_valid_after.map(epoch),
         }
     }
 }
@@ -49,6 +52,10 @@ impl TryFrom<UserRow> for User {
             created_at: time("users", row.created_at)?,
             email: row.email,
             disabled_at: row.disabled_at.map(|at| time("users", at)).transpose()?,
+            tokens_valid_after: row
+                .tokens_valid_after
+                .map(|at| time("users", at))
+                .transpose()?,
         })
     }
 }
@@ -128,6 +135,15 @@ impl UserStore for Database {
                     .filter(users::disabled_at.is_null()),
             )
             .set(users::disabled_at.eq(now))
+            .execute(connection)
+            .map_err(from_diesel)?;
+            let valid_after = users::tokens_valid_after;
+            diesel::update(
+                users::table
+                    .filter(users::id.eq(&id))
+                    .filter(valid_after.is_null().or(valid_after.lt(now))),
+            )
+            .set(valid_after.eq(now))
             .execute(connection)
             .map_err(from_diesel)?;
             diesel::update(

@@ -132,7 +132,7 @@ both_backends!(
         db.insert_client(&client("cli", None)).unwrap();
         assert!(!db.delete_client("cli", alice.id).unwrap());
         assert!(!db
-            .set_client_secret("cli", alice.id, &Secret::generate().digest())
+            .set_client_secret("cli", Some(alice.id), &Secret::generate().digest())
             .unwrap());
         assert!(db.find_client("cli").unwrap().is_some());
     }
@@ -146,17 +146,21 @@ both_backends!(only_the_owner_rotates_a_client_secret, |db: TestDb| {
     let new_secret = Secret::generate();
 
     assert!(!db
-        .set_client_secret(&seeded.client.id, mallory.id, &new_secret.digest())
+        .set_client_secret(&seeded.client.id, Some(mallory.id), &new_secret.digest())
         .unwrap());
     let unchanged = db.find_client(&seeded.client.id).unwrap().unwrap();
     assert_eq!(unchanged.secret_digest, seeded.client.secret_digest);
 
     assert!(db
-        .set_client_secret(&seeded.client.id, seeded.user.id, &new_secret.digest())
+        .set_client_secret(
+            &seeded.client.id,
+            Some(seeded.user.id),
+            &new_secret.digest()
+        )
         .unwrap());
     let rotated = db.find_client(&seeded.client.id).unwrap().unwrap();
     assert!(rotated.secret_digest.unwrap().matches(new_secret.expose()));
     assert!(!db
-        .set_client_secret("unknown", seeded.user.id, &new_secret.digest())
+        .set_client_secret("unknown", Some(seeded.user.id), &new_secret.digest())
         .unwrap());
 });

@@ -43,6 +43,7 @@ contract!(
     a_disabled_user_is_signed_out_and_loses_its_tokens,
     a_deleted_user_takes_everything_of_theirs,
     a_client_is_edited_by_its_owner_or_an_operator,
+    a_client_secret_is_replaced_alone_by_its_owner_or_an_operator,
     a_resealed_signing_key_changes_only_its_private_key,
     a_purge_deletes_rows_past_their_use_and_keeps_reuse_evidence,
 );

@@ -47,6 +47,7 @@ pub fn user(name: &str) -> User {
         created_at: t0(),
         email: Some(format!("{name}@example.com")),
         disabled_at: None,
+        tokens_valid_after: None,
     }
 }
 

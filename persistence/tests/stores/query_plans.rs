@@ -27,6 +27,10 @@ fn expected_indexes(statement: &str, backend: Backend) -> Option<Vec<&'static st
         ("purge revoked JWTs", _) => vec!["revoked_jwts_expires_at"],
         ("purge pushed requests", _) => vec!["pushed_requests_expires_at"],
         ("purge device codes", _) => vec!["device_codes_expires_at"],
+        ("purge initial access tokens", _) => vec![
+            "registration_tokens_expires_at",
+            "registration_tokens_uses_left",
+        ],
         // The primary keys of the client, the deny-list, the family and the user.
         ("check a JWT access token", Backend::Sqlite) => vec![
             "sqlite_autoindex_clients_1",
@@ -78,7 +82,7 @@ both_backends!(
     |db: TestDb| {
         let backend = db.backend();
         let plans = query_plans(db.database()).unwrap();
-        assert_eq!(plans.len(), 14);
+        assert_eq!(plans.len(), 15);
         for QueryPlan { statement, plan } in plans {
             let indexes = expected_indexes(statement, backend)
                 .unwrap_or_else(|| panic!("no expectation for {statement:?}"));

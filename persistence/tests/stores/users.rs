@@ -1,9 +1,9 @@
 use tessera_domain::store::UserStore as _;
-use tessera_domain::{StoreError, UserId};
+use tessera_domain::{StoreError, User, UserId};
 use tessera_persistence::both_backends;
 use tessera_persistence::test_db::TestDb;
 
-use crate::fixtures::user;
+use crate::fixtures::{raw_execute, t0, user};
 
 both_backends!(a_user_is_found_by_id_and_by_name, |db: TestDb| {
     let db = db.database();
@@ -27,3 +27,32 @@ both_backends!(a_taken_username_is_a_conflict, |db: TestDb| {
     let error = db.insert_user(&user("alice")).unwrap_err();
     assert!(matches!(error, StoreError::Conflict), "{error:?}");
 });
+
+both_backends!(
+    the_tokens_valid_after_migration_keeps_the_disable_of_users_disabled_before_it,
+    |db: TestDb| {
+        let database = db.database();
+        let disabled_at = t0() + chrono::Duration::minutes(5);
+        let disabled = User {
+            disabled_at: Some(disabled_at),
+            ..user("alice")
+        };
+        let enabled = user("bob");
+        database.insert_user(&disabled).unwrap();
+        database.insert_user(&enabled).unwrap();
+        // As the database was before the migration: no column, the migration not run.
+        raw_execute(&db, "ALTER TABLE users DROP COLUMN tokens_valid_after");
+        raw_execute(
+            &db,
+            "DELETE FROM __diesel_schema_migrations WHERE version = '20261210000002'",
+        );
+        database.migrate().unwrap();
+        let found = database.find_user(disabled.id).unwrap();
+        let expected = User {
+            tokens_valid_after: Some(disabled_at),
+            ..disabled
+        };
+        assert_eq!(found, Some(expected));
+        assert_eq!(database.find_user(enabled.id).unwrap(), Some(enabled));
+    }
+);

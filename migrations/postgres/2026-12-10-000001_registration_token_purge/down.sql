@@ -1,0 +1,1 @@
+DROP INDEX registration_tokens_uses_left;
