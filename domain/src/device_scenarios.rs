@@ -85,6 +85,36 @@ fn an_approved_device_code_gives_the_users_tokens_once() {
 }
 
 #[test]
+fn an_approval_given_before_the_user_was_disabled_stays_refused_after_enabling() {
+    let w = world();
+    let client = w.device_client();
+    let started = w
+        .provider
+        .device_authorization(&client, &params(&[]))
+        .unwrap();
+    assert!(w.answer(&started.user_code, DeviceStatus::Approved));
+    w.clock.advance(Duration::seconds(1));
+    assert!(w.provider.disable_user(w.user.id).unwrap());
+    w.clock.advance(Duration::seconds(1));
+    assert!(w.provider.enable_user(w.user.id).unwrap());
+    w.clock.advance(DEFAULT_INTERVAL);
+    assert_eq!(
+        oauth_code(w.poll(&client, &started.device_code)),
+        ErrorCode::InvalidGrant
+    );
+
+    // An approval given after enabling goes through.
+    let again = w
+        .provider
+        .device_authorization(&client, &params(&[]))
+        .unwrap();
+    w.clock.advance(Duration::seconds(1));
+    assert!(w.answer(&again.user_code, DeviceStatus::Approved));
+    w.clock.advance(DEFAULT_INTERVAL);
+    assert!(w.poll(&client, &again.device_code).is_ok());
+}
+
+#[test]
 fn polling_too_soon_grows_the_interval_and_expiry_ends_polling() {
     let w = world();
     let client = w.device_client();

@@ -226,7 +226,10 @@ impl<S: Store> Provider<S> {
                 .into())
             }
             PollOutcome::Approved => {
-                if !self.user_may_act(stored.user_id)? {
+                // The user signed in to approve (auth_time); a device code's creation
+                // stands in when none was recorded.
+                let approved_at = stored.auth_time.unwrap_or(stored.created_at);
+                if !self.user_may_act(stored.user_id, approved_at)? {
                     return Err(invalid().into());
                 }
                 let authorization = Authorization {
@@ -280,7 +283,7 @@ impl<S: Store> Provider<S> {
             CodeStatus::Replayed => return self.replayed_code(&stored, now),
             CodeStatus::Unusable => return Err(unusable().into()),
         }
-        if !self.user_may_act(Some(stored.user_id))? {
+        if !self.user_may_act(Some(stored.user_id), stored.created_at)? {
             return Err(unusable().into());
         }
         if let Err(refusal) = check_code_binding(
@@ -491,16 +494,22 @@ impl<S: Store> Provider<S> {
             && self.policy.refresh_reuse_grace > chrono::Duration::zero()
     }
 
-    /// Whether tokens may still be issued for `user`: one that exists and is not disabled
-    /// (a code or device approval given before the account was disabled is refused).
-    fn user_may_act(&self, user: Option<UserId>) -> Result<bool, StoreError> {
+    /// Whether tokens may still be issued for `user` on an approval given at `approved_at`:
+    /// the user exists, is not disabled, and was not disabled since (a code or device
+    /// approval given before the account was disabled is refused, even once it is enabled
+    /// again).
+    fn user_may_act(
+        &self,
+        user: Option<UserId>,
+        approved_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let Some(user) = user else {
             return Ok(false);
         };
         Ok(self
             .store
             .find_user(user)?
-            .is_some_and(|user| !user.is_disabled()))
+            .is_some_and(|user| user.accepts_token_issued_at(approved_at)))
     }
 
     fn password(
