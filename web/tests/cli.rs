@@ -922,6 +922,7 @@ fn user_list_and_show_print_every_user_as_text_or_json() {
     assert_eq!(users[0]["email"], "alice@example.com");
     assert_eq!(users[0]["disabled"], false);
     assert_eq!(users[0]["disabled_at"], serde_json::Value::Null);
+    assert_eq!(users[0]["tokens_valid_after"], serde_json::Value::Null);
     assert!(users[0]["id"].as_str().is_some_and(|id| id.len() == 36));
     assert!(users[0]["created_at"]
         .as_str()
@@ -984,6 +985,15 @@ fn user_disable_signs_the_user_out_revokes_their_tokens_and_enable_undoes_the_ma
     assert!(enabled.status.success(), "{}", stderr(&enabled));
     let alice = run_json(&env, &["user", "show", "alice", "--json"]);
     assert_eq!(alice["disabled"], false);
+    assert_eq!(alice["disabled_at"], serde_json::Value::Null);
+    // Tokens from before the disable stay refused after it: the CLI shows since when.
+    let valid_after = alice["tokens_valid_after"].as_str().expect("a time");
+    assert!(valid_after.ends_with('Z'), "{valid_after}");
+    let shown = stdout_lines(&env.run(&["user", "show", "alice"], ""));
+    assert!(
+        shown.contains(&format!("tokens valid after: {valid_after}")),
+        "{shown:?}"
+    );
     let token = database(&env).find_token(&refresh).unwrap().unwrap();
     assert!(token.revoked_at.is_some(), "revoked tokens stay revoked");
 }

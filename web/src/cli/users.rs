@@ -110,6 +110,10 @@ fn user_json(user: &User) -> serde_json::Map<String, Value> {
         "disabled_at".to_owned(),
         user.disabled_at.map(rfc3339).into(),
     );
+    object.insert(
+        "tokens_valid_after".to_owned(),
+        user.tokens_valid_after.map(rfc3339).into(),
+    );
     object
 }
 
@@ -165,6 +169,8 @@ fn show(config: &Config, username: &str, json: bool) -> anyhow::Result<()> {
     println!("created: {}", shown(Some(user.created_at)));
     println!("email: {}", user.email.as_deref().unwrap_or("-"));
     println!("disabled: {}", shown(user.disabled_at));
+    // Tokens issued at or before this (the last disable) are refused.
+    println!("tokens valid after: {}", shown(user.tokens_valid_after));
     let ids: Vec<&str> = clients.iter().map(|client| client.id.as_str()).collect();
     println!("clients: {}", list_or_dash(&ids));
     println!("live sessions: {}", sessions.len());
