@@ -4,7 +4,9 @@
 use chrono::Duration;
 
 use crate::clock::Clock as _;
-use crate::device_code::{DeviceAnswer, DeviceStatus, UserCodeLookup, DEFAULT_INTERVAL};
+use crate::device_code::{
+    DeviceAnswer, DeviceAuthorizationResponse, DeviceStatus, UserCodeLookup, DEFAULT_INTERVAL,
+};
 use crate::scenarios::{oauth_code, params, world, World};
 use crate::token_endpoint::TokenRequest;
 use crate::{Client, ClientRegistration, ErrorCode};
@@ -19,6 +21,13 @@ impl World {
             ..ClientRegistration::default()
         })
         .0
+    }
+
+    /// Starts a device authorization of `client` with no parameters.
+    fn start(&self, client: &Client) -> DeviceAuthorizationResponse {
+        self.provider
+            .device_authorization(client, &params(&[]))
+            .unwrap()
     }
 
     fn poll(
@@ -88,10 +97,7 @@ fn an_approved_device_code_gives_the_users_tokens_once() {
 fn an_approval_given_before_the_user_was_disabled_stays_refused_after_enabling() {
     let w = world();
     let client = w.device_client();
-    let started = w
-        .provider
-        .device_authorization(&client, &params(&[]))
-        .unwrap();
+    let started = w.start(&client);
     assert!(w.answer(&started.user_code, DeviceStatus::Approved));
     w.clock.advance(Duration::seconds(1));
     assert!(w.provider.disable_user(w.user.id).unwrap());
@@ -104,10 +110,7 @@ fn an_approval_given_before_the_user_was_disabled_stays_refused_after_enabling()
     );
 
     // An approval given after enabling goes through.
-    let again = w
-        .provider
-        .device_authorization(&client, &params(&[]))
-        .unwrap();
+    let again = w.start(&client);
     w.clock.advance(Duration::seconds(1));
     assert!(w.answer(&again.user_code, DeviceStatus::Approved));
     w.clock.advance(DEFAULT_INTERVAL);
@@ -118,10 +121,7 @@ fn an_approval_given_before_the_user_was_disabled_stays_refused_after_enabling()
 fn polling_too_soon_grows_the_interval_and_expiry_ends_polling() {
     let w = world();
     let client = w.device_client();
-    let started = w
-        .provider
-        .device_authorization(&client, &params(&[]))
-        .unwrap();
+    let started = w.start(&client);
     let poll = || oauth_code(w.poll(&client, &started.device_code));
     assert_eq!(poll(), ErrorCode::AuthorizationPending);
     assert_eq!(poll(), ErrorCode::SlowDown);
@@ -138,10 +138,7 @@ fn polling_too_soon_grows_the_interval_and_expiry_ends_polling() {
 fn wrong_user_codes_lock_the_session_after_the_limit() {
     let w = world();
     let client = w.device_client();
-    let started = w
-        .provider
-        .device_authorization(&client, &params(&[]))
-        .unwrap();
+    let started = w.start(&client);
     for _ in 0..5 {
         assert_eq!(
             w.provider.find_user_code("BCDF-GHJK", "s").unwrap(),
